@@ -1,0 +1,227 @@
+//! Concierge wire protocol, version 1.
+//!
+//! JSON text frames over websockets, each an object with a `type` tag in snake_case. This crate
+//! holds only serde types so that the server, the wasm widget and the wasm dashboard share one
+//! definition of the contract. `README.md` next to this file documents every frame.
+//!
+//! Layout:
+//! - [`visitor`]: frames on `GET /ws/visitor?site_key=KEY` (the embeddable widget).
+//! - [`agent`]: frames on `GET /ws/agent` (the agents' dashboard).
+//! - this file: the shared views (messages, conversations) and error codes.
+
+use serde::{Deserialize, Serialize};
+
+pub mod agent;
+pub mod visitor;
+
+/// The protocol version a client names in its `hello`. A server refuses other versions with
+/// [`ErrorCode::UnsupportedVersion`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest websocket message the server reads without answering `too_large` (bytes).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// Largest message text, in characters (Unicode scalar values).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Visitor => "visitor",
+            Author::Bot => "bot",
+            Author::Agent => "agent",
+            Author::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "visitor" => Author::Visitor,
+            "bot" => Author::Bot,
+            "agent" => Author::Agent,
+            "system" => Author::System,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a message is still being written (a streamed bot answer) or final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    Streaming,
+    Complete,
+}
+
+impl MessageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Streaming => "streaming",
+            MessageState::Complete => "complete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "streaming" => Some(MessageState::Streaming),
+            "complete" => Some(MessageState::Complete),
+            _ => None,
+        }
+    }
+}
+
+/// Who is answering a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// The bot answers.
+    Bot,
+    /// Escalated; waiting for a human.
+    Waiting,
+    /// A human agent has taken over.
+    Agent,
+    /// Closed; a new visitor message reopens it with the bot.
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Bot => "bot",
+            ConversationStatus::Waiting => "waiting",
+            ConversationStatus::Agent => "agent",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "bot" => ConversationStatus::Bot,
+            "waiting" => ConversationStatus::Waiting,
+            "agent" => ConversationStatus::Agent,
+            "resolved" => ConversationStatus::Resolved,
+            _ => return None,
+        })
+    }
+}
+
+/// Authoritative snapshot of one message. Clients replace what they hold for `seq` with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Position in the conversation: 1, 2, 3, ... without gaps.
+    pub seq: i64,
+    pub author: Author,
+    /// Display name of the agent who wrote it (agent messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// Full text so far (Markdown subset). For a streaming message, `text` grows through deltas.
+    pub text: String,
+    pub state: MessageState,
+    /// The sender's idempotency key, echoed so a client can match its optimistic copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// What an agent sees of a conversation in the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub site_key: String,
+    pub visitor_id: String,
+    pub status: ConversationStatus,
+    /// Highest `seq` stored so far (0 for an empty conversation).
+    pub last_seq: i64,
+    /// Name of the agent who took over, when status is `agent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Stable, machine-readable error codes. Clients switch on these; the `message` next to them is
+/// for humans and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, not a known frame type, a missing field, or a frame sent before `hello`.
+    BadFrame,
+    /// Frame over 16 KiB or text over 4,000 characters.
+    TooLarge,
+    /// Too many messages or frames; slow down.
+    RateLimited,
+    UnknownSite,
+    OriginNotAllowed,
+    /// Visitor token or agent bearer token unknown or revoked.
+    InvalidToken,
+    UnsupportedVersion,
+    /// The conversation does not exist or does not belong to this visitor / agent.
+    UnknownConversation,
+    /// The agent's role does not allow this action.
+    Forbidden,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::UnknownConversation => "unknown_conversation",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Every code, for metrics labels and documentation.
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::BadFrame,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::UnknownSite,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::InvalidToken,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::UnknownConversation,
+        ErrorCode::Forbidden,
+        ErrorCode::Internal,
+    ];
+}
+
+/// Body of every REST error and of the 4xx answer to a refused websocket upgrade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Websocket close codes the server uses, so clients know whether to reconnect.
+pub mod close {
+    /// Server restarting (SIGTERM): reconnect, possibly to another node.
+    pub const SERVICE_RESTART: u16 = 1012;
+    /// Repeated abuse (bad frames, floods): do not reconnect immediately.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A websocket message over the hard cap.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// No traffic (not even pongs) within the idle timeout.
+    pub const IDLE_TIMEOUT: u16 = 1001;
+}
+
+#[cfg(test)]
+mod tests;

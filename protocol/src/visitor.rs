@@ -1,0 +1,76 @@
+//! Frames on the visitor socket, `GET /ws/visitor?site_key=KEY`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ConversationStatus, ErrorCode, Message};
+
+/// Client → server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorClientFrame {
+    /// First frame. Without a token: a new visitor and conversation. With a token: resume;
+    /// `last_seq` asks only for messages after it.
+    Hello {
+        v: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visitor_token: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seq: Option<i64>,
+    },
+    /// A visitor message. `client_msg_id` (1-64 chars) makes resends safe: the same id always
+    /// gets the same `ack` and is stored once.
+    Send { client_msg_id: String, text: String },
+    /// The visitor is (or stopped) typing.
+    Typing { on: bool },
+    /// Application-level keepalive; answered with `pong`.
+    Ping,
+}
+
+/// Server → client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorServerFrame {
+    /// Answer to `hello`: the (possibly new) token to keep, the conversation, and every message
+    /// with `seq > last_seq`, in order.
+    Welcome {
+        visitor_token: String,
+        conversation_id: String,
+        status: ConversationStatus,
+        messages: Vec<Message>,
+    },
+    /// The message with this `client_msg_id` is durably stored at `seq`.
+    Ack {
+        client_msg_id: String,
+        seq: i64,
+    },
+    /// Authoritative snapshot of a message (new, or a streaming message's final state).
+    Message {
+        message: Message,
+    },
+    /// Appends `text` to the streaming message `seq` at character `offset`. A client that
+    /// already holds more than `offset` characters skips what it has.
+    Delta {
+        seq: i64,
+        offset: usize,
+        text: String,
+    },
+    /// Someone else in the conversation is (or stopped) typing; `who` is `agent`, `bot`, or
+    /// the agent's name when known.
+    Typing {
+        on: bool,
+        who: String,
+    },
+    /// The conversation's status changed (an agent joined, handed back, or resolved it).
+    Status {
+        status: ConversationStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_name: Option<String>,
+    },
+    Pong,
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}

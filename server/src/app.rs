@@ -1,0 +1,180 @@
+//! Application: builds every component from the config, binds its own listener (port 0 works),
+//! serves until told to stop, then shuts down gracefully.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bus::{Bus, Hub, LocalBus, RedisBus};
+use crate::chat::Chat;
+use crate::config::Config;
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// State shared by every handler and socket.
+pub struct App {
+    pub config: Config,
+    /// The conversation service, with the store, bus, limits and metrics it uses.
+    pub chat: Chat,
+    /// This node's local subscribers; sockets subscribe here, the bus delivers here.
+    pub hub: Arc<Hub>,
+    /// Cancelled on SIGTERM: the listener stops accepting and every socket closes with 1012.
+    pub shutdown: CancellationToken,
+    /// Open sockets, so shutdown can wait for their final writes.
+    pub sessions: TaskTracker,
+    /// Identifies this node on the cross-node bus.
+    pub node_id: String,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    app: Arc<App>,
+}
+
+impl Application {
+    /// Connects and migrates the database, connects the bus, binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let store = Arc::new(
+            Store::connect(&config.database_url())
+                .await
+                .context("connecting to the database (CONCIERGE_DATABASE_URL)")?,
+        );
+        store
+            .migrate()
+            .await
+            .context("applying database migrations")?;
+        let hub = Hub::new();
+        let shutdown = CancellationToken::new();
+        let node_id = uuid::Uuid::new_v4().to_string();
+        let (bus, limits_redis): (Arc<dyn Bus>, _) = match config.redis_url() {
+            Some(url) => {
+                let bus = RedisBus::connect(&url, hub.clone(), node_id.clone(), shutdown.clone())
+                    .await
+                    .context("connecting to Redis (CONCIERGE_REDIS_URL)")?;
+                let client = redis::Client::open(url.as_str())?;
+                let conn = redis::aio::ConnectionManager::new_with_config(
+                    client,
+                    redis::aio::ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(Duration::from_secs(1)))
+                        .set_response_timeout(Some(Duration::from_millis(500)))
+                        .set_number_of_retries(1),
+                )
+                .await
+                .context("connecting to Redis for shared limits")?;
+                (bus, Some(conn))
+            }
+            None => (Arc::new(LocalBus::new(hub.clone())), None),
+        };
+        let limits = Limits::new(config.limits.clone(), limits_redis);
+        spawn_limits_janitor(limits.clone(), shutdown.clone());
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("binding {} (CONCIERGE_LISTEN)", config.listen))?;
+        let chat = Chat {
+            store,
+            bus,
+            limits,
+            metrics: Arc::new(Metrics::default()),
+        };
+        let app = Arc::new(App {
+            config,
+            chat,
+            hub,
+            shutdown,
+            sessions: TaskTracker::new(),
+            node_id,
+        });
+        Ok(Application { listener, app })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// Serves until `stop` resolves (or `App::shutdown` is cancelled), then closes every socket
+    /// with 1012 and waits up to the grace period for their last writes.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = self.app;
+        let token = app.shutdown.clone();
+        tokio::spawn(async move {
+            stop.await;
+            token.cancel();
+        });
+        let router = crate::http::router(app.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
+        .await
+        .context("serving")?;
+        app.sessions.close();
+        let grace = Duration::from_secs(app.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, app.sessions.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = app.sessions.len(),
+                "sockets still open after the grace period"
+            );
+        }
+        app.chat.store.close().await;
+        Ok(())
+    }
+}
+
+fn spawn_limits_janitor(limits: Arc<Limits>, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => limits.forget_idle(),
+            }
+        }
+    });
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

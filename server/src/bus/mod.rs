@@ -1,0 +1,94 @@
+//! Fan-out of conversation events to every socket that should see them, on every node.
+//!
+//! Each node keeps a [`Hub`]: the local subscribers per conversation (visitor sockets) and per
+//! site (agent sockets). A [`Bus`] carries events between nodes: [`LocalBus`] (the default, one
+//! node) hands them straight to the hub; [`RedisBus`] also publishes them on a Redis channel
+//! that every node subscribes to. Events are hints about what was already persisted, never the
+//! source of truth: a socket that may have missed some (bus reconnect, slow consumer) re-reads
+//! the store by `last_seq`, which is why a Redis restart loses nothing.
+
+mod hub;
+mod redis;
+
+use std::sync::Arc;
+
+use concierge_protocol::{self as proto, Author};
+use serde::{Deserialize, Serialize};
+
+pub use hub::{Hub, Subscription};
+pub use redis::RedisBus;
+
+/// Something that happened in a conversation, already persisted where it is persistent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub site_id: String,
+    pub conversation_id: String,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A message snapshot (new, or a streaming message's final state).
+    Message { message: proto::Message },
+    /// Text appended to a streaming message.
+    Delta {
+        seq: i64,
+        offset: usize,
+        text: String,
+    },
+    /// Typing indicator; `who` is a display name, `author` says which side typed.
+    Typing {
+        author: Author,
+        who: String,
+        on: bool,
+    },
+    /// Conversation created or changed (status, assignment).
+    Conversation { conversation: proto::Conversation },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("event encoding: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Publishes events to every node (this one included).
+#[async_trait::async_trait]
+pub trait Bus: Send + Sync {
+    /// Delivers to local subscribers at once, then to other nodes. An error means other nodes
+    /// may not have seen the event; they resync when the bus recovers.
+    async fn publish(&self, event: Event) -> Result<(), BusError>;
+    /// Health of the cross-node link, for `/readyz`.
+    async fn ping(&self) -> Result<(), BusError>;
+    fn name(&self) -> &'static str;
+}
+
+/// Single-node bus: events only go to this process's sockets.
+pub struct LocalBus {
+    hub: Arc<Hub>,
+}
+
+impl LocalBus {
+    pub fn new(hub: Arc<Hub>) -> Self {
+        LocalBus { hub }
+    }
+}
+
+#[async_trait::async_trait]
+impl Bus for LocalBus {
+    async fn publish(&self, event: Event) -> Result<(), BusError> {
+        self.hub.deliver(Arc::new(event));
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), BusError> {
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "in-process"
+    }
+}

@@ -1,0 +1,191 @@
+//! What an agent can do: reply, take over, hand back, resolve, type, read history.
+//! Agents act on any conversation of their account's sites and nothing else.
+
+use concierge_protocol::{Author, ConversationStatus, MessageState};
+
+use super::{validate_message, Chat, ChatError, Result};
+use crate::bus::EventKind;
+use crate::store::{Agent, AppendOutcome, ConversationRecord, MessageRecord, NewMessage};
+
+/// Most messages in one `history` answer.
+pub const HISTORY_LIMIT: i64 = 500;
+
+impl Chat {
+    /// The conversation, if it belongs to one of the agent's sites.
+    pub async fn agent_conversation(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord> {
+        self.store
+            .conversation_in_account(&agent.account_id, conversation_id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)
+    }
+
+    /// Stores an agent reply (once per `client_msg_id`) and fans it out. Replying to a
+    /// conversation someone else (the bot) is answering takes it over first.
+    pub async fn agent_reply(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        client_msg_id: &str,
+        text: &str,
+    ) -> Result<MessageRecord> {
+        let text = validate_message(client_msg_id, text)?;
+        let mut conversation = self.agent_conversation(agent, conversation_id).await?;
+        if let Some(existing) = self
+            .store
+            .message_by_client_id(&conversation.site_id, &conversation.id, client_msg_id)
+            .await?
+        {
+            return Ok(existing);
+        }
+        if conversation.status != ConversationStatus::Agent
+            || conversation.agent_id.as_deref() != Some(agent.id.as_str())
+        {
+            conversation = self.take_over(agent, conversation_id).await?;
+        }
+        let outcome = self
+            .store
+            .append_message(
+                &conversation.site_id,
+                &conversation.id,
+                NewMessage {
+                    author: Author::Agent,
+                    agent_id: Some(&agent.id),
+                    text,
+                    state: MessageState::Complete,
+                    client_msg_id: Some(client_msg_id),
+                },
+            )
+            .await?;
+        if let AppendOutcome::Stored(m) = &outcome {
+            self.metrics
+                .messages_stored
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.publish_message(&conversation, m).await;
+        }
+        Ok(outcome.record().clone())
+    }
+
+    /// Status `agent`, assigned to this agent; the visitor is told who joined.
+    pub async fn take_over(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord> {
+        let note = format!("{} joined the conversation", agent.name);
+        self.change_status(agent, conversation_id, ConversationStatus::Agent, &note)
+            .await
+    }
+
+    /// Status `bot` again.
+    pub async fn hand_back(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord> {
+        let note = format!(
+            "{} handed the conversation back to the assistant",
+            agent.name
+        );
+        self.change_status(agent, conversation_id, ConversationStatus::Bot, &note)
+            .await
+    }
+
+    /// Status `resolved`; a later visitor message reopens it.
+    pub async fn resolve(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord> {
+        let note = format!("{} marked the conversation as resolved", agent.name);
+        self.change_status(agent, conversation_id, ConversationStatus::Resolved, &note)
+            .await
+    }
+
+    async fn change_status(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        status: ConversationStatus,
+        note: &str,
+    ) -> Result<ConversationRecord> {
+        let current = self.agent_conversation(agent, conversation_id).await?;
+        if current.status == status
+            && (status != ConversationStatus::Agent
+                || current.agent_id.as_deref() == Some(agent.id.as_str()))
+        {
+            return Ok(current);
+        }
+        let updated = self
+            .store
+            .set_conversation_status(&current.site_id, &current.id, status, Some(&agent.id))
+            .await?;
+        // A system line in the transcript, so a resuming visitor sees what happened.
+        let appended = self
+            .store
+            .append_message(
+                &updated.site_id,
+                &updated.id,
+                NewMessage {
+                    author: Author::System,
+                    agent_id: None,
+                    text: note,
+                    state: MessageState::Complete,
+                    client_msg_id: None,
+                },
+            )
+            .await?;
+        let updated = self
+            .store
+            .conversation(&updated.site_id, &updated.id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)?;
+        self.publish_conversation(&updated).await;
+        self.publish(
+            &updated.site_id,
+            &updated.id,
+            EventKind::Message {
+                message: appended.record().view(),
+            },
+        )
+        .await;
+        Ok(updated)
+    }
+
+    pub async fn agent_typing(&self, agent: &Agent, conversation_id: &str, on: bool) -> Result<()> {
+        let conversation = self.agent_conversation(agent, conversation_id).await?;
+        self.publish(
+            &conversation.site_id,
+            &conversation.id,
+            EventKind::Typing {
+                author: Author::Agent,
+                who: agent.name.clone(),
+                on,
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Messages after `last_seq` in one of the agent's conversations.
+    pub async fn agent_history(
+        &self,
+        agent: &Agent,
+        conversation_id: &str,
+        last_seq: i64,
+    ) -> Result<Vec<MessageRecord>> {
+        let conversation = self.agent_conversation(agent, conversation_id).await?;
+        Ok(self
+            .store
+            .messages_after(
+                &conversation.site_id,
+                &conversation.id,
+                last_seq.max(0),
+                HISTORY_LIMIT,
+            )
+            .await?)
+    }
+}

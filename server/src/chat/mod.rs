@@ -1,0 +1,141 @@
+//! Conversation service: the one place that decides what happens when a visitor writes, an
+//! agent replies or takes over, or the bot streams an answer. The websocket sessions, the REST
+//! API and the CLI call these functions; they persist first, then publish on the bus.
+
+mod agent;
+mod stream;
+mod visitor;
+
+use std::sync::Arc;
+
+use concierge_protocol::MAX_TEXT_CHARS;
+
+use crate::bus::{Bus, Event, EventKind};
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use crate::store::{ConversationRecord, MessageRecord, Store, StoreError};
+
+pub use stream::StreamHandle;
+pub use visitor::VisitorSession;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid visitor token")]
+    InvalidToken,
+    #[error("conversation not found")]
+    UnknownConversation,
+    #[error("{0}")]
+    BadInput(&'static str),
+    #[error("text over {MAX_TEXT_CHARS} characters")]
+    TooLong,
+    #[error("too many messages; slow down")]
+    RateLimited,
+    #[error("not allowed for this role")]
+    Forbidden,
+}
+
+pub type Result<T, E = ChatError> = std::result::Result<T, E>;
+
+/// Shared by every session; cheap to clone behind an `Arc`.
+pub struct Chat {
+    pub store: Arc<Store>,
+    pub bus: Arc<dyn Bus>,
+    pub limits: Arc<Limits>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Chat {
+    /// Publishes an event; a failure is logged and counted, never returned: the data is already
+    /// persisted and other nodes resync when the bus recovers.
+    pub async fn publish(&self, site_id: &str, conversation_id: &str, kind: EventKind) {
+        let event = Event {
+            site_id: site_id.to_string(),
+            conversation_id: conversation_id.to_string(),
+            kind,
+        };
+        if let Err(e) = self.bus.publish(event).await {
+            self.metrics
+                .bus_publish_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(error = %e, "bus publish failed; peers will resync");
+        }
+    }
+
+    async fn publish_message(&self, conversation: &ConversationRecord, message: &MessageRecord) {
+        if message.seq == 1 {
+            // First message: the conversation enters the agents' inbox.
+            if let Ok(Some(fresh)) = self
+                .store
+                .conversation(&conversation.site_id, &conversation.id)
+                .await
+            {
+                self.publish_conversation(&fresh).await;
+            }
+        }
+        self.publish(
+            &conversation.site_id,
+            &conversation.id,
+            EventKind::Message {
+                message: message.view(),
+            },
+        )
+        .await;
+    }
+
+    async fn publish_conversation(&self, conversation: &ConversationRecord) {
+        self.publish(
+            &conversation.site_id,
+            &conversation.id,
+            EventKind::Conversation {
+                conversation: conversation.view(),
+            },
+        )
+        .await;
+    }
+}
+
+/// Checks a message's id and text; returns the text to store.
+pub fn validate_message<'a>(client_msg_id: &str, text: &'a str) -> Result<&'a str> {
+    if client_msg_id.is_empty() || client_msg_id.chars().count() > 64 {
+        return Err(ChatError::BadInput(
+            "client_msg_id must be 1 to 64 characters",
+        ));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ChatError::TooLong);
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ChatError::BadInput("message text is empty"));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_rejects_empty_long_and_bad_ids() {
+        assert_eq!(validate_message("a", "  hi \n").unwrap(), "hi");
+        assert!(matches!(
+            validate_message("", "hi"),
+            Err(ChatError::BadInput(_))
+        ));
+        assert!(matches!(
+            validate_message(&"x".repeat(65), "hi"),
+            Err(ChatError::BadInput(_))
+        ));
+        assert!(matches!(
+            validate_message("a", "   "),
+            Err(ChatError::BadInput(_))
+        ));
+        assert!(validate_message("a", &"é".repeat(MAX_TEXT_CHARS)).is_ok());
+        assert!(matches!(
+            validate_message("a", &"é".repeat(MAX_TEXT_CHARS + 1)),
+            Err(ChatError::TooLong)
+        ));
+    }
+}

@@ -1,0 +1,243 @@
+//! The `concierge` command line. Every command takes `--json` and then prints exactly one JSON
+//! object on stdout (errors included: `{"error": {"code", "message"}}`), for scripts.
+//!
+//! Commands other than `serve` open the configured database directly: SQLite handles a CLI
+//! writer next to a running server (WAL + busy timeout), Postgres is shared by design.
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+use crate::accounts::{self, AccountsError};
+use crate::app::{shutdown_signal, Application};
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "concierge",
+    version,
+    about = "Self-hosted support chat: widget, agents, knowledge base"
+)]
+pub struct Cli {
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (HTTP API, websockets).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manage agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site; prints its public key.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Allowed page origin (repeatable): https://example.com, http://localhost:*, or *.
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// Account to own the site (default: the only account, or a new one).
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Create an agent in the account of a site; prints a one-time password.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "admin", "agent"])]
+        role: String,
+        /// The site key of a site in the agent's account.
+        #[arg(long)]
+        site: String,
+        /// Display name shown to visitors (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print a new bearer token for the agent socket and API.
+    Token {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Runs a parsed command; returns the process exit code.
+pub async fn run(cli: Cli, config: Config) -> i32 {
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Serve => {
+            // `serve` prints its one object when it starts listening, not when it stops.
+            return match serve(config, json).await {
+                Ok(()) => 0,
+                Err((code, message)) => {
+                    report_error(json, &code, &message);
+                    1
+                }
+            };
+        }
+        Command::Migrate => with_store(&config, |_| async { Ok(json!({"migrated": true})) }).await,
+        Command::Site(SiteCommand::Create {
+            name,
+            origins,
+            account,
+        }) => with_store(&config, |store| async move {
+            let site = accounts::create_site(&store, &name, &origins, account.as_deref()).await?;
+            Ok(
+                json!({"site_key": site.site_key, "site_id": site.id, "account_id": site.account_id,
+                          "name": site.name, "allowed_origins": site.allowed_origins}),
+            )
+        })
+        .await,
+        Command::Agent(AgentCommand::Create {
+            email,
+            role,
+            site,
+            name,
+        }) => {
+            with_store(&config, |store| async move {
+                let (agent, password) =
+                    accounts::create_agent(&store, &email, name.as_deref(), &role, &site).await?;
+                Ok(
+                    json!({"agent_id": agent.id, "email": agent.email, "role": agent.role.as_str(),
+                          "password": password}),
+                )
+            })
+            .await
+        }
+        Command::Agent(AgentCommand::Token { email }) => {
+            with_store(&config, |store| async move {
+                let (agent, token) = accounts::issue_token(&store, &email).await?;
+                Ok(json!({"token": token, "agent_id": agent.id, "email": agent.email}))
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(value) => {
+            if json {
+                println!("{value}");
+            } else {
+                print_human(&value);
+            }
+            0
+        }
+        Err((code, message)) => {
+            report_error(json, &code, &message);
+            1
+        }
+    }
+}
+
+fn report_error(json: bool, code: &str, message: &str) {
+    if json {
+        println!("{}", json!({"error": {"code": code, "message": message}}));
+    } else {
+        eprintln!("error: {message}");
+    }
+}
+
+type CmdResult = Result<Value, (String, String)>;
+
+fn fail(e: AccountsError) -> (String, String) {
+    (e.code().to_string(), e.to_string())
+}
+
+async fn with_store<F, Fut>(config: &Config, f: F) -> CmdResult
+where
+    F: FnOnce(std::sync::Arc<Store>) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, AccountsError>>,
+{
+    let store = open_store(config).await?;
+    let out = f(store.clone()).await.map_err(fail);
+    store.close().await;
+    out
+}
+
+async fn open_store(config: &Config) -> Result<std::sync::Arc<Store>, (String, String)> {
+    let internal =
+        |what: &str, e: &dyn std::fmt::Display| ("internal".to_string(), format!("{what}: {e}"));
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| internal("creating the data dir", &e))?;
+    let store = Store::connect(&config.database_url())
+        .await
+        .map_err(|e| internal("connecting to the database", &e))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| internal("migrating the database", &e))?;
+    Ok(std::sync::Arc::new(store))
+}
+
+async fn serve(config: Config, json: bool) -> Result<(), (String, String)> {
+    let internal = |e: anyhow::Error| ("internal".to_string(), format!("{e:#}"));
+    let application = Application::build(config).await.map_err(internal)?;
+    let app = application.app();
+    let addr = application.local_addr().map_err(|e| internal(e.into()))?;
+    let demo = accounts::bootstrap_demo(&app.chat.store)
+        .await
+        .map_err(fail)?;
+    let mut started = json!({"listening": addr.to_string(), "bus": app.chat.bus.name()});
+    if let Some(demo) = demo {
+        started["demo"] = json!({
+            "site_key": demo.site.site_key,
+            "allowed_origins": demo.site.allowed_origins,
+            "owner_email": demo.owner.email,
+            "owner_password": demo.password,
+            "owner_token": demo.token,
+        });
+    }
+    tracing::info!(%addr, bus = app.chat.bus.name(), "concierge listening");
+    if json {
+        // The one JSON object of `serve --json`: printed once the server accepts connections.
+        println!("{started}");
+    } else {
+        print_human(&started);
+    }
+    application
+        .run_until(shutdown_signal())
+        .await
+        .map_err(internal)
+}
+
+fn print_human(value: &Value) {
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) => println!("{k}: {s}"),
+                    Value::Object(_) => {
+                        println!("{k}:");
+                        if let Value::Object(inner) = v {
+                            for (ik, iv) in inner {
+                                println!(
+                                    "  {ik}: {}",
+                                    iv.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| iv.to_string())
+                                );
+                            }
+                        }
+                    }
+                    other => println!("{k}: {other}"),
+                }
+            }
+        }
+        other => println!("{other}"),
+    }
+}

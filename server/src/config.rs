@@ -1,0 +1,113 @@
+//! Configuration: `CONCIERGE_*` environment variables over an optional `concierge.toml` over
+//! the defaults below. Every default runs on a laptop with nothing else installed: SQLite in
+//! the data dir, the in-process bus.
+//!
+//! | env | toml | default |
+//! |---|---|---|
+//! | `CONCIERGE_LISTEN` | `listen` | `127.0.0.1:8080` (port 0 picks a free port) |
+//! | `CONCIERGE_DATA_DIR` | `data_dir` | `./data` |
+//! | `CONCIERGE_DATABASE_URL` | `database_url` | `sqlite://DATA_DIR/concierge.db` |
+//! | `CONCIERGE_REDIS_URL` | `redis_url` | unset: in-process bus and limits |
+//! | `CONCIERGE_LOG` | `log` | `info` (tracing env-filter syntax) |
+//! | `CONCIERGE_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | `10` |
+//! | `CONCIERGE_LIMITS__MESSAGES_PER_MINUTE` etc. | `[limits]` | see [`LimitsConfig`] |
+//!
+//! The file is `./concierge.toml`, or the path in `CONCIERGE_CONFIG`.
+
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub use crate::limits::LimitsConfig;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP/websocket server binds.
+    pub listen: String,
+    /// Where the SQLite database (and later the model cache and vector index) live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; may carry a password, hence secret.
+    pub database_url: Option<SecretString>,
+    /// Enables the cross-node bus and shared limits.
+    pub redis_url: Option<SecretString>,
+    pub log: String,
+    /// How long SIGTERM waits for sockets to close and writes to finish.
+    pub shutdown_grace_secs: u64,
+    pub limits: LimitsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            log: "info".into(),
+            shutdown_grace_secs: 10,
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any) and the environment.
+    pub fn load() -> Result<Self, figment::Error> {
+        let file = std::env::var("CONCIERGE_CONFIG").unwrap_or_else(|_| "concierge.toml".into());
+        Figment::new()
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("CONCIERGE_").split("__").ignore(&["config"]))
+            .extract()
+    }
+
+    /// The database URL in effect: the configured one, else SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_string(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("concierge.db").display()
+            ),
+        }
+    }
+
+    pub fn redis_url(&self) -> Option<String> {
+        self.redis_url
+            .as_ref()
+            .map(|u| u.expose_secret().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_services() {
+        let c = Config::default();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(c.database_url().starts_with("sqlite://"));
+        assert!(c.redis_url().is_none());
+    }
+
+    #[test]
+    fn env_overrides_file_and_nested_limits() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "concierge.toml",
+                "listen = \"127.0.0.1:9000\"\n[limits]\nmessages_per_minute = 5\n",
+            )?;
+            jail.set_env("CONCIERGE_LISTEN", "127.0.0.1:0");
+            jail.set_env("CONCIERGE_LIMITS__FRAME_BURST", "7");
+            let c = Config::load()?;
+            assert_eq!(c.listen, "127.0.0.1:0");
+            assert_eq!(c.limits.messages_per_minute, 5);
+            assert_eq!(c.limits.frame_burst, 7);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,29 @@
+//! Concierge server: a self-hosted support chat — widget visitors, agents, knowledge base.
+//!
+//! # Layout
+//! - [`app`]: builds everything from [`config`], binds the listener, graceful shutdown.
+//! - [`http`]: REST and operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! - [`ws`]: websocket upgrades and the visitor / agent session loops.
+//! - [`chat`]: the conversation service every entry point calls (persist, then publish).
+//! - [`accounts`]: provisioning of sites, agents and tokens (CLI today, owner API later).
+//! - [`store`]: persistence on SQLite (default) or Postgres.
+//! - [`bus`]: fan-out to sockets on this node and, with Redis, on every node.
+//! - [`limits`]: rate limits and abuse control.
+//! - [`metrics`], [`telemetry`], [`error`] (the only place errors become responses), [`cli`].
+//!
+//! Dependency direction: `cli → app → {http, ws} → {chat, accounts} → {store, bus, limits}
+//! → protocol`. Engine modules never import axum.
+
+pub mod accounts;
+pub mod app;
+pub mod bus;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod limits;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;
+pub mod ws;

@@ -1,0 +1,182 @@
+//! Visitors and their conversations.
+
+use concierge_protocol::ConversationStatus;
+
+use super::records::CONVERSATION_COLUMNS;
+use super::tokens::{hash_token, new_id, new_token};
+use super::{now_ms, ConversationRecord, Result, Store, StoreError, Visitor};
+
+impl Store {
+    /// A new anonymous visitor of a site and the token that identifies them from now on.
+    pub async fn create_visitor(&self, site_id: &str) -> Result<(Visitor, String)> {
+        let _w = self.writer().await;
+        let token = new_token("vt_");
+        let visitor = Visitor {
+            id: new_id(),
+            site_id: site_id.to_string(),
+        };
+        let now = now_ms();
+        sqlx::query(
+            "insert into visitors (id, site_id, token_hash, created_at, last_seen_at) \
+             values ($1, $2, $3, $4, $4)",
+        )
+        .bind(&visitor.id)
+        .bind(site_id)
+        .bind(hash_token(&token))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok((visitor, token))
+    }
+
+    /// The visitor a token belongs to, on this site only.
+    pub async fn visitor_by_token(&self, site_id: &str, token: &str) -> Result<Option<Visitor>> {
+        let row =
+            sqlx::query("select id, site_id from visitors where site_id = $1 and token_hash = $2")
+                .bind(site_id)
+                .bind(hash_token(token))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => Some(Visitor {
+                id: super::col(&r, "id")?,
+                site_id: super::col(&r, "site_id")?,
+            }),
+            None => None,
+        })
+    }
+
+    pub async fn create_conversation(
+        &self,
+        site_id: &str,
+        visitor_id: &str,
+    ) -> Result<ConversationRecord> {
+        let id = new_id();
+        {
+            let _w = self.writer().await;
+            let now = now_ms();
+            sqlx::query(
+                "insert into conversations (id, site_id, visitor_id, status, last_seq, created_at, updated_at) \
+                 values ($1, $2, $3, 'bot', 0, $4, $4)",
+            )
+            .bind(&id)
+            .bind(site_id)
+            .bind(visitor_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        }
+        self.conversation(site_id, &id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))
+    }
+
+    pub async fn conversation(
+        &self,
+        site_id: &str,
+        id: &str,
+    ) -> Result<Option<ConversationRecord>> {
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS} from conversations c join sites s on s.id = c.site_id \
+             left join agents a on a.id = c.agent_id where c.site_id = $1 and c.id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(site_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ConversationRecord::from_row).transpose()
+    }
+
+    /// A conversation on any site of an account (agents act across their account's sites).
+    pub async fn conversation_in_account(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<ConversationRecord>> {
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS} from conversations c join sites s on s.id = c.site_id \
+             left join agents a on a.id = c.agent_id where s.account_id = $1 and c.id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ConversationRecord::from_row).transpose()
+    }
+
+    /// The visitor's most recently active conversation, if any.
+    pub async fn latest_conversation_of_visitor(
+        &self,
+        site_id: &str,
+        visitor_id: &str,
+    ) -> Result<Option<ConversationRecord>> {
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS} from conversations c join sites s on s.id = c.site_id \
+             left join agents a on a.id = c.agent_id where c.site_id = $1 and c.visitor_id = $2 \
+             order by c.updated_at desc, c.created_at desc limit 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(site_id)
+            .bind(visitor_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ConversationRecord::from_row).transpose()
+    }
+
+    /// Unresolved conversations with at least one message, newest activity first.
+    pub async fn open_conversations(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ConversationRecord>> {
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS} from conversations c join sites s on s.id = c.site_id \
+             left join agents a on a.id = c.agent_id \
+             where s.account_id = $1 and c.status <> 'resolved' and c.last_seq > 0 \
+             order by c.updated_at desc limit $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(ConversationRecord::from_row).collect()
+    }
+
+    /// Sets who answers the conversation. `agent_id` is kept only for status `agent`.
+    pub async fn set_conversation_status(
+        &self,
+        site_id: &str,
+        id: &str,
+        status: ConversationStatus,
+        agent_id: Option<&str>,
+    ) -> Result<ConversationRecord> {
+        {
+            let _w = self.writer().await;
+            let agent_id = if status == ConversationStatus::Agent {
+                agent_id
+            } else {
+                None
+            };
+            let done = sqlx::query(
+                "update conversations set status = $1, agent_id = $2, updated_at = $3 \
+                 where site_id = $4 and id = $5",
+            )
+            .bind(status.as_str())
+            .bind(agent_id)
+            .bind(now_ms())
+            .bind(site_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("conversation"));
+            }
+        }
+        self.conversation(site_id, id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))
+    }
+}

@@ -1,0 +1,185 @@
+//! Persistence: accounts, sites, agents, visitors, conversations and messages.
+//!
+//! One [`Store`] speaks to SQLite (the embedded default, a file in the data dir) or Postgres
+//! (`postgres://...`) through sqlx's `Any` driver. SQL is written once in the dialect both
+//! accept (`$1` binds, `returning`, `on conflict`); the schema lives in `migrations/sqlite` and
+//! `migrations/postgres` under matching version names. Every tenant-owned query filters on
+//! `site_id`.
+//!
+//! SQLite serialises writers. Inside one process we queue writers on an async mutex instead of
+//! letting them spin in SQLite's busy handler (which sleeps in steps of up to 100 ms and ruins
+//! tail latency); other processes (the CLI next to a running server) still wait on
+//! `busy_timeout`.
+
+mod agents;
+mod conversations;
+mod messages;
+mod records;
+mod sites;
+mod tokens;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use messages::{AppendOutcome, NewMessage};
+pub use records::*;
+pub use tokens::{hash_token, new_token};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    #[error("stored value is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the database; cheap to share behind an `Arc`.
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Queues this process's SQLite writers (see the module doc); `None` on Postgres.
+    write_lock: Option<Mutex<()>>,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file if needed). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never block the writer. synchronous=normal in WAL mode
+                        // survives a process crash (SIGKILL) with every committed transaction;
+                        // only an OS crash / power loss can drop the last commits.
+                        conn.execute(
+                            "pragma journal_mode = wal; pragma synchronous = normal; \
+                             pragma busy_timeout = 5000; pragma foreign_keys = on;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(url).await?;
+        Ok(Store {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Mutex::new(())),
+        })
+    }
+
+    /// Applies the backend's migrations (idempotent).
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Round-trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn writer(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// RFC 3339 rendering of a stored time, for the wire.
+pub fn rfc3339(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn col<T>(row: &AnyRow, name: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    Ok(row.try_get::<T, _>(name)?)
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.code().as_deref() == Some("2067")
+                || db.code().as_deref() == Some("1555")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_renders_utc_milliseconds() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.5Z");
+    }
+}

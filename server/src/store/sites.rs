@@ -1,0 +1,91 @@
+//! Accounts and the sites they own.
+
+use super::tokens::{new_id, new_token};
+use super::{now_ms, Account, Result, Site, Store};
+
+impl Store {
+    pub async fn create_account(&self, name: &str) -> Result<Account> {
+        let _w = self.writer().await;
+        let id = new_id();
+        sqlx::query("insert into accounts (id, name, created_at) values ($1, $2, $3)")
+            .bind(&id)
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(Account {
+            id,
+            name: name.to_string(),
+        })
+    }
+
+    pub async fn count_accounts(&self) -> Result<i64> {
+        let row = sqlx::query("select count(*) as n from accounts")
+            .fetch_one(&self.pool)
+            .await?;
+        super::col(&row, "n")
+    }
+
+    /// Creates a site with a fresh public key.
+    pub async fn create_site(
+        &self,
+        account_id: &str,
+        name: &str,
+        allowed_origins: &[String],
+    ) -> Result<Site> {
+        let _w = self.writer().await;
+        let site = Site {
+            id: new_id(),
+            account_id: account_id.to_string(),
+            name: name.to_string(),
+            site_key: new_token("site_"),
+            allowed_origins: allowed_origins.to_vec(),
+        };
+        let origins = serde_json::to_string(&site.allowed_origins)
+            .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "insert into sites (id, account_id, name, site_key, allowed_origins, created_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&site.id)
+        .bind(&site.account_id)
+        .bind(&site.name)
+        .bind(&site.site_key)
+        .bind(origins)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(site)
+    }
+
+    pub async fn site_by_key(&self, site_key: &str) -> Result<Option<Site>> {
+        let row = sqlx::query(
+            "select id, account_id, name, site_key, allowed_origins from sites where site_key = $1",
+        )
+        .bind(site_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Site::from_row).transpose()
+    }
+
+    pub async fn sites_for_account(&self, account_id: &str) -> Result<Vec<Site>> {
+        let rows = sqlx::query(
+            "select id, account_id, name, site_key, allowed_origins from sites \
+             where account_id = $1 order by created_at, id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Site::from_row).collect()
+    }
+}
+
+impl Store {
+    /// The id of the single account (callers check there is exactly one).
+    pub async fn only_account_id(&self) -> Result<String> {
+        let row = sqlx::query("select id from accounts order by created_at limit 1")
+            .fetch_one(&self.pool)
+            .await?;
+        super::col(&row, "id")
+    }
+}
