@@ -1,1 +1,13 @@
+//! Concierge integration tests: real servers on port 0, real websockets, real databases.
+//! Postgres/Redis tests need CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL (CI sets
+//! both); without them they print SKIPPED and pass.
 
+mod agent;
+mod bad_input;
+mod cli;
+mod multi_node;
+mod ops;
+mod resume;
+mod store_story;
+mod streaming;
+mod visitor;

@@ -12,7 +12,9 @@ use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
 use tokio_stream_shim::SubscriptionStream;
 
-use super::conn::{frame_error, too_big_close, transport_message, Closed, Conn};
+use super::conn::{
+    frame_error, linger_after_overflow, too_big_close, transport_message, Closed, Conn,
+};
 use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
 use super::{Incoming, Outgoing};
 use crate::app::App;
@@ -101,6 +103,7 @@ where
                     .await;
                 let (code, reason) = too_big_close();
                 conn.close(code, reason).await;
+                linger_after_overflow().await;
                 break;
             }
             Step::Incoming(Some(Incoming::Text(text))) => {

@@ -151,3 +151,10 @@ pub(super) async fn next_event(
 pub(super) fn too_big_close() -> (u16, &'static str) {
     (close::MESSAGE_TOO_BIG, "frame over the hard cap")
 }
+
+/// After a frame over the hard cap its unread payload is still in the kernel buffer, and
+/// closing the TCP socket now would send a reset that can destroy our close frame before the
+/// client reads it. Waiting briefly lets the client read "1009" instead of an abnormal drop.
+pub(super) async fn linger_after_overflow() {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}

@@ -10,7 +10,9 @@ use concierge_protocol::{close, Author, ConversationStatus, ErrorCode, PROTOCOL_
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::conn::{frame_error, next_event, too_big_close, transport_message, Closed, Conn};
+use super::conn::{
+    frame_error, linger_after_overflow, next_event, too_big_close, transport_message, Closed, Conn,
+};
 use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
 use super::{Incoming, Outgoing};
 use crate::app::App;
@@ -96,6 +98,7 @@ where
                     .await;
                 let (code, reason) = too_big_close();
                 conn.close(code, reason).await;
+                linger_after_overflow().await;
                 break;
             }
             Step::Incoming(Some(Incoming::Text(text))) => {

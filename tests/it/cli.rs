@@ -1,0 +1,206 @@
+//! The `concierge` binary itself: CLI output contracts, first start, and SIGKILL safety.
+//! `cargo xtask test` builds the binary first; run alone, `cargo build -p concierge` first.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use concierge_tests::*;
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/it-HASH → target/<profile>/concierge
+    let path = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap()
+        .join("concierge");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p concierge` (cargo xtask test does)",
+        path.display()
+    );
+    path
+}
+
+fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(binary())
+        .args(args)
+        .env("CONCIERGE_DATA_DIR", data_dir)
+        .env_remove("CONCIERGE_DATABASE_URL")
+        .env_remove("CONCIERGE_REDIS_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one JSON line on stdout, got {stdout:?}"
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(lines[0]).unwrap(),
+    )
+}
+
+#[test]
+fn cli_commands_print_exactly_one_json_object() {
+    let dir = TempDir::new();
+    let (code, site) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+            "--origin",
+            "http://localhost:*",
+        ],
+    );
+    assert_eq!(code, 0);
+    let key = site["site_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("site_"));
+    let (code, agent) = cli(
+        &dir.0,
+        &[
+            "agent",
+            "create",
+            "--email",
+            "Bo@Shop.example",
+            "--role",
+            "admin",
+            "--site",
+            &key,
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(agent["email"], "bo@shop.example");
+    assert!(agent["password"].as_str().unwrap().len() >= 16);
+    let (code, token) = cli(
+        &dir.0,
+        &["--json", "agent", "token", "--email", "bo@shop.example"],
+    );
+    assert_eq!(code, 0);
+    assert!(token["token"].as_str().unwrap().starts_with("agt_"));
+    let (code, migrated) = cli(&dir.0, &["--json", "migrate"]);
+    assert_eq!((code, migrated["migrated"].as_bool()), (0, Some(true)));
+}
+
+#[test]
+fn cli_errors_are_coded_json_and_change_nothing() {
+    let dir = TempDir::new();
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--name",
+            "X",
+            "--origin",
+            "not-an-origin",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "bad_origin");
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "agent",
+            "create",
+            "--email",
+            "a@b.c",
+            "--role",
+            "agent",
+            "--site",
+            "site_nope",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "unknown_site");
+    let (code, err) = cli(
+        &dir.0,
+        &["--json", "agent", "token", "--email", "ghost@b.c"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["code"], "unknown_agent");
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `concierge serve --json` on a free port; returns it and its one JSON line.
+fn serve(data_dir: &std::path::Path) -> (Server, serde_json::Value) {
+    let mut child = Command::new(binary())
+        .args(["serve", "--json"])
+        .env("CONCIERGE_DATA_DIR", data_dir)
+        .env("CONCIERGE_LISTEN", "127.0.0.1:0")
+        .env("CONCIERGE_LOG", "warn")
+        .env_remove("CONCIERGE_DATABASE_URL")
+        .env_remove("CONCIERGE_REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Server(child), serde_json::from_str(&line).unwrap())
+}
+
+#[tokio::test]
+async fn the_first_serve_creates_a_demo_site_and_owner_and_sigkill_loses_nothing_acked() {
+    let dir = TempDir::new();
+    let (mut server, started) = serve(&dir.0);
+    let demo = &started["demo"];
+    let site_key = demo["site_key"].as_str().unwrap().to_string();
+    assert_eq!(demo["owner_email"], "owner@localhost");
+    assert!(demo["owner_password"].as_str().unwrap().len() >= 16);
+    let addr = started["listening"].as_str().unwrap().to_string();
+    let url = format!("ws://{addr}/ws/visitor?site_key={site_key}");
+    // The demo site accepts any local port.
+    let mut v = Visitor::connect(&url, Some("http://localhost:5173"))
+        .await
+        .unwrap();
+    let w = v.hello(None, None, None).await.unwrap();
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        acked.push(
+            v.say(&format!("k{i}"), &format!("durable {i}"))
+                .await
+                .unwrap(),
+        );
+    }
+    // Acked, then killed without any chance to flush.
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+
+    let (_server2, started2) = serve(&dir.0);
+    assert!(
+        started2.get("demo").is_none(),
+        "the demo is created only once"
+    );
+    let addr2 = started2["listening"].as_str().unwrap();
+    let mut v = Visitor::connect(
+        &format!("ws://{addr2}/ws/visitor?site_key={site_key}"),
+        Some("http://localhost:5173"),
+    )
+    .await
+    .unwrap();
+    let w2 = v.hello(Some(&w.token), None, None).await.unwrap();
+    let seqs: Vec<_> = w2.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, acked);
+    assert_eq!(w2.messages[19].text, "durable 19");
+}

@@ -1,0 +1,267 @@
+//! One story of the store, told against SQLite and against Postgres.
+
+use std::sync::Arc;
+
+use concierge::store::{AppendOutcome, NewMessage, Role, Store};
+use concierge_protocol::{Author, ConversationStatus, MessageState};
+use concierge_tests::pg::{postgres_url, skip, PgDatabase};
+use concierge_tests::TempDir;
+
+fn visitor_msg<'a>(id: &'a str, text: &'a str) -> NewMessage<'a> {
+    NewMessage {
+        author: Author::Visitor,
+        agent_id: None,
+        text,
+        state: MessageState::Complete,
+        client_msg_id: Some(id),
+    }
+}
+
+async fn story(store: Arc<Store>) {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap(); // idempotent
+
+    // Tenancy: an account owns sites; agents belong to the account.
+    let acme = store.create_account("Acme").await.unwrap();
+    let other = store.create_account("Other").await.unwrap();
+    let site = store
+        .create_site(&acme.id, "Acme shop", &["https://acme.example".into()])
+        .await
+        .unwrap();
+    let rival = store
+        .create_site(&other.id, "Rival", &["https://rival.example".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .site_by_key(&site.site_key)
+            .await
+            .unwrap()
+            .unwrap()
+            .allowed_origins,
+        vec!["https://acme.example"]
+    );
+    let agent = store
+        .create_agent(&acme.id, "ann@acme.example", "Ann", Role::Agent, "x")
+        .await
+        .unwrap();
+    assert!(store
+        .create_agent(&acme.id, "ann@acme.example", "Ann", Role::Agent, "x")
+        .await
+        .is_err());
+    let token = store.issue_agent_token(&agent.id).await.unwrap();
+    assert_eq!(
+        store.agent_by_token(&token).await.unwrap().unwrap().id,
+        agent.id
+    );
+    assert!(store.agent_by_token("agt_wrong").await.unwrap().is_none());
+
+    // Visitors and conversations belong to a site.
+    let (visitor, vtoken) = store.create_visitor(&site.id).await.unwrap();
+    assert_eq!(
+        store
+            .visitor_by_token(&site.id, &vtoken)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        visitor.id
+    );
+    assert!(store
+        .visitor_by_token(&rival.id, &vtoken)
+        .await
+        .unwrap()
+        .is_none());
+    let conv = store
+        .create_conversation(&site.id, &visitor.id)
+        .await
+        .unwrap();
+    assert_eq!((conv.status, conv.last_seq), (ConversationStatus::Bot, 0));
+
+    // Concurrent appends get gap-free seqs; a concurrent duplicate id is stored once.
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = store.clone();
+        let (sid, cid) = (site.id.clone(), conv.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let id = format!("m{}", i % 20); // ids m0..m3 are sent twice
+            store
+                .append_message(&sid, &cid, visitor_msg(&id, "hi"))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        if let AppendOutcome::Stored(_) = t.await.unwrap() {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 20);
+    let all = store
+        .messages_after(&site.id, &conv.id, 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<i64>>()
+    );
+    let again = store
+        .append_message(&site.id, &conv.id, visitor_msg("m3", "hi"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, AppendOutcome::Duplicate(ref m) if m.client_msg_id.as_deref() == Some("m3"))
+    );
+    assert_eq!(
+        store
+            .messages_after(&site.id, &conv.id, 18, 1000)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Streaming: seq at start, text grows only at the right offset, then complete.
+    let s = store
+        .append_message(
+            &site.id,
+            &conv.id,
+            NewMessage {
+                author: Author::Bot,
+                agent_id: None,
+                text: "",
+                state: MessageState::Streaming,
+                client_msg_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let seq = s.record().seq;
+    assert_eq!(seq, 21);
+    assert!(store
+        .append_stream_text(&site.id, &conv.id, seq, 0, "Héllo")
+        .await
+        .unwrap());
+    assert!(!store
+        .append_stream_text(&site.id, &conv.id, seq, 0, "Héllo")
+        .await
+        .unwrap());
+    assert!(store
+        .append_stream_text(&site.id, &conv.id, seq, 5, " world")
+        .await
+        .unwrap());
+    let done = store
+        .complete_stream(&site.id, &conv.id, seq)
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.text.as_str(), done.state),
+        ("Héllo world", MessageState::Complete)
+    );
+    assert!(!store
+        .append_stream_text(&site.id, &conv.id, seq, 11, "!")
+        .await
+        .unwrap());
+
+    // Status and assignment.
+    let c = store
+        .set_conversation_status(
+            &site.id,
+            &conv.id,
+            ConversationStatus::Agent,
+            Some(&agent.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.status, c.agent_name.as_deref(), c.last_seq),
+        (ConversationStatus::Agent, Some("Ann"), 21)
+    );
+    let open = store.open_conversations(&acme.id, 10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(store
+        .open_conversations(&other.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let c = store
+        .set_conversation_status(&site.id, &conv.id, ConversationStatus::Resolved, None)
+        .await
+        .unwrap();
+    assert_eq!(c.agent_id, None);
+    // A visitor message reopens a resolved conversation with the bot.
+    store
+        .append_message(&site.id, &conv.id, visitor_msg("reopen", "back"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .conversation(&site.id, &conv.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ConversationStatus::Bot
+    );
+
+    // Every tenant-owned read filters by site: the rival site sees nothing of Acme's.
+    assert!(store
+        .conversation(&rival.id, &conv.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .messages_after(&rival.id, &conv.id, 0, 1000)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .message(&rival.id, &conv.id, 1)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .conversation_in_account(&other.id, &conv.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .append_message(&rival.id, &conv.id, visitor_msg("x", "intrude"))
+        .await
+        .is_err());
+    assert!(store
+        .set_conversation_status(&rival.id, &conv.id, ConversationStatus::Agent, None)
+        .await
+        .is_err());
+    assert_eq!(
+        store
+            .messages_after(&site.id, &conv.id, 0, 1000)
+            .await
+            .unwrap()
+            .len(),
+        22
+    );
+}
+
+#[tokio::test]
+async fn the_store_story_holds_on_sqlite() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("story.db").display());
+    story(Arc::new(Store::connect(&url).await.unwrap())).await;
+}
+
+#[tokio::test]
+async fn the_store_story_holds_on_postgres() {
+    let Some(admin) = postgres_url() else {
+        return skip(
+            "the_store_story_holds_on_postgres",
+            "CONCIERGE_TEST_POSTGRES_URL",
+        );
+    };
+    let db = PgDatabase::create(&admin).await.unwrap();
+    let store = Arc::new(Store::connect(&db.url).await.unwrap());
+    story(store.clone()).await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
