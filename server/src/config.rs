@@ -56,12 +56,13 @@ impl Default for Config {
 
 impl Config {
     /// Reads the file (if any) and the environment.
-    pub fn load() -> Result<Self, figment::Error> {
+    pub fn load() -> Result<Self, Box<figment::Error>> {
         let file = std::env::var("CONCIERGE_CONFIG").unwrap_or_else(|_| "concierge.toml".into());
         Figment::new()
             .merge(Toml::file(file))
             .merge(Env::prefixed("CONCIERGE_").split("__").ignore(&["config"]))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The database URL in effect: the configured one, else SQLite in the data dir.
@@ -95,6 +96,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn env_overrides_file_and_nested_limits() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -103,7 +105,7 @@ mod tests {
             )?;
             jail.set_env("CONCIERGE_LISTEN", "127.0.0.1:0");
             jail.set_env("CONCIERGE_LIMITS__FRAME_BURST", "7");
-            let c = Config::load()?;
+            let c = Config::load().map_err(|e| *e)?;
             assert_eq!(c.listen, "127.0.0.1:0");
             assert_eq!(c.limits.messages_per_minute, 5);
             assert_eq!(c.limits.frame_burst, 7);

@@ -1,1 +1,123 @@
-fn main() {}
+//! `cargo xtask run | test` — the project's two set-up commands.
+//!
+//! - `run`: builds the release server and starts it on the embedded default (SQLite file in
+//!   ./data, in-process bus). Extra arguments go to `concierge serve`.
+//! - `test`: installs what the tests need (wasm32 target), checks formatting, lints, the
+//!   no-`#![feature` rule and the wasm32 build of `protocol`, builds the binary the CLI tests
+//!   drive, then runs the whole suite. Postgres/Redis tests run when
+//!   CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL are set (CI sets both), and
+//!   say SKIPPED loudly otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn step(what: &str, cmd: &mut Command) -> Result<()> {
+    eprintln!("\n==> {what}");
+    let status = cmd.status().with_context(|| format!("starting: {what}"))?;
+    if !status.success() {
+        bail!("failed: {what} ({status})");
+    }
+    Ok(())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn run(extra: &[String]) -> Result<()> {
+    step("build the release server", cargo().args(["build", "--release", "-p", "concierge"]))?;
+    let bin = target_dir().join("release").join("concierge");
+    eprintln!("\n==> starting {} serve (Ctrl-C stops it)", bin.display());
+    let status = Command::new(&bin).arg("serve").args(extra).current_dir(root()).status()?;
+    if !status.success() {
+        bail!("concierge exited with {status}");
+    }
+    Ok(())
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let lint = !args.iter().any(|a| a == "--no-lint");
+    let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--no-lint").collect();
+
+    step("install the wasm32 target (protocol must build for the widget)", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    if lint {
+        step("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+        check_no_feature_gates()?;
+        step("cargo clippy -D warnings", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    }
+    step("protocol builds for wasm32", cargo().args(["build", "-p", "concierge-protocol", "--target", "wasm32-unknown-unknown"]))?;
+    step("build the concierge binary (CLI and SIGKILL tests drive it)", cargo().args(["build", "-p", "concierge"]))?;
+    for (var, what) in [
+        ("CONCIERGE_TEST_POSTGRES_URL", "Postgres store story and two-node test"),
+        ("CONCIERGE_TEST_REDIS_URL", "Redis bus, shared limits and Redis-restart tests"),
+    ] {
+        if std::env::var(var).map(|v| v.is_empty()).unwrap_or(true) {
+            eprintln!("\n!!! {var} is not set: the {what} will be SKIPPED. CI sets it (see .ci/run). !!!");
+        }
+    }
+    let mut test = cargo();
+    test.args(["test", "--workspace"]).args(passthrough);
+    step("cargo test --workspace", &mut test)
+}
+
+/// Our own crates must build on stable: no `#![feature(...)]` anywhere in them.
+fn check_no_feature_gates() -> Result<()> {
+    eprintln!("\n==> no #![feature in our crates");
+    let mut offenders = Vec::new();
+    for dir in ["protocol", "server", "tests", "xtask", "examples"] {
+        scan(&root().join(dir), &mut offenders)?;
+    }
+    if !offenders.is_empty() {
+        bail!("#![feature found (our crates must build on stable): {offenders:?}");
+    }
+    Ok(())
+}
+
+fn scan(dir: &Path, offenders: &mut Vec<PathBuf>) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            scan(&path, offenders)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path)?;
+            if text.lines().any(|l| l.trim_start().starts_with("#![feature")) {
+                offenders.push(path);
+            }
+        }
+    }
+    Ok(())
+}
