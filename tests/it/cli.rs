@@ -204,3 +204,29 @@ async fn the_first_serve_creates_a_demo_site_and_owner_and_sigkill_loses_nothing
     assert_eq!(seqs, acked);
     assert_eq!(w2.messages[19].text, "durable 19");
 }
+
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
+    let dir = TempDir::new();
+    let (mut server, started) = serve(&dir.0);
+    let site_key = started["demo"]["site_key"].as_str().unwrap().to_string();
+    let addr = started["listening"].as_str().unwrap().to_string();
+    let mut v = Visitor::connect(
+        &format!("ws://{addr}/ws/visitor?site_key={site_key}"),
+        Some("http://127.0.0.1:8000"),
+    )
+    .await
+    .unwrap();
+    v.hello(None, None, None).await.unwrap();
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(v.closed().await, Some(1012));
+    let status = tokio::task::spawn_blocking(move || server.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

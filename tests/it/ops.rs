@@ -77,3 +77,32 @@ async fn conversations_survive_a_restart_on_the_same_data_dir() {
     assert_eq!(v.say("b", "after").await.unwrap(), 2);
     let _ = VisitorServerFrame::Pong;
 }
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_closed_after_the_idle_timeout() {
+    let mut opts = Options::default();
+    opts.limits.idle_timeout_secs = 1;
+    opts.limits.heartbeat_secs = 1;
+    let app = spawn_with(opts).await.unwrap();
+    let mut v = app.visitor().await;
+    v.hello(None, None, None).await.unwrap();
+    // Not reading means tungstenite never answers the server's pings.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(v.closed().await, Some(1001));
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_connected_past_the_idle_timeout() {
+    let mut opts = Options::default();
+    opts.limits.idle_timeout_secs = 2;
+    opts.limits.heartbeat_secs = 1;
+    let app = spawn_with(opts).await.unwrap();
+    let mut v = app.visitor().await;
+    v.hello(None, None, None).await.unwrap();
+    // Reading lets tungstenite answer each ping with a pong.
+    assert!(v
+        .next_within(std::time::Duration::from_millis(4_500))
+        .await
+        .is_none());
+    assert_eq!(v.say("still", "here").await.unwrap(), 1);
+}

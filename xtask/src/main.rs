@@ -33,7 +33,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -52,14 +55,23 @@ fn step(what: &str, cmd: &mut Command) -> Result<()> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn run(extra: &[String]) -> Result<()> {
-    step("build the release server", cargo().args(["build", "--release", "-p", "concierge"]))?;
+    step(
+        "build the release server",
+        cargo().args(["build", "--release", "-p", "concierge"]),
+    )?;
     let bin = target_dir().join("release").join("concierge");
     eprintln!("\n==> starting {} serve (Ctrl-C stops it)", bin.display());
-    let status = Command::new(&bin).arg("serve").args(extra).current_dir(root()).status()?;
+    let status = Command::new(&bin)
+        .arg("serve")
+        .args(extra)
+        .current_dir(root())
+        .status()?;
     if !status.success() {
         bail!("concierge exited with {status}");
     }
@@ -70,20 +82,56 @@ fn test(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");
     let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--no-lint").collect();
 
-    step("install the wasm32 target (protocol must build for the widget)", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    step(
+        "install the wasm32 target (protocol must build for the widget)",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )?;
     if lint {
-        step("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+        step(
+            "cargo fmt --check",
+            cargo().args(["fmt", "--all", "--check"]),
+        )?;
         check_no_feature_gates()?;
-        step("cargo clippy -D warnings", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+        step(
+            "cargo clippy -D warnings",
+            cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
     }
-    step("protocol builds for wasm32", cargo().args(["build", "-p", "concierge-protocol", "--target", "wasm32-unknown-unknown"]))?;
-    step("build the concierge binary (CLI and SIGKILL tests drive it)", cargo().args(["build", "-p", "concierge"]))?;
+    step(
+        "protocol builds for wasm32",
+        cargo().args([
+            "build",
+            "-p",
+            "concierge-protocol",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+    step(
+        "build the concierge binary (CLI and SIGKILL tests drive it)",
+        cargo().args(["build", "-p", "concierge"]),
+    )?;
     for (var, what) in [
-        ("CONCIERGE_TEST_POSTGRES_URL", "Postgres store story and two-node test"),
-        ("CONCIERGE_TEST_REDIS_URL", "Redis bus, shared limits and Redis-restart tests"),
+        (
+            "CONCIERGE_TEST_POSTGRES_URL",
+            "Postgres store story and two-node test",
+        ),
+        (
+            "CONCIERGE_TEST_REDIS_URL",
+            "Redis bus, shared limits and Redis-restart tests",
+        ),
     ] {
         if std::env::var(var).map(|v| v.is_empty()).unwrap_or(true) {
-            eprintln!("\n!!! {var} is not set: the {what} will be SKIPPED. CI sets it (see .ci/run). !!!");
+            eprintln!(
+                "\n!!! {var} is not set: the {what} will be SKIPPED. CI sets it (see .ci/run). !!!"
+            );
         }
     }
     let mut test = cargo();
@@ -114,7 +162,10 @@ fn scan(dir: &Path, offenders: &mut Vec<PathBuf>) -> Result<()> {
             scan(&path, offenders)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path)?;
-            if text.lines().any(|l| l.trim_start().starts_with("#![feature")) {
+            if text
+                .lines()
+                .any(|l| l.trim_start().starts_with("#![feature"))
+            {
                 offenders.push(path);
             }
         }
