@@ -41,15 +41,7 @@ async fn an_agent_sees_visitor_messages_and_the_reply_reaches_the_visitor() {
         .unwrap();
     // Replying took the conversation over: a system line (seq 2) then the reply (seq 3).
     assert_eq!(seq, 3);
-    let reply = v
-        .wait_for(|f| match f {
-            VisitorServerFrame::Message { message } if message.author == Author::Agent => {
-                Some(message.clone())
-            }
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let reply = v.agent_message().await;
     assert_eq!(reply.text, "It ships **today**.");
     assert_eq!(reply.author_name.as_deref(), Some("Alice"));
     assert_eq!(reply.seq, 3);
@@ -100,22 +92,7 @@ async fn take_over_hand_back_and_resolve_change_status_for_the_visitor() {
 
     // A new visitor message reopens the conversation with the bot.
     v.say("again", "one more thing").await.unwrap();
-    let site = app
-        .app
-        .chat
-        .store
-        .site_by_key(&app.site_key)
-        .await
-        .unwrap()
-        .unwrap();
-    let c = app
-        .app
-        .chat
-        .store
-        .conversation(&site.id, &w.conversation_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let c = app.conversation(&w.conversation_id).await;
     assert_eq!(c.status, ConversationStatus::Bot);
 }
 

@@ -5,20 +5,9 @@ use std::time::Duration;
 
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{Author, ErrorCode};
+use concierge_protocol::ErrorCode;
 use concierge_tests::pg::{postgres_url, redis_url, skip, PgDatabase};
 use concierge_tests::*;
-
-async fn agent_text(v: &mut Visitor) -> String {
-    v.wait_for(|f| match f {
-        VisitorServerFrame::Message { message } if message.author == Author::Agent => {
-            Some(message.text.clone())
-        }
-        _ => None,
-    })
-    .await
-    .unwrap()
-}
 
 #[tokio::test]
 async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
@@ -62,7 +51,7 @@ async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
         .reply(&w.conversation_id, "r", "hello from node B")
         .await
         .unwrap();
-    assert_eq!(agent_text(&mut v).await, "hello from node B");
+    assert_eq!(v.agent_message().await.text, "hello from node B");
 
     v.send(&VisitorClientFrame::Typing { on: true }).await;
     agent
@@ -202,7 +191,7 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
         .reply(&w.conversation_id, "r0", "before outage")
         .await
         .unwrap();
-    assert_eq!(agent_text(&mut v).await, "before outage");
+    assert_eq!(v.agent_message().await.text, "before outage");
 
     redis.kill();
     // Persisted and acked even though the bus is down.
@@ -216,7 +205,7 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _redis2 = PrivateRedis::start(port).expect("redis restarts");
     // Node A resubscribes and resyncs its sockets from the store: the missed reply arrives.
-    assert_eq!(agent_text(&mut v).await, "during outage");
+    assert_eq!(v.agent_message().await.text, "during outage");
     // Live delivery works again without restarting the nodes.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while reqwest::get(b.http("/readyz")).await.unwrap().status() != 200 {
@@ -230,5 +219,5 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
         .reply(&w.conversation_id, "r2", "after outage")
         .await
         .unwrap();
-    assert_eq!(agent_text(&mut v).await, "after outage");
+    assert_eq!(v.agent_message().await.text, "after outage");
 }

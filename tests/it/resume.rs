@@ -155,15 +155,7 @@ async fn agent_messages_sent_while_the_visitor_was_away_arrive_on_resume() {
         .reply(&w.conversation_id, "r-live", "live")
         .await
         .unwrap();
-    let live = v
-        .wait_for(|f| match f {
-            VisitorServerFrame::Message { message } if message.author == Author::Agent => {
-                Some(message.clone())
-            }
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let live = v.agent_message().await;
     assert_eq!((live.text.as_str(), live.seq), ("live", seq + 5));
 }
 

@@ -2,31 +2,13 @@ use concierge_protocol::visitor::VisitorServerFrame;
 use concierge_protocol::{Author, MessageState};
 use concierge_tests::*;
 
-async fn conversation(app: &TestApp, id: &str) -> concierge::store::ConversationRecord {
-    let site = app
-        .app
-        .chat
-        .store
-        .site_by_key(&app.site_key)
-        .await
-        .unwrap()
-        .unwrap();
-    app.app
-        .chat
-        .store
-        .conversation(&site.id, id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_streamed_answer_arrives_as_snapshot_deltas_and_a_complete_snapshot() {
     let app = spawn_app().await;
     let mut v = app.visitor().await;
     let w = v.hello(None, None, None).await.unwrap();
     v.say("q", "How do refunds work?").await.unwrap();
-    let conv = conversation(&app, &w.conversation_id).await;
+    let conv = app.conversation(&w.conversation_id).await;
     let chat = &app.app.chat;
     let mut stream = chat.start_stream(&conv, Author::Bot).await.unwrap();
     for piece in ["Refunds ", "take ", "5 days."] {
@@ -71,7 +53,7 @@ async fn a_client_resuming_mid_stream_gets_the_current_snapshot_then_further_del
     let w = v.hello(None, None, None).await.unwrap();
     v.say("q", "Tell me").await.unwrap();
     drop(v);
-    let conv = conversation(&app, &w.conversation_id).await;
+    let conv = app.conversation(&w.conversation_id).await;
     let chat = &app.app.chat;
     let mut stream = chat.start_stream(&conv, Author::Bot).await.unwrap();
     chat.stream_delta(&mut stream, "Once upon ").await.unwrap();
@@ -118,7 +100,7 @@ async fn a_delta_at_a_wrong_offset_is_never_stored() {
     let mut v = app.visitor().await;
     let w = v.hello(None, None, None).await.unwrap();
     v.say("q", "?").await.unwrap();
-    let conv = conversation(&app, &w.conversation_id).await;
+    let conv = app.conversation(&w.conversation_id).await;
     let store = &app.app.chat.store;
     let mut stream = app.app.chat.start_stream(&conv, Author::Bot).await.unwrap();
     app.app.chat.stream_delta(&mut stream, "abc").await.unwrap();

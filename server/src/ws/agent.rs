@@ -10,11 +10,11 @@ use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, SiteInfo};
 use concierge_protocol::{close, ConversationStatus, ErrorCode, PROTOCOL_VERSION};
 use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
-use tokio_stream_shim::SubscriptionStream;
 
 use super::conn::{
     frame_error, linger_after_overflow, too_big_close, transport_message, Closed, Conn,
 };
+use super::subscription::SubscriptionStream;
 use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
 use super::{Incoming, Outgoing};
 use crate::app::App;
@@ -404,67 +404,4 @@ async fn resync<S: Sink<Outgoing> + Unpin>(
         }
     }
     Ok(())
-}
-
-/// Adapts a hub subscription to a `Stream` so one agent can merge all its sites' channels.
-mod tokio_stream_shim {
-    use std::pin::Pin;
-    use std::sync::Arc;
-    use std::task::{Context, Poll};
-
-    use futures_util::Stream;
-    use tokio::sync::broadcast::error::RecvError;
-
-    use crate::bus::{Event, Subscription};
-
-    type RecvFuture = Pin<
-        Box<dyn std::future::Future<Output = (Result<Arc<Event>, RecvError>, Subscription)> + Send>,
-    >;
-
-    /// Yields `Some(event)`, or `None` after a lag (events were skipped).
-    pub struct SubscriptionStream {
-        fut: Option<RecvFuture>,
-    }
-
-    impl SubscriptionStream {
-        pub fn new(sub: Subscription) -> Self {
-            SubscriptionStream {
-                fut: Some(Self::recv(sub)),
-            }
-        }
-
-        fn recv(mut sub: Subscription) -> RecvFuture {
-            Box::pin(async move {
-                let r = sub.rx.recv().await;
-                (r, sub)
-            })
-        }
-    }
-
-    impl Stream for SubscriptionStream {
-        type Item = Option<Arc<Event>>;
-
-        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            let Some(fut) = self.fut.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match fut.as_mut().poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready((res, sub)) => match res {
-                    Ok(ev) => {
-                        self.fut = Some(Self::recv(sub));
-                        Poll::Ready(Some(Some(ev)))
-                    }
-                    Err(RecvError::Lagged(_)) => {
-                        self.fut = Some(Self::recv(sub));
-                        Poll::Ready(Some(None))
-                    }
-                    Err(RecvError::Closed) => {
-                        self.fut = None;
-                        Poll::Ready(None)
-                    }
-                },
-            }
-        }
-    }
 }
