@@ -58,11 +58,16 @@ pub enum BusError {
 /// Publishes events to every node (this one included).
 #[async_trait::async_trait]
 pub trait Bus: Send + Sync {
-    /// Delivers to local subscribers at once, then to other nodes. An error means other nodes
-    /// may not have seen the event; they resync when the bus recovers.
+    /// Delivers to local subscribers at once and hands the event on to other nodes without
+    /// waiting for them. An error means other nodes may not see the event; they resync when
+    /// the bus recovers.
     async fn publish(&self, event: Event) -> Result<(), BusError>;
     /// Health of the cross-node link, for `/readyz`.
     async fn ping(&self) -> Result<(), BusError>;
+    /// Events that never reached the other nodes (they resync instead), for `/metrics`.
+    fn failed_publishes(&self) -> u64 {
+        0
+    }
     fn name(&self) -> &'static str;
 }
 

@@ -6,8 +6,12 @@
 //! published while it was away are gone (pub/sub keeps nothing). A node whose publish failed
 //! remembers it and, once Redis answers again, publishes a `resync` envelope so the other
 //! nodes re-read too.
+//!
+//! Publishing never holds up an ack: `publish` delivers locally and queues the envelope; one
+//! publisher task per node sends the queue in order. While Redis is away the queue is dropped
+//! (and a resync owed) rather than growing without bound.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +24,9 @@ use super::{Bus, BusError, Event, Hub};
 
 const CHANNEL: &str = "concierge:events";
 
+/// Envelopes waiting for the publisher task; beyond this the node owes a resync instead.
+const PUBLISH_QUEUE: usize = 8192;
+
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     /// Publishing node, so it can skip its own events.
@@ -31,9 +38,14 @@ struct Envelope {
 pub struct RedisBus {
     hub: Arc<Hub>,
     node_id: String,
+    /// For PING and the publisher task; reconnects by itself.
     publisher: ConnectionManager,
-    /// Set when a publish failed: other nodes may have missed events.
+    /// Serialized envelopes for the publisher task, in publish order.
+    queue: tokio::sync::mpsc::Sender<String>,
+    /// Set when a publish failed or was dropped: other nodes may have missed events.
     owes_resync: AtomicBool,
+    /// Envelopes that never reached Redis, for `/metrics`.
+    failed: AtomicU64,
 }
 
 impl RedisBus {
@@ -52,20 +64,28 @@ impl RedisBus {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let publisher = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let (queue, rx) = tokio::sync::mpsc::channel(PUBLISH_QUEUE);
         let bus = Arc::new(RedisBus {
             hub,
             node_id,
             publisher,
+            queue,
             owes_resync: AtomicBool::new(false),
+            failed: AtomicU64::new(0),
         });
         // First subscription before returning, so no event published after `connect` is missed.
         let pubsub = subscribe(&client).await?;
-        tokio::spawn(subscriber_loop(bus.clone(), client, pubsub, shutdown));
+        tokio::spawn(subscriber_loop(
+            bus.clone(),
+            client,
+            pubsub,
+            shutdown.clone(),
+        ));
+        tokio::spawn(publisher_loop(bus.clone(), rx, shutdown));
         Ok(bus)
     }
 
-    async fn publish_envelope(&self, envelope: &Envelope) -> Result<(), BusError> {
-        let payload = serde_json::to_string(envelope)?;
+    async fn send_payload(&self, payload: String) -> Result<(), BusError> {
         let mut conn = self.publisher.clone();
         redis::cmd("PUBLISH")
             .arg(CHANNEL)
@@ -73,6 +93,15 @@ impl RedisBus {
             .query_async::<i64>(&mut conn)
             .await?;
         Ok(())
+    }
+
+    fn owe_resync(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        self.owes_resync.store(true, Ordering::Release);
+    }
+
+    async fn publish_envelope(&self, envelope: &Envelope) -> Result<(), BusError> {
+        self.send_payload(serde_json::to_string(envelope)?).await
     }
 
     /// After a failed publish, tells the other nodes to resync once Redis answers again.
@@ -165,21 +194,47 @@ async fn subscriber_loop(
     }
 }
 
+/// Sends queued envelopes in order; a failure drops the envelope and owes a resync.
+async fn publisher_loop(
+    bus: Arc<RedisBus>,
+    mut rx: tokio::sync::mpsc::Receiver<String>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let payload = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            p = rx.recv() => match p {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        bus.flush_resync().await;
+        if let Err(e) = bus.send_payload(payload).await {
+            tracing::warn!(error = %e, "redis publish failed; peers will resync");
+            bus.owe_resync();
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Bus for RedisBus {
     async fn publish(&self, event: Event) -> Result<(), BusError> {
-        let event = Arc::new(event);
-        self.hub.deliver(event.clone());
-        self.flush_resync().await;
         let envelope = Envelope {
             node: self.node_id.clone(),
-            event: Some((*event).clone()),
+            event: Some(event),
         };
-        let res = self.publish_envelope(&envelope).await;
-        if res.is_err() {
-            self.owes_resync.store(true, Ordering::Release);
+        let payload = serde_json::to_string(&envelope)?;
+        if let Some(event) = envelope.event {
+            self.hub.deliver(Arc::new(event));
         }
-        res
+        if self.queue.try_send(payload).is_err() {
+            self.owe_resync();
+        }
+        Ok(())
+    }
+
+    fn failed_publishes(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
     }
 
     async fn ping(&self) -> Result<(), BusError> {

@@ -52,8 +52,11 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.chat.metrics.render(),
-    )
+    let mut body = app.chat.metrics.render();
+    body.push_str(&format!(
+        "# HELP concierge_bus_undelivered_total Events that did not reach other nodes (they resynced).\n\
+         # TYPE concierge_bus_undelivered_total counter\nconcierge_bus_undelivered_total {}\n",
+        app.chat.bus.failed_publishes()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
