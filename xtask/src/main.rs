@@ -14,7 +14,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context, Result};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo xtask run -- --json` arrives as ["run", "--", "--json"]: drop the separator.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--").collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
