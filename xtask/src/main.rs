@@ -14,10 +14,12 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context, Result};
 
 fn main() -> ExitCode {
-    // `cargo xtask run -- --json` arrives as ["run", "--", "--json"]: drop the separator.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--").collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
+        // `cargo xtask run -- --json` arrives as ["run", "--", "--json"]: drop the separator.
+        Some("run") => run(args[1..]
+            .strip_prefix(&["--".to_string()])
+            .unwrap_or(&args[1..])),
         Some("test") => test(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...]");
