@@ -81,7 +81,11 @@ async fn main() -> anyhow::Result<()> {
         server.addr,
         server.data_dir.display()
     );
-    let result = run(&args, &bin, nofile, &server).await;
+    // Ctrl-C or SIGTERM still stops the child (kill_on_drop does not run on a signal).
+    let result = tokio::select! {
+        r = run(&args, &bin, nofile, &server) => r,
+        _ = interrupted() => Err(anyhow::anyhow!("interrupted")),
+    };
     let alive = server.alive();
     let (log_lines, first_log) = server.stderr_summary();
     server.stop().await;
@@ -163,7 +167,12 @@ async fn run(
     }
     drop(done_tx);
     let mut conversations: Vec<(usize, String)> = Vec::with_capacity(active);
-    while let Some((i, result)) = done_rx.recv().await {
+    // Each socket task keeps its sender while it holds the socket: count answers instead.
+    let mut next_progress = 5_000;
+    for _ in 0..idle {
+        let Some((i, result)) = done_rx.recv().await else {
+            break;
+        };
         match result {
             Ok(id) => {
                 report.connected += 1;
@@ -179,8 +188,9 @@ async fn run(
             }
         }
         let n = report.connected + report.connect_failed;
-        if n % 5_000 == 0 {
+        if n == next_progress {
             eprintln!("  {n} / {idle} done");
+            next_progress += 5_000;
         }
     }
     report.connect_secs = started.elapsed().as_secs_f64();
@@ -233,17 +243,20 @@ async fn run(
         args.duration
     );
     let cpu0 = server.cpu_secs();
+    let own0 = server::cpu_secs(std::process::id());
     let t0 = Instant::now();
     let start = t0 + Duration::from_millis(100);
     report.max_schedule_lag =
         drive(&mut sinks, &shares, 'm', rounds, start, spacing, &stats).await?;
     let sent_done = t0.elapsed();
+    let busy = |secs: f64| 100.0 * secs / sent_done.as_secs_f64();
+    report.server_cpu_pct = busy(server.cpu_secs() - cpu0);
+    report.loadgen_cpu_pct = busy(server::cpu_secs(std::process::id()) - own0);
     wait_for(Duration::from_secs(10), || {
         let acked = Stats::get(&stats.replies_acked);
         acked >= Stats::get(&stats.replies_sent) && Stats::get(&stats.delivered) >= acked
     })
     .await;
-    report.server_cpu_pct = 100.0 * (server.cpu_secs() - cpu0) / sent_done.as_secs_f64();
     report.rss_end_kib = server.rss_kib();
     report.held_at_end = Stats::get(&stats.open_visitors);
     report.finish(&stats);
@@ -290,5 +303,16 @@ async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn interrupted() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }

@@ -28,6 +28,7 @@ pub struct Report {
     pub server_visitor_sockets: Option<f64>,
     pub max_schedule_lag: Duration,
     pub server_cpu_pct: f64,
+    pub loadgen_cpu_pct: f64,
     pub rss_end_kib: u64,
     pub held_at_end: u64,
     pub server_log_lines: usize,
@@ -202,7 +203,7 @@ impl Report {
             f.delivery.line()
         );
         println!(
-            "| replies sent / acked / delivered | {} / {} / {} | equal |",
+            "| replies sent / acked / delivered (10 s after the last send) | {} / {} / {} | equal |",
             f.replies_sent, f.replies_acked, f.delivered
         );
         println!(
@@ -217,8 +218,8 @@ impl Report {
             if self.server_alive { "still running" } else { "EXITED" }
         );
         println!(
-            "| server CPU while replying | {:.0} % of one core | |",
-            self.server_cpu_pct
+            "| CPU while replying: server / loadgen | {:.0} % / {:.0} % of one core | |",
+            self.server_cpu_pct, self.loadgen_cpu_pct
         );
         println!(
             "| loadgen schedule lag (max) | {:.1} ms | |",

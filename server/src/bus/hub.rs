@@ -7,9 +7,13 @@ use tokio::sync::{broadcast, watch};
 
 use super::Event;
 
-/// Capacity of each broadcast channel. A socket that falls further behind gets `Lagged` and
-/// resyncs from the store instead of stalling the publisher.
-const CHANNEL_CAPACITY: usize = 64;
+/// Capacity of a conversation's broadcast channel. tokio allocates every slot up front, and
+/// most conversations have one idle socket, so this is small; a socket that falls further
+/// behind gets `Lagged` and resyncs from the store instead of stalling the publisher.
+const CONVERSATION_CAPACITY: usize = 16;
+
+/// Capacity of a site's channel: every event of every conversation of the site passes here.
+const SITE_CAPACITY: usize = 1024;
 
 /// Local fan-out. Cheap to clone behind an `Arc`; shared by the bus and the sockets.
 pub struct Hub {
@@ -80,9 +84,10 @@ impl Hub {
         } else {
             &self.conversations
         };
+        let capacity = if by_site { SITE_CAPACITY } else { CONVERSATION_CAPACITY };
         let rx = map
             .entry(key.to_string())
-            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .or_insert_with(|| broadcast::channel(capacity).0)
             .subscribe();
         Subscription {
             rx,
