@@ -11,6 +11,7 @@ fn visitor_msg<'a>(id: &'a str, text: &'a str) -> NewMessage<'a> {
     NewMessage {
         author: Author::Visitor,
         agent_id: None,
+        author_name: None,
         text,
         state: MessageState::Complete,
         client_msg_id: Some(id),
@@ -130,6 +131,7 @@ async fn story(store: Arc<Store>) {
             NewMessage {
                 author: Author::Bot,
                 agent_id: None,
+                author_name: None,
                 text: "",
                 state: MessageState::Streaming,
                 client_msg_id: None,

@@ -84,7 +84,11 @@ impl Hub {
         } else {
             &self.conversations
         };
-        let capacity = if by_site { SITE_CAPACITY } else { CONVERSATION_CAPACITY };
+        let capacity = if by_site {
+            SITE_CAPACITY
+        } else {
+            CONVERSATION_CAPACITY
+        };
         let rx = map
             .entry(key.to_string())
             .or_insert_with(|| broadcast::channel(capacity).0)

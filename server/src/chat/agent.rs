@@ -54,6 +54,7 @@ impl Chat {
                 NewMessage {
                     author: Author::Agent,
                     agent_id: Some(&agent.id),
+                    author_name: Some(&agent.name),
                     text,
                     state: MessageState::Complete,
                     client_msg_id: Some(client_msg_id),
@@ -132,6 +133,7 @@ impl Chat {
                 NewMessage {
                     author: Author::System,
                     agent_id: None,
+                    author_name: None,
                     text: note,
                     state: MessageState::Complete,
                     client_msg_id: None,

@@ -34,6 +34,7 @@ impl Chat {
                 NewMessage {
                     author,
                     agent_id: None,
+                    author_name: None,
                     text: "",
                     state: MessageState::Streaming,
                     client_msg_id: None,

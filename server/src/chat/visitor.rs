@@ -105,6 +105,7 @@ impl Chat {
                 NewMessage {
                     author: Author::Visitor,
                     agent_id: None,
+                    author_name: None,
                     text,
                     state: MessageState::Complete,
                     client_msg_id: Some(client_msg_id),

@@ -11,6 +11,8 @@ use super::{is_unique_violation, now_ms, MessageRecord, Result, Store, StoreErro
 pub struct NewMessage<'a> {
     pub author: Author,
     pub agent_id: Option<&'a str>,
+    /// The agent's display name, echoed in the returned record (not stored: it is joined).
+    pub author_name: Option<&'a str>,
     pub text: &'a str,
     pub state: MessageState,
     /// Idempotency key from the sender; `None` for server-made messages.
@@ -37,33 +39,32 @@ impl AppendOutcome {
 impl Store {
     /// Appends a message at the conversation's next seq, in one transaction with the seq
     /// increment, so seqs never have gaps and a failed insert consumes nothing. A repeated
-    /// `client_msg_id` returns the stored message instead.
+    /// `client_msg_id` returns the stored message instead (`Duplicate`).
     pub async fn append_message(
         &self,
         site_id: &str,
         conversation_id: &str,
         msg: NewMessage<'_>,
     ) -> Result<AppendOutcome> {
-        if let Some(cid) = msg.client_msg_id {
-            if let Some(existing) = self
-                .message_by_client_id(site_id, conversation_id, cid)
-                .await?
-            {
-                return Ok(AppendOutcome::Duplicate(existing));
-            }
-        }
+        // No look-up first: the unique index on (conversation_id, client_msg_id) catches a
+        // repeat, and the rollback returns its seq, so the common path is one transaction.
         let inserted = {
             let _w = self.writer().await;
             self.insert_next(site_id, conversation_id, &msg).await
         };
         match inserted {
-            Ok(seq) => {
-                let stored = self
-                    .message(site_id, conversation_id, seq)
-                    .await?
-                    .ok_or(StoreError::NotFound("message"))?;
-                Ok(AppendOutcome::Stored(stored))
-            }
+            Ok((seq, created_at)) => Ok(AppendOutcome::Stored(MessageRecord {
+                site_id: site_id.to_string(),
+                conversation_id: conversation_id.to_string(),
+                seq,
+                author: msg.author,
+                agent_id: msg.agent_id.map(str::to_string),
+                author_name: msg.author_name.map(str::to_string),
+                text: msg.text.to_string(),
+                state: msg.state,
+                client_msg_id: msg.client_msg_id.map(str::to_string),
+                created_at,
+            })),
             // Lost a race with a concurrent resend of the same client_msg_id.
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
                 let cid = msg
@@ -84,7 +85,7 @@ impl Store {
         site_id: &str,
         conversation_id: &str,
         msg: &NewMessage<'_>,
-    ) -> Result<i64> {
+    ) -> Result<(i64, i64)> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
         // The update takes the conversation's row lock (Postgres) / the write lock (SQLite)
@@ -119,7 +120,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(seq)
+        Ok((seq, now))
     }
 
     pub async fn message(
