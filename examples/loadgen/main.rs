@@ -9,9 +9,12 @@
 //! ```
 //!
 //! Layout: `server.rs` (the child and `/proc`), `visitor.rs` and `agent.rs` (the two sockets),
-//! `stats.rs` (clock, samples, counters), `report.rs` (the table).
+//! `idle.rs` and `active.rs` (the two phases), `stats.rs` (clock, samples, counters),
+//! `report.rs` (the table).
 
+mod active;
 mod agent;
+mod idle;
 mod report;
 mod server;
 mod stats;
@@ -23,7 +26,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use report::Report;
@@ -118,82 +121,24 @@ async fn run(
     let idle = args.idle.min(fit);
     let active = args.active.min(idle);
     report.idle_planned = idle;
-    report.active = active;
+    let plan = idle::Plan {
+        addr: server.addr,
+        site_key: server.site_key.clone(),
+        idle,
+        active,
+        sources: args.sources,
+        concurrency: args.concurrency,
+        spacing: Duration::from_secs_f64(1.0 / (active.max(1) as f64 * args.rate)),
+    };
 
-    // Idle phase: N visitors, `concurrency` in flight, from several source addresses.
     eprintln!(
         "connecting {idle} visitor sockets ({} in flight)",
         args.concurrency
     );
     let (stop_tx, stop_rx) = watch::channel(false);
     let (start_tx, start_rx) = watch::channel::<Option<Instant>>(None);
-    let spacing = Duration::from_secs_f64(1.0 / (active.max(1) as f64 * args.rate));
-    let sem = Arc::new(Semaphore::new(args.concurrency.max(1)));
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Result<String, String>)>();
-    let sources = visitor::sources(args.sources);
-    let started = Instant::now();
-    for i in 0..idle {
-        let (sem, stats, done_tx) = (sem.clone(), stats.clone(), done_tx.clone());
-        let (stop_rx, start_rx) = (stop_rx.clone(), start_rx.clone());
-        let (addr, site_key, src) = (
-            server.addr,
-            server.site_key.clone(),
-            sources[i % sources.len()],
-        );
-        tokio::spawn(async move {
-            let Ok(permit) = sem.acquire_owned().await else {
-                return;
-            };
-            let t0 = now_ns();
-            let limit = Duration::from_secs(30);
-            match visitor::connect_within(limit, addr, &site_key, src).await {
-                Ok((ws, conversation_id)) => {
-                    stats.connect.record_since(t0);
-                    drop(permit);
-                    let _ = done_tx.send((i, Ok(conversation_id)));
-                    let active = (i < active).then(|| visitor::Active {
-                        index: i,
-                        start: start_rx,
-                        offset: spacing.mul_f64(i as f64),
-                    });
-                    visitor::hold(ws, active, stats, stop_rx).await;
-                }
-                Err(e) => {
-                    drop(permit);
-                    let _ = done_tx.send((i, Err(format!("{e:#}"))));
-                }
-            }
-        });
-    }
-    drop(done_tx);
-    let mut conversations: Vec<(usize, String)> = Vec::with_capacity(active);
-    // Each socket task keeps its sender while it holds the socket: count answers instead.
-    let mut next_progress = 5_000;
-    for _ in 0..idle {
-        let Some((i, result)) = done_rx.recv().await else {
-            break;
-        };
-        match result {
-            Ok(id) => {
-                report.connected += 1;
-                if i < active {
-                    conversations.push((i, id));
-                }
-            }
-            Err(e) => {
-                report.connect_failed += 1;
-                if report.connect_errors.len() < 5 {
-                    report.connect_errors.push(e);
-                }
-            }
-        }
-        let n = report.connected + report.connect_failed;
-        if n == next_progress {
-            eprintln!("  {n} / {idle} done");
-            next_progress += 5_000;
-        }
-    }
-    report.connect_secs = started.elapsed().as_secs_f64();
+    let conversations = idle::connect_all(&plan, &stats, &mut report, start_rx, stop_rx).await;
+    // Let the server settle (allocator, SQLite cache) before reading its RSS.
     tokio::time::sleep(Duration::from_secs(3)).await;
     report.rss_idle_kib = server.rss_kib();
     report.server_fds_idle = server.open_fds();
@@ -203,60 +148,18 @@ async fn run(
         .await
         .ok();
 
-    // Active phase 1: each active visitor sends one message, spread over one schedule period.
-    conversations.sort();
     report.active = conversations.len();
-    eprintln!("active phase: {} conversations", conversations.len());
-    let _ = start_tx.send(Some(Instant::now() + Duration::from_millis(100)));
-    wait_for(Duration::from_secs(60), || {
-        Stats::get(&stats.visitor_acks) >= conversations.len() as u64
-    })
-    .await;
-
-    // Agents: connect, then one warm-up reply per conversation (takes it over from the bot).
-    let mut sinks = Vec::new();
-    for _ in 0..args.agents {
-        sinks.push(agent::connect(server.addr, &server.owner_token, stats.clone()).await?);
-    }
-    let shares: Vec<agent::Share> = (0..args.agents)
-        .map(|a| {
-            conversations
-                .iter()
-                .filter(|(i, _)| i % args.agents == a)
-                .cloned()
-                .collect()
-        })
-        .collect();
-    let warm_start = Instant::now() + Duration::from_millis(100);
-    drive(&mut sinks, &shares, 'w', 1, warm_start, spacing, &stats).await?;
-    wait_for(Duration::from_secs(60), || {
-        Stats::get(&stats.warmup_acked) >= conversations.len() as u64
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-
-    // Active phase 2, measured: every conversation gets `rate` replies per second.
-    let rounds = ((args.rate * args.duration as f64).round() as u64).max(1);
-    eprintln!(
-        "measuring: {} replies over {} s",
-        rounds * conversations.len() as u64,
-        args.duration
-    );
-    let cpu0 = server.cpu_secs();
-    let own0 = server::cpu_secs(std::process::id());
-    let t0 = Instant::now();
-    let start = t0 + Duration::from_millis(100);
-    report.max_schedule_lag =
-        drive(&mut sinks, &shares, 'm', rounds, start, spacing, &stats).await?;
-    let sent_done = t0.elapsed();
-    let busy = |secs: f64| 100.0 * secs / sent_done.as_secs_f64();
-    report.server_cpu_pct = busy(server.cpu_secs() - cpu0);
-    report.loadgen_cpu_pct = busy(server::cpu_secs(std::process::id()) - own0);
-    wait_for(Duration::from_secs(10), || {
-        let acked = Stats::get(&stats.replies_acked);
-        acked >= Stats::get(&stats.replies_sent) && Stats::get(&stats.delivered) >= acked
-    })
-    .await;
+    let spacing = plan.spacing;
+    let sinks = active::run(
+        args,
+        server,
+        &stats,
+        &mut report,
+        &conversations,
+        spacing,
+        start_tx,
+    )
+    .await?;
     report.rss_end_kib = server.rss_kib();
     report.held_at_end = Stats::get(&stats.open_visitors);
     report.finish(&stats);
@@ -265,45 +168,6 @@ async fn run(
         let _ = futures_util::SinkExt::close(&mut sink).await;
     }
     Ok(report)
-}
-
-/// Runs every agent's schedule at once; the agents are offset so their replies interleave.
-async fn drive(
-    sinks: &mut [agent::AgentSink],
-    shares: &[agent::Share],
-    phase: char,
-    rounds: u64,
-    start: Instant,
-    spacing: Duration,
-    stats: &Stats,
-) -> anyhow::Result<Duration> {
-    let n = sinks.len().max(1) as u32;
-    let runs = sinks
-        .iter_mut()
-        .zip(shares)
-        .enumerate()
-        .map(|(a, (sink, share))| {
-            // Each agent covers 1/n of the conversations, so its own spacing is n times wider.
-            let offset = spacing * a as u32;
-            agent::reply_on_schedule(
-                sink,
-                share,
-                phase,
-                rounds,
-                start + offset,
-                spacing * n,
-                stats,
-            )
-        });
-    let lags = futures_util::future::try_join_all(runs).await?;
-    Ok(lags.into_iter().max().unwrap_or_default())
-}
-
-async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn interrupted() {

@@ -29,6 +29,8 @@ pub struct Report {
     pub max_schedule_lag: Duration,
     pub server_cpu_pct: f64,
     pub loadgen_cpu_pct: f64,
+    /// Time after the last reply was sent until every ack and delivery arrived (or stalled).
+    pub drain_secs: f64,
     pub rss_end_kib: u64,
     pub held_at_end: u64,
     pub server_log_lines: usize,
@@ -203,8 +205,8 @@ impl Report {
             f.delivery.line()
         );
         println!(
-            "| replies sent / acked / delivered (10 s after the last send) | {} / {} / {} | equal |",
-            f.replies_sent, f.replies_acked, f.delivered
+            "| replies sent / acked / delivered | {} / {} / {} ({:.1} s after the last send) | equal |",
+            f.replies_sent, f.replies_acked, f.delivered, self.drain_secs
         );
         println!(
             "| lost / duplicated / seq gaps | {lost} / {} / {} | 0 / 0 / 0 |",

@@ -74,6 +74,8 @@ impl Store {
         };
         let options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
+            // A local SQLite file cannot hang up; the ping would only cost a thread hand-off.
+            .test_before_acquire(backend == Backend::Postgres)
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
