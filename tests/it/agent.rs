@@ -230,3 +230,43 @@ async fn status_of(v: &mut Visitor) -> anyhow::Result<(ConversationStatus, Optio
     })
     .await
 }
+
+#[tokio::test]
+async fn pipelined_replies_are_stored_in_send_order_per_conversation() {
+    let app = spawn_app().await;
+    let mut agent = app.agent().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut v = app.visitor().await;
+        let w = v.hello(None, None, None).await.unwrap();
+        v.say("q", "hi").await.unwrap();
+        ids.push(w.conversation_id);
+    }
+    // Fire 30 replies over two conversations without waiting for acks.
+    for i in 0..30 {
+        agent
+            .send(&AgentClientFrame::Reply {
+                conversation_id: ids[i % 2].clone(),
+                client_msg_id: format!("p{i}"),
+                text: format!("{i}"),
+            })
+            .await;
+    }
+    let mut acks = 0;
+    while acks < 30 {
+        if let AgentServerFrame::Ack { .. } = agent.next().await.unwrap() {
+            acks += 1;
+        }
+    }
+    for (k, id) in ids.iter().enumerate() {
+        let texts: Vec<i64> = app
+            .stored_messages(id)
+            .await
+            .iter()
+            .filter(|m| m.author == Author::Agent)
+            .map(|m| m.text.parse().unwrap())
+            .collect();
+        let expected: Vec<i64> = (0..30).filter(|i| i % 2 == k as i64).collect();
+        assert_eq!(texts, expected, "conversation {k} keeps send order");
+    }
+}

@@ -1,24 +1,32 @@
 //! The agent's socket: every conversation event of the agent's sites, and the agent's
 //! actions (reply, take over, hand back, resolve, typing, sync).
+//!
+//! - `requests`: the agent's actions, concurrent across conversations.
+//! - `events`: the sites' events, forwarded gap-free per conversation.
+
+mod events;
+mod requests;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, SiteInfo};
-use concierge_protocol::{close, ConversationStatus, ErrorCode, PROTOCOL_VERSION};
+use concierge_protocol::{close, ErrorCode, MessageState, PROTOCOL_VERSION};
 use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
 
+use self::events::on_event;
+use self::requests::{Outcome, Requests};
 use super::conn::{
     frame_error, linger_after_overflow, too_big_close, transport_message, Closed, Conn,
 };
 use super::subscription::SubscriptionStream;
-use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
+use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
 use crate::app::App;
-use crate::bus::{Event, EventKind};
+use crate::bus::Event;
 use crate::error::chat_error_code;
 use crate::store::Agent;
 
@@ -39,16 +47,27 @@ enum Step {
     Incoming(Option<Incoming>),
     Event(Option<Option<Arc<Event>>>),
     Resync,
+    Finished(String, Outcome),
 }
 
 /// State after `hello`: the per-conversation delivery trackers.
 #[derive(Default)]
 struct Joined {
     trackers: HashMap<String, SeqTracker>,
+    requests: Requests,
 }
 
 /// Runs one agent socket; `agent` was authenticated at the upgrade.
 pub async fn run_agent<S, R>(app: Arc<App>, agent: Agent, sink: S, mut stream: R)
+where
+    S: Sink<Outgoing> + Unpin,
+    R: Stream<Item = Incoming> + Unpin,
+{
+    let agent = Arc::new(agent);
+    run(app, agent, sink, &mut stream).await
+}
+
+async fn run<S, R>(app: Arc<App>, agent: Arc<Agent>, sink: S, stream: &mut R)
 where
     S: Sink<Outgoing> + Unpin,
     R: Stream<Item = Incoming> + Unpin,
@@ -69,6 +88,7 @@ where
             incoming = stream.next() => Step::Incoming(incoming),
             event = events.next(), if !events.is_empty() => Step::Event(event),
             Ok(()) = generations.changed() => Step::Resync,
+            (cid, outcome) = next_finished(&mut joined), if has_inflight(&joined) => Step::Finished(cid, outcome),
         };
         let outcome = match step {
             Step::Shutdown => {
@@ -116,6 +136,13 @@ where
             // A lagged subscription: we may have missed events.
             Step::Event(Some(None)) | Step::Resync => conn.send(&AgentServerFrame::Resync).await,
             Step::Event(None) => Ok(()),
+            Step::Finished(cid, outcome) => match joined.as_mut() {
+                Some(j) => {
+                    j.requests.finished(&app, &agent, &cid);
+                    on_finished(&app, &mut conn, j, cid, outcome).await
+                }
+                None => Ok(()),
+            },
         };
         if outcome.is_err() {
             break;
@@ -126,7 +153,7 @@ where
 
 async fn on_text<S: Sink<Outgoing> + Unpin>(
     app: &Arc<App>,
-    agent: &Agent,
+    agent: &Arc<Agent>,
     conn: &mut Conn<S>,
     joined: &mut Option<Joined>,
     events: &mut SelectAll<SubscriptionStream>,
@@ -219,189 +246,74 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             )
             .await;
     };
-    let chat = &app.chat;
-    let result = match frame {
-        AgentClientFrame::Reply {
-            conversation_id,
+    if j.requests.submit(app, agent, frame).is_err() {
+        let code = ErrorCode::RateLimited;
+        return conn
+            .error(code, &error(code, "too many requests in flight"))
+            .await;
+    }
+    Ok(())
+}
+
+fn has_inflight(joined: &Option<Joined>) -> bool {
+    joined.as_ref().is_some_and(|j| j.requests.has_inflight())
+}
+
+async fn next_finished(joined: &mut Option<Joined>) -> (String, Outcome) {
+    match joined {
+        Some(j) => j.requests.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends what a finished request produced.
+async fn on_finished<S: Sink<Outgoing> + Unpin>(
+    app: &Arc<App>,
+    conn: &mut Conn<S>,
+    j: &mut Joined,
+    conversation_id: String,
+    outcome: Outcome,
+) -> Result<(), Closed> {
+    match outcome {
+        Outcome::Done => Ok(()),
+        Outcome::Ack {
             client_msg_id,
-            text,
+            seq,
+            started,
         } => {
-            let started = Instant::now();
-            match chat
-                .agent_reply(agent, &conversation_id, &client_msg_id, &text)
-                .await
-            {
-                Ok(m) => {
-                    conn.send(&AgentServerFrame::Ack {
-                        conversation_id,
-                        client_msg_id,
-                        seq: m.seq,
-                    })
-                    .await?;
-                    chat.metrics.ack_latency(started.elapsed());
-                    Ok(())
+            conn.send(&AgentServerFrame::Ack {
+                conversation_id,
+                client_msg_id,
+                seq,
+            })
+            .await?;
+            app.chat.metrics.ack_latency(started.elapsed());
+            Ok(())
+        }
+        Outcome::History { messages } => {
+            let tracker = j.trackers.entry(conversation_id.clone()).or_default();
+            // What the agent now holds counts as delivered.
+            if let Some(last) = messages.last() {
+                if last.seq > tracker.last_sent() {
+                    *tracker = SeqTracker::new(last.seq);
                 }
-                Err(e) => Err(e),
             }
-        }
-        AgentClientFrame::TakeOver { conversation_id } => {
-            chat.take_over(agent, &conversation_id).await.map(|_| ())
-        }
-        AgentClientFrame::HandBack { conversation_id } => {
-            chat.hand_back(agent, &conversation_id).await.map(|_| ())
-        }
-        AgentClientFrame::Resolve { conversation_id } => {
-            chat.resolve(agent, &conversation_id).await.map(|_| ())
-        }
-        AgentClientFrame::Typing {
-            conversation_id,
-            on,
-        } => chat.agent_typing(agent, &conversation_id, on).await,
-        AgentClientFrame::Sync {
-            conversation_id,
-            last_seq,
-        } => {
-            match chat.agent_history(agent, &conversation_id, last_seq).await {
-                Ok(messages) => {
-                    let tracker = j.trackers.entry(conversation_id.clone()).or_default();
-                    let views: Vec<_> = messages.iter().map(|m| m.view()).collect();
-                    // What the agent now holds counts as delivered.
-                    if let Some(last) = views.last() {
-                        if last.seq > tracker.last_sent() {
-                            *tracker = SeqTracker::new(last.seq);
-                        }
-                    }
-                    for m in &views {
-                        if m.state == concierge_protocol::MessageState::Streaming {
-                            let mut t = SeqTracker::new(m.seq - 1);
-                            t.message(m);
-                            *tracker = t;
-                        }
-                    }
-                    conn.send(&AgentServerFrame::History {
-                        conversation_id,
-                        messages: views,
-                    })
-                    .await?;
-                    Ok(())
+            for m in &messages {
+                if m.state == MessageState::Streaming {
+                    let mut t = SeqTracker::new(m.seq - 1);
+                    t.message(m);
+                    *tracker = t;
                 }
-                Err(e) => Err(e),
             }
+            conn.send(&AgentServerFrame::History {
+                conversation_id,
+                messages,
+            })
+            .await
         }
-        AgentClientFrame::Hello { .. } | AgentClientFrame::Ping => Ok(()),
-    };
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => {
+        Outcome::Failed(e) => {
             let (code, message) = chat_error_code(&e);
             conn.error(code, &error(code, message)).await
         }
     }
-}
-
-async fn on_event<S: Sink<Outgoing> + Unpin>(
-    app: &Arc<App>,
-    conn: &mut Conn<S>,
-    j: &mut Joined,
-    event: &Event,
-) -> Result<(), Closed> {
-    let cid = &event.conversation_id;
-    match &event.kind {
-        EventKind::Conversation { conversation } => {
-            if conversation.status == ConversationStatus::Resolved {
-                j.trackers.remove(cid);
-            }
-            conn.send(&AgentServerFrame::Conversation {
-                conversation: conversation.clone(),
-            })
-            .await
-        }
-        EventKind::Typing { who, on, .. } => {
-            conn.send(&AgentServerFrame::Typing {
-                conversation_id: cid.clone(),
-                on: *on,
-                who: who.clone(),
-            })
-            .await
-        }
-        EventKind::Message { message } => {
-            // First sight of a conversation: deliver from this message on.
-            let tracker = j
-                .trackers
-                .entry(cid.clone())
-                .or_insert_with(|| SeqTracker::new(message.seq - 1));
-            match tracker.message(message) {
-                Verdict::Forward => {
-                    conn.send(&AgentServerFrame::Message {
-                        conversation_id: cid.clone(),
-                        message: message.clone(),
-                    })
-                    .await
-                }
-                Verdict::Drop => Ok(()),
-                Verdict::Resync => resync(app, conn, j, event).await,
-            }
-        }
-        EventKind::Delta { seq, offset, text } => {
-            let Some(tracker) = j.trackers.get_mut(cid) else {
-                return Ok(()); // the agent never saw this message start; `sync` gets it
-            };
-            match tracker.delta(*seq, *offset, text) {
-                DeltaVerdict::Forward { offset, text } => {
-                    conn.send(&AgentServerFrame::Delta {
-                        conversation_id: cid.clone(),
-                        seq: *seq,
-                        offset,
-                        text,
-                    })
-                    .await
-                }
-                DeltaVerdict::Drop => Ok(()),
-                DeltaVerdict::Resync => resync(app, conn, j, event).await,
-            }
-        }
-    }
-}
-
-/// Sends what one conversation's tracker lacks, read from the store.
-async fn resync<S: Sink<Outgoing> + Unpin>(
-    app: &Arc<App>,
-    conn: &mut Conn<S>,
-    j: &mut Joined,
-    event: &Event,
-) -> Result<(), Closed> {
-    let store = &app.chat.store;
-    let Some(tracker) = j.trackers.get_mut(&event.conversation_id) else {
-        return Ok(());
-    };
-    let mut updates = Vec::new();
-    for seq in tracker.streaming_seqs() {
-        if let Ok(Some(m)) = store
-            .message(&event.site_id, &event.conversation_id, seq)
-            .await
-        {
-            updates.push(m.view());
-        }
-    }
-    if let Ok(fresh) = store
-        .messages_after(
-            &event.site_id,
-            &event.conversation_id,
-            tracker.last_sent(),
-            1_000,
-        )
-        .await
-    {
-        updates.extend(fresh.iter().map(|m| m.view()));
-    }
-    for m in updates {
-        if tracker.message(&m) == Verdict::Forward {
-            conn.send(&AgentServerFrame::Message {
-                conversation_id: event.conversation_id.clone(),
-                message: m,
-            })
-            .await?;
-        }
-    }
-    Ok(())
 }
