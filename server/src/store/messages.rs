@@ -80,46 +80,41 @@ impl Store {
         }
     }
 
+    /// One statement: the seq is read from the conversation and written back by the
+    /// `messages_advance_conversation` trigger (see the migration), so the append is atomic,
+    /// gap-free, and costs a single round trip to the database.
     async fn insert_next(
         &self,
         site_id: &str,
         conversation_id: &str,
         msg: &NewMessage<'_>,
     ) -> Result<(i64, i64)> {
-        let mut tx = self.pool.begin().await?;
         let now = now_ms();
-        // The update takes the conversation's row lock (Postgres) / the write lock (SQLite)
-        // first, so concurrent appends queue here and commit in seq order. A visitor message
-        // reopens a resolved conversation with the bot.
-        let row = sqlx::query(
-            "update conversations set last_seq = last_seq + 1, updated_at = $1, \
-             status = case when status = 'resolved' and $2 = 'visitor' then 'bot' else status end \
-             where site_id = $3 and id = $4 returning last_seq",
-        )
-        .bind(now)
-        .bind(msg.author.as_str())
-        .bind(site_id)
-        .bind(conversation_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
-        let seq: i64 = super::col(&row, "last_seq")?;
-        sqlx::query::<Any>(
-            "insert into messages (site_id, conversation_id, seq, author, agent_id, text, state, client_msg_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(site_id)
-        .bind(conversation_id)
-        .bind(seq)
-        .bind(msg.author.as_str())
-        .bind(msg.agent_id)
-        .bind(msg.text)
-        .bind(msg.state.as_str())
-        .bind(msg.client_msg_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        // Postgres: the row lock queues concurrent appends to one conversation until the
+        // first commits. SQLite: the statement holds the database write lock anyway.
+        let lock = match self.backend {
+            super::Backend::Postgres => " for update of c",
+            super::Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "insert into messages (site_id, conversation_id, seq, author, agent_id, text, state, \
+             client_msg_id, created_at) \
+             select c.site_id, c.id, c.last_seq + 1, $3, $4, $5, $6, $7, $8 from conversations c \
+             where c.site_id = $1 and c.id = $2{lock} returning seq"
+        );
+        let row = sqlx::query::<Any>(&sql)
+            .bind(site_id)
+            .bind(conversation_id)
+            .bind(msg.author.as_str())
+            .bind(msg.agent_id)
+            .bind(msg.text)
+            .bind(msg.state.as_str())
+            .bind(msg.client_msg_id)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let seq: i64 = super::col(&row, "seq")?;
         Ok((seq, now))
     }
 
