@@ -270,3 +270,31 @@ async fn pipelined_replies_are_stored_in_send_order_per_conversation() {
         assert_eq!(texts, expected, "conversation {k} keeps send order");
     }
 }
+
+#[tokio::test]
+async fn a_resent_agent_reply_gets_the_same_ack_and_is_stored_once() {
+    let app = spawn_app().await;
+    let mut agent = app.agent().await;
+    let mut v = app.visitor().await;
+    let w = v.hello(None, None, None).await.unwrap();
+    v.say("q", "hi").await.unwrap();
+    let first = agent
+        .reply(&w.conversation_id, "same", "Hello!")
+        .await
+        .unwrap();
+    let again = agent
+        .reply(&w.conversation_id, "same", "Hello!")
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    let stored = app.stored_messages(&w.conversation_id).await;
+    assert_eq!(
+        stored.iter().filter(|m| m.author == Author::Agent).count(),
+        1
+    );
+    assert_eq!(
+        stored.iter().filter(|m| m.author == Author::System).count(),
+        1,
+        "one take-over line"
+    );
+}

@@ -34,18 +34,22 @@ impl Chat {
     ) -> Result<MessageRecord> {
         let text = validate_message(client_msg_id, text)?;
         let mut conversation = self.agent_conversation(agent, conversation_id).await?;
-        if let Some(existing) = self
-            .store
-            .message_by_client_id(&conversation.site_id, &conversation.id, client_msg_id)
-            .await?
-        {
-            return Ok(existing);
-        }
-        if conversation.status != ConversationStatus::Agent
-            || conversation.agent_id.as_deref() != Some(agent.id.as_str())
-        {
+        let assigned_to_me = conversation.status == ConversationStatus::Agent
+            && conversation.agent_id.as_deref() == Some(agent.id.as_str());
+        if !assigned_to_me {
+            // A resend of a reply stored before someone else took over must not take over
+            // again; it only gets its ack back.
+            if let Some(existing) = self
+                .store
+                .message_by_client_id(&conversation.site_id, &conversation.id, client_msg_id)
+                .await?
+            {
+                return Ok(existing);
+            }
             conversation = self.take_over(agent, conversation_id).await?;
         }
+        // On the common path the store itself catches a resend (unique client_msg_id) and
+        // returns the stored reply: no look-up before the insert.
         let outcome = self
             .store
             .append_message(
