@@ -83,12 +83,16 @@ impl Store {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // Checkpoints run on a background task (`spawn_checkpointer`), not inside
+                        // whichever commit crosses the WAL threshold: its fsync would stall
+                        // every queued writer.
                         // WAL: readers never block the writer. synchronous=normal in WAL mode
                         // survives a process crash (SIGKILL) with every committed transaction;
                         // only an OS crash / power loss can drop the last commits.
                         conn.execute(
                             "pragma journal_mode = wal; pragma synchronous = normal; \
-                             pragma busy_timeout = 5000; pragma foreign_keys = on;",
+                             pragma busy_timeout = 5000; pragma foreign_keys = on; \
+                             pragma wal_autocheckpoint = 0;",
                         )
                         .await?;
                     }
@@ -96,6 +100,9 @@ impl Store {
                 })
             });
         let pool = options.connect(url).await?;
+        if backend == Backend::Sqlite {
+            spawn_checkpointer(pool.clone());
+        }
         Ok(Store {
             pool,
             backend,
@@ -140,6 +147,24 @@ impl Store {
             None => None,
         }
     }
+}
+
+/// Copies the WAL back into the database file every second, off the request path. PASSIVE
+/// never blocks writers or readers; the task ends when the pool closes.
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !pool.is_closed() {
+            tick.tick().await;
+            if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(error = %e, "wal checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.
