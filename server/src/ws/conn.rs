@@ -44,6 +44,14 @@ pub(super) struct Conn<S> {
     pub idle_deadline: Instant,
 }
 
+/// Socket-level happenings that both sessions handle the same way.
+pub(super) enum Transport {
+    Shutdown,
+    Idle,
+    Heartbeat,
+    Incoming(Option<Incoming>),
+}
+
 /// Why a session must stop.
 #[derive(Debug)]
 pub(super) struct Closed;
@@ -94,6 +102,52 @@ where
             return Err(Closed);
         }
         Ok(())
+    }
+
+    /// Handles everything but text frames (returned for the session to parse). `Err` means
+    /// the socket is finished: closed by the client, or closed here with the right code.
+    pub async fn transport<T: Serialize>(
+        &mut self,
+        t: Transport,
+        error_frame: impl Fn(ErrorCode, &'static str) -> T,
+    ) -> Result<Option<String>, Closed> {
+        match t {
+            Transport::Shutdown => {
+                self.close(close::SERVICE_RESTART, "server restarting")
+                    .await;
+                Err(Closed)
+            }
+            Transport::Idle => {
+                self.close(close::IDLE_TIMEOUT, "idle timeout").await;
+                Err(Closed)
+            }
+            Transport::Heartbeat => {
+                self.sink.send(Outgoing::Ping).await.map_err(|_| Closed)?;
+                Ok(None)
+            }
+            Transport::Incoming(None) | Transport::Incoming(Some(Incoming::Close)) => Err(Closed),
+            Transport::Incoming(Some(Incoming::Heartbeat)) => {
+                self.touch();
+                Ok(None)
+            }
+            Transport::Incoming(Some(Incoming::Binary)) => {
+                let code = ErrorCode::BadFrame;
+                self.error(code, &error_frame(code, "binary frames are not supported"))
+                    .await?;
+                Ok(None)
+            }
+            Transport::Incoming(Some(Incoming::TooBig)) => {
+                self.metrics.error(ErrorCode::TooLarge);
+                let _ = self
+                    .send(&error_frame(ErrorCode::TooLarge, "frame over the hard cap"))
+                    .await;
+                self.close(close::MESSAGE_TOO_BIG, "frame over the hard cap")
+                    .await;
+                linger_after_overflow().await;
+                Err(Closed)
+            }
+            Transport::Incoming(Some(Incoming::Text(text))) => Ok(Some(text)),
+        }
     }
 
     /// Checks an incoming text frame against the size cap and the frame rate. `Some(code)`
@@ -148,13 +202,9 @@ pub(super) async fn next_event(
     }
 }
 
-pub(super) fn too_big_close() -> (u16, &'static str) {
-    (close::MESSAGE_TOO_BIG, "frame over the hard cap")
-}
-
 /// After a frame over the hard cap its unread payload is still in the kernel buffer, and
 /// closing the TCP socket now would send a reset that can destroy our close frame before the
 /// client reads it. Waiting briefly lets the client read "1009" instead of an abnormal drop.
-pub(super) async fn linger_after_overflow() {
+async fn linger_after_overflow() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 }

@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{close, Author, ConversationStatus, ErrorCode, PROTOCOL_VERSION};
+use concierge_protocol::{Author, ConversationStatus, ErrorCode, PROTOCOL_VERSION};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::conn::{
-    frame_error, linger_after_overflow, next_event, too_big_close, transport_message, Closed, Conn,
-};
+use super::conn::{frame_error, next_event, transport_message, Closed, Conn, Transport};
 use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
 use super::{Incoming, Outgoing};
 use crate::app::App;
@@ -29,10 +27,7 @@ struct Joined {
 }
 
 enum Step {
-    Shutdown,
-    Idle,
-    Heartbeat,
-    Incoming(Option<Incoming>),
+    Transport(Transport),
     Event(Result<Arc<Event>, RecvError>),
     Resync,
 }
@@ -60,50 +55,21 @@ where
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
     loop {
         let step = tokio::select! {
-            _ = app.shutdown.cancelled() => Step::Shutdown,
-            _ = tokio::time::sleep_until(conn.idle_deadline) => Step::Idle,
-            _ = heartbeat.tick() => Step::Heartbeat,
-            incoming = stream.next() => Step::Incoming(incoming),
+            _ = app.shutdown.cancelled() => Step::Transport(Transport::Shutdown),
+            _ = tokio::time::sleep_until(conn.idle_deadline) => Step::Transport(Transport::Idle),
+            _ = heartbeat.tick() => Step::Transport(Transport::Heartbeat),
+            incoming = stream.next() => Step::Transport(Transport::Incoming(incoming)),
             event = next_event(&mut sub) => Step::Event(event),
             Ok(()) = generations.changed() => Step::Resync,
         };
         let outcome = match step {
-            Step::Shutdown => {
-                conn.close(close::SERVICE_RESTART, "server restarting")
-                    .await;
-                break;
-            }
-            Step::Idle => {
-                conn.close(close::IDLE_TIMEOUT, "idle timeout").await;
-                break;
-            }
-            Step::Heartbeat => {
-                use futures_util::SinkExt;
-                conn.sink.send(Outgoing::Ping).await.map_err(|_| Closed)
-            }
-            Step::Incoming(None) | Step::Incoming(Some(Incoming::Close)) => break,
-            Step::Incoming(Some(Incoming::Heartbeat)) => {
-                conn.touch();
-                Ok(())
-            }
-            Step::Incoming(Some(Incoming::Binary)) => {
-                let code = ErrorCode::BadFrame;
-                conn.error(code, &error(code, "binary frames are not supported"))
-                    .await
-            }
-            Step::Incoming(Some(Incoming::TooBig)) => {
-                metrics.error(ErrorCode::TooLarge);
-                let _ = conn
-                    .send(&error(ErrorCode::TooLarge, "frame over the hard cap"))
-                    .await;
-                let (code, reason) = too_big_close();
-                conn.close(code, reason).await;
-                linger_after_overflow().await;
-                break;
-            }
-            Step::Incoming(Some(Incoming::Text(text))) => {
-                on_text(&app, &site, &mut conn, &mut joined, &mut sub, &text).await
-            }
+            Step::Transport(t) => match conn.transport(t, error).await {
+                Ok(Some(text)) => {
+                    on_text(&app, &site, &mut conn, &mut joined, &mut sub, &text).await
+                }
+                Ok(None) => Ok(()),
+                Err(Closed) => break,
+            },
             Step::Event(Ok(event)) => match joined.as_mut() {
                 Some(j) => on_event(&app, &mut conn, j, &event).await,
                 None => Ok(()),

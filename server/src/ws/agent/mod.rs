@@ -13,15 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, SiteInfo};
-use concierge_protocol::{close, ErrorCode, MessageState, PROTOCOL_VERSION};
+use concierge_protocol::{ErrorCode, MessageState, PROTOCOL_VERSION};
 use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
 
 use self::events::on_event;
 use self::requests::{Outcome, Requests};
-use super::conn::{
-    frame_error, linger_after_overflow, too_big_close, transport_message, Closed, Conn,
-};
+use super::conn::{frame_error, transport_message, Closed, Conn, Transport};
 use super::subscription::SubscriptionStream;
 use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
@@ -41,10 +39,7 @@ fn error(code: ErrorCode, message: impl Into<String>) -> AgentServerFrame {
 }
 
 enum Step {
-    Shutdown,
-    Idle,
-    Heartbeat,
-    Incoming(Option<Incoming>),
+    Transport(Transport),
     Event(Option<Option<Arc<Event>>>),
     Resync,
     Finished(String, Outcome),
@@ -82,53 +77,22 @@ where
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
     loop {
         let step = tokio::select! {
-            _ = app.shutdown.cancelled() => Step::Shutdown,
-            _ = tokio::time::sleep_until(conn.idle_deadline) => Step::Idle,
-            _ = heartbeat.tick() => Step::Heartbeat,
-            incoming = stream.next() => Step::Incoming(incoming),
+            _ = app.shutdown.cancelled() => Step::Transport(Transport::Shutdown),
+            _ = tokio::time::sleep_until(conn.idle_deadline) => Step::Transport(Transport::Idle),
+            _ = heartbeat.tick() => Step::Transport(Transport::Heartbeat),
+            incoming = stream.next() => Step::Transport(Transport::Incoming(incoming)),
             event = events.next(), if !events.is_empty() => Step::Event(event),
             Ok(()) = generations.changed() => Step::Resync,
             (cid, outcome) = next_finished(&mut joined), if has_inflight(&joined) => Step::Finished(cid, outcome),
         };
         let outcome = match step {
-            Step::Shutdown => {
-                conn.close(close::SERVICE_RESTART, "server restarting")
-                    .await;
-                break;
-            }
-            Step::Idle => {
-                conn.close(close::IDLE_TIMEOUT, "idle timeout").await;
-                break;
-            }
-            Step::Heartbeat => {
-                use futures_util::SinkExt;
-                conn.sink.send(Outgoing::Ping).await.map_err(|_| Closed)
-            }
-            Step::Incoming(None) | Step::Incoming(Some(Incoming::Close)) => break,
-            Step::Incoming(Some(Incoming::Heartbeat)) => {
-                conn.touch();
-                Ok(())
-            }
-            Step::Incoming(Some(Incoming::Binary)) => {
-                conn.error(
-                    ErrorCode::BadFrame,
-                    &error(ErrorCode::BadFrame, "binary frames are not supported"),
-                )
-                .await
-            }
-            Step::Incoming(Some(Incoming::TooBig)) => {
-                metrics.error(ErrorCode::TooLarge);
-                let _ = conn
-                    .send(&error(ErrorCode::TooLarge, "frame over the hard cap"))
-                    .await;
-                let (code, reason) = too_big_close();
-                conn.close(code, reason).await;
-                linger_after_overflow().await;
-                break;
-            }
-            Step::Incoming(Some(Incoming::Text(text))) => {
-                on_text(&app, &agent, &mut conn, &mut joined, &mut events, &text).await
-            }
+            Step::Transport(t) => match conn.transport(t, error).await {
+                Ok(Some(text)) => {
+                    on_text(&app, &agent, &mut conn, &mut joined, &mut events, &text).await
+                }
+                Ok(None) => Ok(()),
+                Err(Closed) => break,
+            },
             Step::Event(Some(Some(event))) => match joined.as_mut() {
                 Some(j) => on_event(&app, &mut conn, j, &event).await,
                 None => Ok(()),
