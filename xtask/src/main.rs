@@ -212,7 +212,7 @@ fn scan(dir: &Path, offenders: &mut Vec<PathBuf>) -> Result<()> {
             let text = std::fs::read_to_string(&path)?;
             if text
                 .lines()
-                .any(|l| l.trim_start().starts_with("#![feature"))
+                .any(|l| l.trim_start().starts_with(FEATURE_GATE))
             {
                 offenders.push(path);
             }
