@@ -65,17 +65,27 @@ where
         let outcome = match step {
             Step::Transport(t) => match conn.transport(t, error).await {
                 Ok(Some(text)) => {
-                    on_text(&app, &site, &mut conn, &mut joined, &mut sub, &text).await
+                    // Boxed: the store futures of hello/send would otherwise be part of every
+                    // idle session's future (~5 KB of its ~11 KB).
+                    Box::pin(on_text(
+                        &app,
+                        &site,
+                        &mut conn,
+                        &mut joined,
+                        &mut sub,
+                        &text,
+                    ))
+                    .await
                 }
                 Ok(None) => Ok(()),
                 Err(Closed) => break,
             },
             Step::Event(Ok(event)) => match joined.as_mut() {
-                Some(j) => on_event(&app, &mut conn, j, &event).await,
+                Some(j) => Box::pin(on_event(&app, &mut conn, j, &event)).await,
                 None => Ok(()),
             },
             Step::Event(Err(RecvError::Lagged(_))) | Step::Resync => match joined.as_mut() {
-                Some(j) => resync(&app, &mut conn, j).await,
+                Some(j) => Box::pin(resync(&app, &mut conn, j)).await,
                 None => Ok(()),
             },
             Step::Event(Err(RecvError::Closed)) => {
