@@ -90,8 +90,21 @@ async fn take_over_hand_back_and_resolve_change_status_for_the_visitor() {
     assert_eq!(system.len(), 3, "{system:?}");
     assert!(system[0].contains("Alice joined"));
 
-    // A new visitor message reopens the conversation with the bot.
+    // A new visitor message reopens the conversation with the bot, and both sides hear it.
     v.say("again", "one more thing").await.unwrap();
+    assert_eq!(status_of(&mut v).await.unwrap().0, ConversationStatus::Bot);
+    let reopened = agent
+        .wait_for(|f| match f {
+            AgentServerFrame::Conversation { conversation }
+                if conversation.status == ConversationStatus::Bot && conversation.last_seq > 4 =>
+            {
+                Some(conversation.last_seq)
+            }
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(reopened, 5);
     let c = app.conversation(&w.conversation_id).await;
     assert_eq!(c.status, ConversationStatus::Bot);
 }

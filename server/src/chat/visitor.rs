@@ -1,6 +1,6 @@
 //! What a visitor can do: say hello (new or resumed), send, type.
 
-use concierge_protocol::{Author, MessageState};
+use concierge_protocol::{Author, ConversationStatus, MessageState};
 
 use super::{validate_message, Chat, ChatError, Result};
 use crate::bus::EventKind;
@@ -113,6 +113,16 @@ impl Chat {
             )
             .await?;
         if let AppendOutcome::Stored(m) = &outcome {
+            // The insert's trigger reopened a resolved conversation with the bot: say so.
+            if conversation.status == ConversationStatus::Resolved {
+                if let Some(fresh) = self
+                    .store
+                    .conversation(&conversation.site_id, &conversation.id)
+                    .await?
+                {
+                    self.publish_conversation(&fresh).await;
+                }
+            }
             self.metrics
                 .messages_stored
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{Author, ConversationStatus, ErrorCode, PROTOCOL_VERSION};
+use concierge_protocol::{Author, ErrorCode, PROTOCOL_VERSION};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -21,9 +21,9 @@ use crate::store::{ConversationRecord, Site, Visitor};
 /// A visitor after a successful `hello`.
 struct Joined {
     visitor: Visitor,
+    /// Kept current from `conversation` events: its status is what the client last heard.
     conversation: ConversationRecord,
     tracker: SeqTracker,
-    status: ConversationStatus,
 }
 
 enum Step {
@@ -189,7 +189,6 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             .await?;
             let j = joined.insert(Joined {
                 visitor: session.visitor,
-                status: session.conversation.status,
                 conversation: session.conversation,
                 tracker,
             });
@@ -283,10 +282,10 @@ async fn on_event<S: Sink<Outgoing> + Unpin>(
             .await
         }
         EventKind::Conversation { conversation } => {
-            if conversation.status == j.status {
+            if conversation.status == j.conversation.status {
                 return Ok(());
             }
-            j.status = conversation.status;
+            j.conversation.status = conversation.status;
             conn.send(&VisitorServerFrame::Status {
                 status: conversation.status,
                 agent_name: conversation.agent_name.clone(),
@@ -326,8 +325,8 @@ async fn resync<S: Sink<Outgoing> + Unpin>(
         }
     }
     if let Ok(Some(c)) = store.conversation(site_id, conversation_id).await {
-        if c.status != j.status {
-            j.status = c.status;
+        if c.status != j.conversation.status {
+            j.conversation.status = c.status;
             conn.send(&VisitorServerFrame::Status {
                 status: c.status,
                 agent_name: c.agent_name.clone(),
