@@ -77,7 +77,7 @@ impl Store {
             // A local SQLite file cannot hang up; the ping would only cost a thread hand-off.
             .test_before_acquire(backend == Backend::Postgres)
             // SQLite: each connection is a worker thread; on 2 cores 4 measured best for tail
-            // latency (p99 8–13 ms vs 23–35 ms with 8 and 34–120 ms with 2; docs/performance.md).
+            // latency (p99 8–26 ms vs 23–35 ms with 8 and 34–120 ms with 2; docs/performance.md).
             .max_connections(match backend {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 16,
