@@ -164,6 +164,36 @@ where
         None
     }
 
+    /// Admits a text frame (size, rate) and decodes it. `Ok(None)` means an error frame was
+    /// already sent in its place.
+    pub async fn parse<F, T>(
+        &mut self,
+        text: &str,
+        error_frame: impl Fn(ErrorCode, String) -> T,
+    ) -> Result<Option<F>, Closed>
+    where
+        F: serde::de::DeserializeOwned,
+        T: Serialize,
+    {
+        if let Some(code) = self.admit(text) {
+            self.error(
+                code,
+                &error_frame(code, transport_message(code).to_string()),
+            )
+            .await?;
+            return Ok(None);
+        }
+        match serde_json::from_str(text) {
+            Ok(frame) => Ok(Some(frame)),
+            Err(e) => {
+                let code = ErrorCode::BadFrame;
+                self.error(code, &error_frame(code, frame_error(&e)))
+                    .await?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Sends an error frame built by `frame` and counts a strike for client faults.
     pub async fn error<T: Serialize>(&mut self, code: ErrorCode, frame: &T) -> Result<(), Closed> {
         self.metrics.error(code);
@@ -176,7 +206,7 @@ where
 }
 
 /// Human sentence for codes raised by the transport itself.
-pub(super) fn transport_message(code: ErrorCode) -> &'static str {
+fn transport_message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::TooLarge => "frame over 16 KiB",
         ErrorCode::RateLimited => "too many frames; slow down",
@@ -185,7 +215,7 @@ pub(super) fn transport_message(code: ErrorCode) -> &'static str {
     }
 }
 
-pub(super) fn frame_error(e: &serde_json::Error) -> String {
+fn frame_error(e: &serde_json::Error) -> String {
     // serde's message names the field or variant at fault, never server internals.
     let mut s = e.to_string();
     s.truncate(200);

@@ -10,7 +10,7 @@ use concierge_protocol::{Author, ErrorCode, PROTOCOL_VERSION};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::conn::{frame_error, next_event, transport_message, Closed, Conn, Transport};
+use super::conn::{next_event, Closed, Conn, Transport};
 use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
 use super::{Incoming, Outgoing};
 use crate::app::App;
@@ -108,21 +108,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
     sub: &mut Option<Subscription>,
     text: &str,
 ) -> Result<(), Closed> {
-    if let Some(code) = conn.admit(text) {
-        return conn
-            .error(code, &error(code, transport_message(code)))
-            .await;
-    }
-    let frame: VisitorClientFrame = match serde_json::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            return conn
-                .error(
-                    ErrorCode::BadFrame,
-                    &error(ErrorCode::BadFrame, frame_error(&e)),
-                )
-                .await
-        }
+    let Some(frame): Option<VisitorClientFrame> = conn.parse(text, error).await? else {
+        return Ok(());
     };
     match frame {
         VisitorClientFrame::Ping => conn.send(&VisitorServerFrame::Pong).await,

@@ -19,7 +19,7 @@ use futures_util::{Sink, Stream, StreamExt};
 
 use self::events::on_event;
 use self::requests::{Outcome, Requests};
-use super::conn::{frame_error, transport_message, Closed, Conn, Transport};
+use super::conn::{Closed, Conn, Transport};
 use super::subscription::SubscriptionStream;
 use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
@@ -123,21 +123,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
     events: &mut SelectAll<SubscriptionStream>,
     text: &str,
 ) -> Result<(), Closed> {
-    if let Some(code) = conn.admit(text) {
-        return conn
-            .error(code, &error(code, transport_message(code)))
-            .await;
-    }
-    let frame: AgentClientFrame = match serde_json::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            return conn
-                .error(
-                    ErrorCode::BadFrame,
-                    &error(ErrorCode::BadFrame, frame_error(&e)),
-                )
-                .await
-        }
+    let Some(frame): Option<AgentClientFrame> = conn.parse(text, error).await? else {
+        return Ok(());
     };
     if let AgentClientFrame::Ping = frame {
         return conn.send(&AgentServerFrame::Pong).await;
