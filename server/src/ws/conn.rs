@@ -194,6 +194,37 @@ where
         }
     }
 
+    /// Checks a `hello`: not a repeat, and a version we speak. `Ok(false)` means an error
+    /// frame was sent instead.
+    pub async fn accept_hello<T: Serialize>(
+        &mut self,
+        already_joined: bool,
+        v: u32,
+        error_frame: impl Fn(ErrorCode, String) -> T,
+    ) -> Result<bool, Closed> {
+        let refusal = if already_joined {
+            Some((
+                ErrorCode::BadFrame,
+                "hello was already received".to_string(),
+            ))
+        } else if v != concierge_protocol::PROTOCOL_VERSION {
+            let supported = concierge_protocol::PROTOCOL_VERSION;
+            Some((
+                ErrorCode::UnsupportedVersion,
+                format!("this server speaks protocol v{supported}"),
+            ))
+        } else {
+            None
+        };
+        match refusal {
+            Some((code, message)) => {
+                self.error(code, &error_frame(code, message)).await?;
+                Ok(false)
+            }
+            None => Ok(true),
+        }
+    }
+
     /// Sends an error frame built by `frame` and counts a strike for client faults.
     pub async fn error<T: Serialize>(&mut self, code: ErrorCode, frame: &T) -> Result<(), Closed> {
         self.metrics.error(code);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{Author, ErrorCode, PROTOCOL_VERSION};
+use concierge_protocol::{Author, ErrorCode};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -119,25 +119,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             conversation_id,
             last_seq,
         } => {
-            if joined.is_some() {
-                return conn
-                    .error(
-                        ErrorCode::BadFrame,
-                        &error(ErrorCode::BadFrame, "hello was already received"),
-                    )
-                    .await;
-            }
-            if v != PROTOCOL_VERSION {
-                let code = ErrorCode::UnsupportedVersion;
-                return conn
-                    .error(
-                        code,
-                        &error(
-                            code,
-                            format!("this server speaks protocol v{PROTOCOL_VERSION}"),
-                        ),
-                    )
-                    .await;
+            if !conn.accept_hello(joined.is_some(), v, error).await? {
+                return Ok(());
             }
             let hello = app
                 .chat

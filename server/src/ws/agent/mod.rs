@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, SiteInfo};
-use concierge_protocol::{ErrorCode, MessageState, PROTOCOL_VERSION};
+use concierge_protocol::{ErrorCode, MessageState};
 use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
 
@@ -130,25 +130,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         return conn.send(&AgentServerFrame::Pong).await;
     }
     if let AgentClientFrame::Hello { v } = frame {
-        if joined.is_some() {
-            return conn
-                .error(
-                    ErrorCode::BadFrame,
-                    &error(ErrorCode::BadFrame, "hello was already received"),
-                )
-                .await;
-        }
-        if v != PROTOCOL_VERSION {
-            let code = ErrorCode::UnsupportedVersion;
-            return conn
-                .error(
-                    code,
-                    &error(
-                        code,
-                        format!("this server speaks protocol v{PROTOCOL_VERSION}"),
-                    ),
-                )
-                .await;
+        if !conn.accept_hello(joined.is_some(), v, error).await? {
+            return Ok(());
         }
         let store = &app.chat.store;
         let loaded = async {
