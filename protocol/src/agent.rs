@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Conversation, ErrorCode, Message};
+use crate::{Conversation, ErrorCode, IngestJob, Message};
 
 /// The signed-in agent, as shown to themselves and to visitors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +101,10 @@ pub enum AgentServerFrame {
         conversation_id: String,
         on: bool,
         who: String,
+    },
+    /// A document ingestion job on one of your sites progressed or finished.
+    Ingest {
+        job: IngestJob,
     },
     /// Events may have been missed (the cross-node bus reconnected): `sync` open conversations.
     Resync,

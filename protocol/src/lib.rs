@@ -132,6 +132,56 @@ pub struct Message {
     pub client_msg_id: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The documents a bot answer is grounded in, in citation order (`[1]` is the first).
+    /// Empty for other messages; set on the final snapshot of a streamed answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+}
+
+/// One citation under a bot answer: where the visitor can read more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The document's id on its site (a relative path, or its URL when crawled).
+    pub document_id: String,
+    pub title: String,
+    /// Link to the original page, when the document came from a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Section heading path inside the document ("Title › Section").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub section: String,
+    /// The passage the answer used, shortened to at most 300 characters.
+    pub snippet: String,
+}
+
+/// What the bot is doing before its answer's text arrives, carried by visitor `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Looking through the site's documents.
+    Searching,
+    /// Composing the answer; deltas follow.
+    Writing,
+}
+
+/// Progress of a document ingestion job, as listed by the API and pushed to agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestJob {
+    pub id: String,
+    pub site_key: String,
+    /// `queued`, `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Documents in the job.
+    pub total: i64,
+    /// Documents finished (indexed, unchanged, or failed).
+    pub done: i64,
+    /// Documents that failed; each has its reason in the job's items.
+    pub failed: i64,
+    /// Why the whole job failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// What an agent sees of a conversation in the inbox.
@@ -170,6 +220,11 @@ pub enum ErrorCode {
     UnknownConversation,
     /// The agent's role does not allow this action.
     Forbidden,
+    /// A REST resource (document, job) does not exist on this site.
+    NotFound,
+    /// A part the request needs is not ready or not reachable (the embedding model, the
+    /// vector index, the LLM); retry later.
+    Unavailable,
     Internal,
 }
 
@@ -185,12 +240,14 @@ impl ErrorCode {
             ErrorCode::UnsupportedVersion => "unsupported_version",
             ErrorCode::UnknownConversation => "unknown_conversation",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Every code, for metrics labels and documentation.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadFrame,
         ErrorCode::TooLarge,
         ErrorCode::RateLimited,
@@ -200,6 +257,8 @@ impl ErrorCode {
         ErrorCode::UnsupportedVersion,
         ErrorCode::UnknownConversation,
         ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
 }

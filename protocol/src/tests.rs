@@ -50,6 +50,7 @@ fn message_snapshot_has_the_documented_fields() {
         state: MessageState::Streaming,
         client_msg_id: None,
         created_at: "2026-01-01T00:00:00Z".into(),
+        sources: Vec::new(),
     };
     let v = serde_json::to_value(VisitorServerFrame::Message { message: m }).unwrap();
     assert_eq!(

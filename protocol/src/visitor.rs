@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationStatus, ErrorCode, Message};
+use crate::{ConversationStatus, ErrorCode, Message, Phase};
 
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,11 +62,14 @@ pub enum VisitorServerFrame {
         on: bool,
         who: String,
     },
-    /// The conversation's status changed (an agent joined, handed back, or resolved it).
+    /// The conversation's status changed (an agent joined, handed back, or resolved it), or,
+    /// with `phase`, what the bot is doing before its answer arrives.
     Status {
         status: ConversationStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<Phase>,
     },
     Pong,
     Error {

@@ -12,18 +12,26 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::bot::Bot;
 use crate::bus::{Bus, Hub, LocalBus, RedisBus};
 use crate::chat::Chat;
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::rag::index::{EdgeIndex, QdrantIndex, VectorIndex};
+use crate::rag::llm::{Llm, LlmConfig, OpenAiLlm};
+use crate::rag::{Knowledge, ModelSource};
 use crate::store::Store;
 
 /// State shared by every handler and socket.
 pub struct App {
     pub config: Config,
     /// The conversation service, with the store, bus, limits and metrics it uses.
-    pub chat: Chat,
+    pub chat: Arc<Chat>,
+    /// The knowledge base: documents, retrieval, ingestion jobs.
+    pub knowledge: Arc<Knowledge>,
+    /// Answers visitors from the knowledge base.
+    pub bot: Arc<Bot>,
     /// This node's local subscribers; sockets subscribe here, the bus delivers here.
     pub hub: Arc<Hub>,
     /// Cancelled on SIGTERM: the listener stops accepting and every socket closes with 1012.
@@ -80,15 +88,19 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {} (CONCIERGE_LISTEN)", config.listen))?;
-        let chat = Chat {
+        let knowledge = Arc::new(build_knowledge(&config, store.clone(), bus.clone()).await?);
+        let chat = Arc::new(Chat {
             store,
             bus,
             limits,
             metrics: Arc::new(Metrics::default()),
-        };
+        });
+        let bot = Arc::new(Bot::new(chat.clone(), knowledge.clone()));
         let app = Arc::new(App {
             config,
             chat,
+            knowledge,
+            bot,
             hub,
             shutdown,
             sessions: TaskTracker::new(),
@@ -121,6 +133,16 @@ impl Application {
             stop.await;
             token.cancel();
         });
+        let worker = tokio::spawn(app.knowledge.clone().run_worker(app.shutdown.clone()));
+        if app.config.rag.preload_model {
+            // Load the model now rather than on the first question.
+            let knowledge = app.knowledge.clone();
+            tokio::spawn(async move {
+                if let Err(e) = knowledge.embedder().await {
+                    tracing::error!(error = %e, "embedding model unavailable; answers and ingestion will fail until it loads");
+                }
+            });
+        }
         let router = crate::http::router(app.clone());
         // Chat frames are small and latency-bound: without TCP_NODELAY an ack followed by the
         // echo of the same message waits for the client's delayed ACK (Nagle).
@@ -137,11 +159,14 @@ impl Application {
         .await
         .context("serving")?;
         app.sessions.close();
+        app.bot.tasks.close();
         let grace = Duration::from_secs(app.config.shutdown_grace_secs);
-        if tokio::time::timeout(grace, app.sessions.wait())
-            .await
-            .is_err()
-        {
+        let drained = async {
+            app.sessions.wait().await;
+            app.bot.tasks.wait().await;
+            let _ = worker.await;
+        };
+        if tokio::time::timeout(grace, drained).await.is_err() {
             tracing::warn!(
                 open = app.sessions.len(),
                 "sockets still open after the grace period"
@@ -150,6 +175,65 @@ impl Application {
         app.chat.store.close().await;
         Ok(())
     }
+}
+
+/// The vector index (embedded unless a Qdrant server is configured), the LLM (if configured)
+/// and the knowledge service on top.
+pub async fn build_knowledge(
+    config: &Config,
+    store: Arc<Store>,
+    bus: Arc<dyn Bus>,
+) -> anyhow::Result<Knowledge> {
+    use secrecy::ExposeSecret;
+    let dim = crate::rag::embed::DIM;
+    let index: Arc<dyn VectorIndex> = match &config.qdrant_url {
+        Some(url) => Arc::new(
+            QdrantIndex::connect(
+                url,
+                config
+                    .qdrant_api_key
+                    .as_ref()
+                    .map(|k| k.expose_secret().to_string()),
+                "concierge_chunks",
+                dim,
+            )
+            .await
+            .context("connecting to Qdrant (CONCIERGE_QDRANT_URL)")?,
+        ),
+        None => {
+            let dir = config.data_dir.join("index");
+            Arc::new(
+                EdgeIndex::open(&dir, dim)
+                    .with_context(|| format!("opening the vector index in {}", dir.display()))?,
+            )
+        }
+    };
+    let llm: Option<Arc<dyn Llm>> = config.llm_base_url.as_ref().map(|url| {
+        Arc::new(OpenAiLlm::new(LlmConfig {
+            base_url: url.clone(),
+            model: config.llm_model.clone(),
+            api_key: config
+                .llm_api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_string()),
+            first_token_timeout: Duration::from_millis(config.rag.llm_first_token_timeout_ms),
+            idle_timeout: Duration::from_millis(config.rag.llm_idle_timeout_ms),
+            max_tokens: config.rag.llm_max_tokens,
+        })) as Arc<dyn Llm>
+    });
+    Ok(Knowledge::new(
+        store,
+        bus,
+        index,
+        llm,
+        config.rag.clone(),
+        ModelSource {
+            cache_dir: config.model_cache(),
+            model_dir: config.model_dir.clone(),
+            ort_dylib: config.ort_dylib.clone(),
+            threads: config.rag.embed_threads,
+        },
+    ))
 }
 
 fn spawn_limits_janitor(limits: Arc<Limits>, shutdown: CancellationToken) {

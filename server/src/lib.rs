@@ -5,17 +5,20 @@
 //! - [`http`]: REST and operational endpoints (`/healthz`, `/readyz`, `/metrics`).
 //! - [`ws`]: websocket upgrades and the visitor / agent session loops.
 //! - [`chat`]: the conversation service every entry point calls (persist, then publish).
+//! - [`bot`]: answers visitors from the knowledge base, streamed, with citations.
+//! - [`rag`]: the knowledge base (ingest, chunk, embed, index, retrieve, answer).
 //! - [`accounts`]: provisioning of sites, agents and tokens (CLI today, owner API later).
 //! - [`store`]: persistence on SQLite (default) or Postgres.
 //! - [`bus`]: fan-out to sockets on this node and, with Redis, on every node.
 //! - [`limits`]: rate limits and abuse control.
 //! - [`metrics`], [`telemetry`], [`error`] (the only place errors become responses), [`cli`].
 //!
-//! Dependency direction: `cli → app → {http, ws} → {chat, accounts} → {store, bus, limits}
-//! → protocol`. Engine modules never import axum.
+//! Dependency direction: `cli → app → {http, ws} → {bot, chat, accounts} → {rag, store, bus,
+//! limits} → protocol`. Engine modules never import axum.
 
 pub mod accounts;
 pub mod app;
+pub mod bot;
 pub mod bus;
 pub mod chat;
 pub mod cli;
@@ -24,6 +27,7 @@ pub mod error;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod rag;
 pub mod store;
 pub mod telemetry;
 pub mod ws;

@@ -238,7 +238,9 @@ async fn sync_returns_the_history_after_last_seq() {
 
 async fn status_of(v: &mut Visitor) -> anyhow::Result<(ConversationStatus, Option<String>)> {
     v.wait_for(|f| match f {
-        VisitorServerFrame::Status { status, agent_name } => Some((*status, agent_name.clone())),
+        VisitorServerFrame::Status {
+            status, agent_name, ..
+        } => Some((*status, agent_name.clone())),
         _ => None,
     })
     .await

@@ -5,6 +5,7 @@
 mod agent;
 mod bad_input;
 mod cli;
+mod knowledge;
 mod multi_node;
 mod ops;
 mod resume;

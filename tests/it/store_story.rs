@@ -154,7 +154,7 @@ async fn story(store: Arc<Store>) {
         .await
         .unwrap());
     let done = store
-        .complete_stream(&site.id, &conv.id, seq)
+        .complete_stream(&site.id, &conv.id, seq, &[])
         .await
         .unwrap();
     assert_eq!(

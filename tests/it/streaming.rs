@@ -14,7 +14,7 @@ async fn a_streamed_answer_arrives_as_snapshot_deltas_and_a_complete_snapshot() 
     for piece in ["Refunds ", "take ", "5 days."] {
         chat.stream_delta(&mut stream, piece).await.unwrap();
     }
-    let done = chat.finish_stream(stream).await.unwrap();
+    let done = chat.finish_stream(stream, &[]).await.unwrap();
     assert_eq!(done.text, "Refunds take 5 days.");
 
     let mut text = String::new();
@@ -65,7 +65,7 @@ async fn a_client_resuming_mid_stream_gets_the_current_snapshot_then_further_del
     assert_eq!(w2.messages[0].text, "Once upon ");
 
     chat.stream_delta(&mut stream, "a time").await.unwrap();
-    chat.finish_stream(stream).await.unwrap();
+    chat.finish_stream(stream, &[]).await.unwrap();
     let mut text = w2.messages[0].text.clone();
     loop {
         match v2.next().await.unwrap() {

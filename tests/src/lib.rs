@@ -12,6 +12,7 @@ use concierge::config::{Config, LimitsConfig};
 use secrecy::SecretString;
 
 pub mod clients;
+pub mod kb;
 pub mod pg;
 
 pub use clients::{Agent, Refused, Visitor, Welcome};
@@ -37,6 +38,12 @@ pub struct Options {
     pub limits: LimitsConfig,
     pub data_dir: Option<PathBuf>,
     pub listen: String,
+    /// An OpenAI-compatible endpoint for the bot; `None` = extractive answers.
+    pub llm_base_url: Option<String>,
+    pub llm_model: Option<String>,
+    /// Knowledge-base settings (the model is not preloaded: tests that need it load it once
+    /// per test binary, through the shared cache below).
+    pub rag: concierge::config::RagConfig,
 }
 
 impl Default for Options {
@@ -54,8 +61,29 @@ impl Default for Options {
             },
             data_dir: None,
             listen: "127.0.0.1:0".into(),
+            llm_base_url: None,
+            llm_model: None,
+            rag: concierge::config::RagConfig {
+                preload_model: false,
+                // Test servers fetch from 127.0.0.1.
+                allow_private_urls: true,
+                crawl_delay_ms: 20,
+                ..Default::default()
+            },
         }
     }
+}
+
+/// The model cache shared by every test server: `cargo xtask test` fills it once
+/// (`concierge model fetch`) and exports its path; plain `cargo test` uses the same default.
+pub fn model_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CONCIERGE_MODEL_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".cache").join("concierge").join("models")
 }
 
 /// A running server. Dropping it stops it (the runtime of the test ends with it).
@@ -102,6 +130,16 @@ pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
         log: "warn".into(),
         shutdown_grace_secs: 5,
         limits: opts.limits.clone(),
+        model_cache: Some(model_cache()),
+        model_dir: std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from),
+        ort_dylib: std::env::var_os("CONCIERGE_ORT_DYLIB").map(PathBuf::from),
+        llm_base_url: opts.llm_base_url.clone(),
+        llm_model: opts
+            .llm_model
+            .clone()
+            .unwrap_or_else(|| "test-model".into()),
+        rag: opts.rag.clone(),
+        ..Config::default()
     }
 }
 

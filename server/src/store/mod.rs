@@ -1,4 +1,6 @@
-//! Persistence: accounts, sites, agents, visitors, conversations and messages.
+//! Persistence: accounts, sites, agents, visitors, conversations and messages; the knowledge
+//! base's documents, chunks (with full-text search) and ingestion jobs; knowledge gaps and LLM
+//! usage.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, a file in the data dir) or Postgres
 //! (`postgres://...`) through sqlx's `Any` driver. SQL is written once in the dialect both
@@ -13,6 +15,9 @@
 
 mod agents;
 mod conversations;
+mod documents;
+mod gaps;
+mod jobs;
 mod messages;
 mod records;
 mod sites;
@@ -24,6 +29,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
+pub use gaps::{KnowledgeGap, LlmUsage};
+pub use jobs::{ItemRecord, JobRecord, NewItem};
 pub use messages::{AppendOutcome, NewMessage};
 pub use records::*;
 pub use tokens::{hash_token, new_token};

@@ -183,10 +183,12 @@ pub struct MessageRecord {
     pub state: MessageState,
     pub client_msg_id: Option<String>,
     pub created_at: i64,
+    /// Citations of a bot answer.
+    pub sources: Vec<proto::Source>,
 }
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.site_id, m.conversation_id, m.seq, m.author, \
-    m.agent_id, a.name as author_name, m.text, m.state, m.client_msg_id, m.created_at";
+    m.agent_id, a.name as author_name, m.text, m.state, m.client_msg_id, m.created_at, m.sources";
 
 impl MessageRecord {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -205,6 +207,11 @@ impl MessageRecord {
                 .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
             client_msg_id: col(row, "client_msg_id")?,
             created_at: col(row, "created_at")?,
+            sources: match col::<Option<String>>(row, "sources")? {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("message sources: {e}")))?,
+                None => Vec::new(),
+            },
         })
     }
 
@@ -217,6 +224,7 @@ impl MessageRecord {
             state: self.state,
             client_msg_id: self.client_msg_id.clone(),
             created_at: rfc3339(self.created_at),
+            sources: self.sources.clone(),
         }
     }
 }

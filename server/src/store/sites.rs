@@ -68,6 +68,16 @@ impl Store {
         row.as_ref().map(Site::from_row).transpose()
     }
 
+    pub async fn site_by_id(&self, site_id: &str) -> Result<Option<Site>> {
+        let row = sqlx::query(
+            "select id, account_id, name, site_key, allowed_origins from sites where id = $1",
+        )
+        .bind(site_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Site::from_row).transpose()
+    }
+
     pub async fn sites_for_account(&self, account_id: &str) -> Result<Vec<Site>> {
         let rows = sqlx::query(
             "select id, account_id, name, site_key, allowed_origins from sites \

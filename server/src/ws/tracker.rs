@@ -118,6 +118,7 @@ mod tests {
             state,
             client_msg_id: None,
             created_at: String::new(),
+            sources: Vec::new(),
         }
     }
 

@@ -182,13 +182,16 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                 .visitor_send(&j.visitor, &j.conversation, &client_msg_id, &text)
                 .await
             {
-                Ok(m) => {
+                Ok((m, fresh)) => {
                     conn.send(&VisitorServerFrame::Ack {
                         client_msg_id,
                         seq: m.seq,
                     })
                     .await?;
                     app.chat.metrics.ack_latency(started.elapsed());
+                    if fresh {
+                        app.bot.on_visitor_message(&j.conversation, m);
+                    }
                     Ok(())
                 }
                 Err(e) => {
@@ -259,9 +262,19 @@ async fn on_event<S: Sink<Outgoing> + Unpin>(
             conn.send(&VisitorServerFrame::Status {
                 status: conversation.status,
                 agent_name: conversation.agent_name.clone(),
+                phase: None,
             })
             .await
         }
+        EventKind::Phase { status, phase } => {
+            conn.send(&VisitorServerFrame::Status {
+                status: *status,
+                agent_name: None,
+                phase: Some(*phase),
+            })
+            .await
+        }
+        EventKind::Ingest { .. } => Ok(()),
     }
 }
 
@@ -300,6 +313,7 @@ async fn resync<S: Sink<Outgoing> + Unpin>(
             conn.send(&VisitorServerFrame::Status {
                 status: c.status,
                 agent_name: c.agent_name.clone(),
+                phase: None,
             })
             .await?;
         }

@@ -74,6 +74,11 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
                 DeltaVerdict::Resync => resync(app, conn, j, event).await,
             }
         }
+        EventKind::Ingest { job } => {
+            conn.send(&AgentServerFrame::Ingest { job: job.clone() })
+                .await
+        }
+        EventKind::Phase { .. } => Ok(()),
     }
 }
 

@@ -4,6 +4,8 @@
 //! Commands other than `serve` open the configured database directly: SQLite handles a CLI
 //! writer next to a running server (WAL + busy timeout), Postgres is shared by design.
 
+mod kb;
+
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
@@ -38,6 +40,38 @@ pub enum Command {
     /// Manage agents.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Add documents to a site's knowledge base: files, directories (every supported file,
+    /// keyed by its relative path), page URLs or sitemap.xml URLs.
+    Ingest {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+        /// Paths or URLs.
+        #[arg(required = true)]
+        sources: Vec<String>,
+    },
+    /// Search a site's knowledge base as the bot does. Without a question, reads one question
+    /// per line from stdin and writes one JSON line per question.
+    Search {
+        #[arg(long)]
+        site: String,
+        /// Results per question.
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// hybrid (what the bot uses), dense or lexical.
+        #[arg(long, default_value = "hybrid", value_parser = ["hybrid", "dense", "lexical"])]
+        mode: String,
+        question: Option<String>,
+    },
+    /// Manage the embedding model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Fetch (or verify) the pinned model and ONNX Runtime and load the model once.
+    Fetch,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +154,21 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
             })
             .await
         }
+        Command::Ingest { site, sources } => kb::ingest(&config, json, &site, &sources).await,
+        Command::Search {
+            site,
+            k,
+            mode,
+            question,
+        } => {
+            let bulk = question.is_none();
+            let result = kb::search(&config, json, &site, k, &mode, question).await;
+            if bulk && result.is_ok() {
+                return 0; // bulk mode already wrote its JSON lines
+            }
+            result
+        }
+        Command::Model(ModelCommand::Fetch) => kb::fetch_model(&config).await,
         Command::Agent(AgentCommand::Token { email }) => {
             with_store(&config, |store| async move {
                 let (agent, token) = accounts::issue_token(&store, &email).await?;
@@ -152,7 +201,7 @@ fn report_error(json: bool, code: &str, message: &str) {
     }
 }
 
-type CmdResult = Result<Value, (String, String)>;
+pub(crate) type CmdResult = Result<Value, (String, String)>;
 
 fn fail(e: AccountsError) -> (String, String) {
     (e.code().to_string(), e.to_string())
@@ -169,7 +218,7 @@ where
     out
 }
 
-async fn open_store(config: &Config) -> Result<std::sync::Arc<Store>, (String, String)> {
+pub(crate) async fn open_store(config: &Config) -> Result<std::sync::Arc<Store>, (String, String)> {
     let internal =
         |what: &str, e: &dyn std::fmt::Display| ("internal".to_string(), format!("{what}: {e}"));
     std::fs::create_dir_all(&config.data_dir).map_err(|e| internal("creating the data dir", &e))?;
@@ -214,7 +263,7 @@ async fn serve(config: Config, json: bool) -> Result<(), (String, String)> {
         .map_err(internal)
 }
 
-fn print_human(value: &Value) {
+pub(crate) fn print_human(value: &Value) {
     match value {
         Value::Null => {}
         Value::Object(map) => {

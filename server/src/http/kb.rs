@@ -1,0 +1,274 @@
+//! Knowledge-base API for the dashboard and scripts, under `/api/sites/{site_key}/`:
+//! documents (list, upload, add URLs, delete), ingestion jobs, search, knowledge gaps and LLM
+//! usage. Every route needs an agent bearer token of the site's account; changing documents
+//! needs the owner or admin role.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use concierge_protocol::ErrorCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::AgentAuth;
+use crate::app::App;
+use crate::error::ApiError;
+use crate::rag::SearchMode;
+use crate::store::{rfc3339, Role, Site};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The site, if it belongs to the agent's account; otherwise it does not exist for them.
+async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<Site> {
+    match app.chat.store.site_by_key(site_key).await? {
+        Some(site) if site.account_id == auth.0.account_id => Ok(site),
+        _ => Err(ApiError::new(
+            ErrorCode::UnknownSite,
+            "no such site in your account",
+        )),
+    }
+}
+
+fn require_manager(auth: &AgentAuth) -> ApiResult<()> {
+    match auth.0.role {
+        Role::Owner | Role::Admin => Ok(()),
+        Role::Agent => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only owners and admins can change documents",
+        )),
+    }
+}
+
+pub async fn list_documents(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let docs = app.chat.store.documents(&site.id).await?;
+    let docs: Vec<Value> = docs
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.doc_key, "title": d.title, "url": d.url, "kind": d.kind,
+                "bytes": d.bytes, "chunks": d.chunk_count, "indexed": d.indexed,
+                "content_hash": d.content_hash, "updated_at": rfc3339(d.updated_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "documents": docs })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UrlsBody {
+    pub urls: Vec<String>,
+}
+
+/// `multipart/form-data` with one or more `file` fields (the file name is the document id),
+/// or JSON `{"urls": [...]}` (pages or sitemaps). Answers 202 with the queued job.
+pub async fn add_documents(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    request: axum::extract::Request,
+) -> ApiResult<impl IntoResponse> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth)?;
+    let is_json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let kb = &app.knowledge;
+    let items =
+        if is_json {
+            let Json(body) = <Json<UrlsBody> as FromRequest<()>>::from_request(request, &())
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad JSON body: {e}")))?;
+            body.urls
+                .iter()
+                .map(|u| kb.url_item(u.trim()))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            let mut multipart = <Multipart as FromRequest<()>>::from_request(request, &())
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::BadFrame,
+                        format!("expected multipart form data or JSON: {e}"),
+                    )
+                })?;
+            let mut items = Vec::new();
+            while let Some(field) = multipart.next_field().await.map_err(|e| {
+                ApiError::new(ErrorCode::BadFrame, format!("bad multipart body: {e}"))
+            })? {
+                let Some(name) = field.file_name().map(sanitize_key) else {
+                    continue; // not a file field
+                };
+                if name.is_empty() {
+                    return Err(ApiError::new(
+                        ErrorCode::BadFrame,
+                        "a file has no usable name",
+                    ));
+                }
+                let bytes = field.bytes().await.map_err(|e| {
+                    ApiError::new(ErrorCode::TooLarge, format!("upload failed: {e}"))
+                })?;
+                let file_name = name.rsplit('/').next().unwrap_or(&name).to_string();
+                items.push(kb.file_item(name, file_name, bytes.to_vec()));
+            }
+            items
+        };
+    let job = kb.enqueue(&site.id, items).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "job": job.view(&site.site_key) })),
+    ))
+}
+
+/// Document ids from uploads: relative paths with `/`, no `..`, no leading slash.
+fn sanitize_key(name: &str) -> String {
+    name.replace('\\', "/")
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub async fn delete_document(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, doc_key)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth)?;
+    if app.knowledge.delete_document(&site.id, &doc_key).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such document on this site",
+        ))
+    }
+}
+
+pub async fn list_jobs(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let jobs = app.chat.store.jobs(&site.id, 50).await?;
+    let jobs: Vec<_> = jobs.iter().map(|j| j.view(&site.site_key)).collect();
+    Ok(Json(json!({ "jobs": jobs })))
+}
+
+pub async fn get_job(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, job_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let store = &app.chat.store;
+    let job = store
+        .job(&site.id, &job_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such job on this site"))?;
+    let items = store.job_items(&site.id, &job_id).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            json!({
+                "document_id": i.doc_key, "source": i.source, "status": i.status,
+                "error": i.error, "chunks": i.chunk_count,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "job": job.view(&site.site_key), "items": items }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    pub q: String,
+    pub k: Option<usize>,
+    pub mode: Option<String>,
+}
+
+pub async fn search(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let mode = match query.mode.as_deref() {
+        None => SearchMode::Hybrid,
+        Some(m) => SearchMode::parse(m).ok_or_else(|| {
+            ApiError::new(ErrorCode::BadFrame, "mode must be lexical, dense or hybrid")
+        })?,
+    };
+    if query.q.trim().is_empty() {
+        return Err(ApiError::new(ErrorCode::BadFrame, "q must not be empty"));
+    }
+    let outcome = app
+        .knowledge
+        .search(&site.id, &query.q, query.k.unwrap_or(5), mode)
+        .await?;
+    Ok(Json(crate::rag::search::outcome_json(&query.q, &outcome)))
+}
+
+pub async fn list_gaps(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let gaps = app.chat.store.gaps(&site.id, 200).await?;
+    let gaps: Vec<Value> = gaps
+        .iter()
+        .map(|g| {
+            json!({
+                "question": g.question, "best_score": g.best_score,
+                "conversation_id": g.conversation_id, "created_at": rfc3339(g.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "knowledge_gaps": gaps })))
+}
+
+pub async fn llm_usage(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let usage = app.chat.store.llm_usage(&site.id, 90).await?;
+    let days: Vec<Value> = usage
+        .iter()
+        .map(|u| {
+            json!({
+                "day": u.day, "requests": u.requests,
+                "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "days": days })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_key;
+
+    #[test]
+    fn upload_names_cannot_escape_or_be_absolute() {
+        assert_eq!(sanitize_key("../../etc/passwd"), "etc/passwd");
+        assert_eq!(sanitize_key("/guides/./setup.md"), "guides/setup.md");
+        assert_eq!(sanitize_key("a\\b.md"), "a/b.md");
+        assert_eq!(sanitize_key(".."), "");
+    }
+}
