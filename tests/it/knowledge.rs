@@ -363,10 +363,8 @@ async fn bad_documents_fail_with_reasons_without_stopping_the_job() {
         )
         .part(
             "file",
-            reqwest::multipart::Part::bytes(
-                vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0].repeat(50),
-            )
-            .file_name("binary.txt"),
+            reqwest::multipart::Part::bytes([0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0].repeat(50))
+                .file_name("binary.txt"),
         )
         .part(
             "file",

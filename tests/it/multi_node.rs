@@ -175,10 +175,14 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
     let mut redis =
         PrivateRedis::start(port).expect("redis-server binary must be installed to run this test");
     // Two nodes on one shared SQLite file (WAL handles two writers), Redis between them.
+    // Each keeps its own data dir: the embedded vector index belongs to one process.
     let dir = TempDir::new();
     let opts = Options {
         redis_url: Some(redis.url()),
-        data_dir: Some(dir.0.clone()),
+        database_url: Some(format!(
+            "sqlite://{}?mode=rwc",
+            dir.0.join("shared.db").display()
+        )),
         ..Options::default()
     };
     let a = spawn_with(opts.clone()).await.unwrap();

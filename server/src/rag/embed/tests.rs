@@ -164,7 +164,7 @@ async fn a_runtime_library_that_cannot_load_is_a_clear_error() {
     }
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "embed::tests::a_runtime_library_that_cannot_load_is_a_clear_error",
+            "rag::embed::tests::a_runtime_library_that_cannot_load_is_a_clear_error",
             "--exact",
         ])
         .env(CHILD, "1")
