@@ -50,6 +50,9 @@ pub struct RagConfig {
     /// offers a human and records a knowledge gap. Calibrated on the dev set
     /// (docs/knowledge-base.md).
     pub min_similarity: f32,
+    /// Weight of a full-text rank against a dense rank in the fusion (1.0 = plain RRF).
+    /// Tuned on the dev set (docs/knowledge-base.md).
+    pub lexical_weight: f32,
     /// Passages handed to the answerer.
     pub answer_passages: usize,
     /// Documents larger than this fail with a clear reason instead of being read.
@@ -79,6 +82,7 @@ impl Default for RagConfig {
         RagConfig {
             min_similarity: 0.40,
             answer_passages: 4,
+            lexical_weight: 0.5,
             max_document_bytes: 10 * 1024 * 1024,
             chunk_max_tokens: 200,
             chunk_overlap_tokens: 40,

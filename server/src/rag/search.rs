@@ -81,7 +81,7 @@ impl Knowledge {
             self.store.lexical_search(site_id, &words, want).await?
         };
         let best_similarity = dense.first().map(|(_, s)| *s).unwrap_or(0.0);
-        let fused = fuse(&dense, &lexical);
+        let fused = fuse(&dense, &lexical, self.config.lexical_weight);
         let top: Vec<i64> = fused.iter().take(k).map(|(id, _)| *id).collect();
         let mut rows: HashMap<i64, ChunkRecord> = self
             .store
@@ -130,21 +130,22 @@ pub fn outcome_json(question: &str, outcome: &SearchOutcome) -> serde_json::Valu
     serde_json::json!({ "question": question, "results": results })
 }
 
-/// Reciprocal rank fusion of two ranked id lists; ties keep the dense order first.
-pub fn fuse(dense: &[(i64, f32)], lexical: &[(i64, f64)]) -> Vec<(i64, f32)> {
+/// Weighted reciprocal rank fusion of two ranked id lists (the lexical side counts
+/// `lexical_weight` times a dense rank); ties keep the dense order first.
+pub fn fuse(dense: &[(i64, f32)], lexical: &[(i64, f64)], lexical_weight: f32) -> Vec<(i64, f32)> {
     let mut scores: Vec<(i64, f32, usize)> = Vec::new();
-    let mut add = |id: i64, rank: usize, order: usize| {
-        let s = 1.0 / (RRF_K + rank as f32 + 1.0);
+    let mut add = |id: i64, rank: usize, order: usize, weight: f32| {
+        let s = weight / (RRF_K + rank as f32 + 1.0);
         match scores.iter_mut().find(|(i, _, _)| *i == id) {
             Some(entry) => entry.1 += s,
             None => scores.push((id, s, order)),
         }
     };
     for (rank, (id, _)) in dense.iter().enumerate() {
-        add(*id, rank, rank);
+        add(*id, rank, rank, 1.0);
     }
     for (rank, (id, _)) in lexical.iter().enumerate() {
-        add(*id, rank, dense.len() + rank);
+        add(*id, rank, dense.len() + rank, lexical_weight);
     }
     scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
     scores.into_iter().map(|(id, s, _)| (id, s)).collect()
@@ -159,7 +160,7 @@ mod tests {
         // 3 is second for both and beats 1 and 7, each first for only one retriever.
         let dense = [(1, 0.9), (3, 0.8), (5, 0.7)];
         let lexical = [(7, 12.0), (3, 10.0), (9, 4.0)];
-        let fused = fuse(&dense, &lexical);
+        let fused = fuse(&dense, &lexical, 1.0);
         let ids: Vec<i64> = fused.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids[0], 3);
         assert_eq!(ids.len(), 5);
@@ -167,9 +168,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lighter_lexical_side_loses_ties_to_the_dense_side() {
+        let dense = [(1, 0.9), (2, 0.8)];
+        let lexical = [(2, 9.0), (1, 8.0)];
+        // Plain RRF: a tie broken by dense order; weighted: dense's first stays first.
+        assert_eq!(fuse(&dense, &lexical, 1.0)[0].0, 1);
+        let weighted = fuse(&dense, &[(3, 9.0), (2, 8.0)], 0.5);
+        let ids: Vec<i64> = weighted.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![2, 1, 3]);
+    }
+
+    #[test]
     fn fusion_of_one_side_keeps_its_order() {
         let lexical = [(4, 3.0), (2, 2.0), (8, 1.0)];
-        let ids: Vec<i64> = fuse(&[], &lexical).iter().map(|(id, _)| *id).collect();
+        let ids: Vec<i64> = fuse(&[], &lexical, 0.5).iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, vec![4, 2, 8]);
     }
 }
