@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use concierge_tests::*;
 
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/it-HASH → target/<profile>/concierge
     let path = exe
@@ -23,9 +23,10 @@ fn binary() -> PathBuf {
     path
 }
 
-fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
     let out = Command::new(binary())
         .args(args)
+        .env("CONCIERGE_MODEL_CACHE", model_cache())
         .env("CONCIERGE_DATA_DIR", data_dir)
         .env_remove("CONCIERGE_DATABASE_URL")
         .env_remove("CONCIERGE_REDIS_URL")
@@ -132,7 +133,7 @@ fn cli_errors_are_coded_json_and_change_nothing() {
     assert_eq!(err["error"]["code"], "unknown_agent");
 }
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -141,9 +142,10 @@ impl Drop for Server {
 }
 
 /// Starts `concierge serve --json` on a free port; returns it and its one JSON line.
-fn serve(data_dir: &std::path::Path) -> (Server, serde_json::Value) {
+pub(crate) fn serve(data_dir: &std::path::Path) -> (Server, serde_json::Value) {
     let mut child = Command::new(binary())
         .args(["serve", "--json"])
+        .env("CONCIERGE_MODEL_CACHE", model_cache())
         .env("CONCIERGE_DATA_DIR", data_dir)
         .env("CONCIERGE_LISTEN", "127.0.0.1:0")
         .env("CONCIERGE_LOG", "warn")

@@ -6,6 +6,8 @@ mod agent;
 mod bad_input;
 mod cli;
 mod knowledge;
+mod knowledge_ops;
+mod llm;
 mod multi_node;
 mod ops;
 mod resume;

@@ -13,6 +13,7 @@ use secrecy::SecretString;
 
 pub mod clients;
 pub mod kb;
+pub mod llm_stub;
 pub mod pg;
 
 pub use clients::{Agent, Refused, Visitor, Welcome};

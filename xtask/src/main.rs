@@ -198,7 +198,7 @@ impl LlmServer {
         let port = free_port()?;
         let out = Command::new("bash")
             .arg(&script)
-            .args(["start", &port.to_string()])
+            .args(["start", &port.to_string(), &std::process::id().to_string()])
             .output()
             .context("starting the test LLM server")?;
         if !out.status.success() {

@@ -168,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lighter_lexical_side_loses_ties_to_the_dense_side() {
+    fn ties_keep_the_dense_order_and_the_lexical_weight_scales_its_ranks() {
         let dense = [(1, 0.9), (2, 0.8)];
         let lexical = [(2, 9.0), (1, 8.0)];
         // Plain RRF: a tie broken by dense order; weighted: dense's first stays first.
