@@ -29,11 +29,17 @@ async fn an_llm_answer_streams_with_the_sources_it_cites_and_its_usage_is_record
     let app = app_with_llm(stub.base_url(), None).await;
     let mut v = app.visitor().await;
     v.hello(None, None, None).await.unwrap();
-    v.say("q", "How long does a refund take? Mail me at jane.doe@example.com")
-        .await
-        .unwrap();
+    v.say(
+        "q",
+        "How long does a refund take? Mail me at jane.doe@example.com",
+    )
+    .await
+    .unwrap();
     let answer = bot_answer(&mut v).await;
-    assert_eq!(answer.message.text, "Refunds arrive within 5 business days [1].");
+    assert_eq!(
+        answer.message.text,
+        "Refunds arrive within 5 business days [1]."
+    );
     assert!(answer.deltas >= 4, "{answer:?}");
     assert_eq!(answer.message.sources.len(), 1, "only the cited source");
     assert_eq!(answer.message.sources[0].document_id, "refunds.md");
@@ -41,8 +47,14 @@ async fn an_llm_answer_streams_with_the_sources_it_cites_and_its_usage_is_record
     // The prompt carried numbered sources and no e-mail address.
     let body = stub.bodies().pop().unwrap();
     let prompt = body["messages"].to_string();
-    assert!(prompt.contains("[1]") && prompt.contains("Refunds are issued"), "{prompt}");
-    assert!(!prompt.contains("jane.doe@example.com"), "PII left in the prompt: {prompt}");
+    assert!(
+        prompt.contains("[1]") && prompt.contains("Refunds are issued"),
+        "{prompt}"
+    );
+    assert!(
+        !prompt.contains("jane.doe@example.com"),
+        "PII left in the prompt: {prompt}"
+    );
     assert_eq!(body["stream"], true);
 
     let usage = app
@@ -54,7 +66,11 @@ async fn an_llm_answer_streams_with_the_sources_it_cites_and_its_usage_is_record
         .unwrap();
     assert_eq!(usage.len(), 1);
     assert_eq!(
-        (usage[0].requests, usage[0].prompt_tokens, usage[0].completion_tokens),
+        (
+            usage[0].requests,
+            usage[0].prompt_tokens,
+            usage[0].completion_tokens
+        ),
         (1, 321, 12)
     );
 }

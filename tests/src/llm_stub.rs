@@ -79,12 +79,21 @@ async fn completions(State(state): State<StubState>, Json(body): Json<Value>) ->
                 json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "stub",
                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
             };
-            let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
-            events.extend(pieces.iter().map(|p| chunk(json!({"content": p}), Value::Null)));
+            let mut events = vec![chunk(
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            )];
+            events.extend(
+                pieces
+                    .iter()
+                    .map(|p| chunk(json!({"content": p}), Value::Null)),
+            );
             events.push(chunk(json!({}), json!("stop")));
-            events.push(json!({"id": "c1", "object": "chat.completion.chunk", "created": 0,
+            events.push(
+                json!({"id": "c1", "object": "chat.completion.chunk", "created": 0,
                 "model": "stub", "choices": [],
-                "usage": {"prompt_tokens": 321, "completion_tokens": 12, "total_tokens": 333}}));
+                "usage": {"prompt_tokens": 321, "completion_tokens": 12, "total_tokens": 333}}),
+            );
             let mut text = String::new();
             for e in events {
                 text.push_str(&format!("data: {e}\n\n"));
