@@ -26,6 +26,10 @@ pub const DONT_KNOW: &str = "I couldn't find an answer to that in our help artic
 don't want to guess. Would you like to talk to a person from our team? They can pick this up \
 right here.";
 
+/// What the bot says when it cannot search at all (model or index unavailable).
+pub const CANNOT_SEARCH: &str = "I can't look through our help articles right now. Would you \
+like to talk to a person from our team instead?";
+
 /// Visitor turns (and answers) the LLM sees besides the question.
 const HISTORY_MESSAGES: i64 = 6;
 

@@ -460,3 +460,60 @@ async fn agents_see_ingestion_progress_on_their_socket() {
         "progress only grows: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn without_a_usable_model_the_bot_says_it_cannot_search_instead_of_hanging() {
+    let empty = TempDir::new();
+    let app = spawn_with(Options {
+        model_dir: Some(empty.0.clone()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    // Chunks exist (written straight to the store), but nothing can embed the question.
+    let store = &app.app.chat.store;
+    store
+        .replace_document(
+            &app.site_id().await,
+            &concierge::store::NewDocument {
+                doc_key: "a.md",
+                title: "A",
+                url: None,
+                kind: "markdown",
+                content_hash: "h",
+                bytes: 1,
+            },
+            &[concierge::store::NewChunk {
+                ordinal: 0,
+                heading: "A",
+                text: "Refunds take 5 days.",
+                location: "line 1",
+            }],
+        )
+        .await
+        .unwrap();
+    let mut v = app.visitor().await;
+    v.hello(None, None, None).await.unwrap();
+    v.say("q", "How long does a refund take?").await.unwrap();
+    let answer = bot_answer(&mut v).await;
+    assert_eq!(answer.message.text, concierge::bot::CANNOT_SEARCH);
+
+    // The API says why, naming the setting to fix.
+    let owner = app.owner_token().await;
+    let r = reqwest::Client::new()
+        .get(app.http(&format!("/api/sites/{}/search?q=refund", app.site_key)))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("CONCIERGE_MODEL_DIR"),
+        "{body}"
+    );
+}

@@ -42,6 +42,8 @@ pub struct Options {
     /// An OpenAI-compatible endpoint for the bot; `None` = extractive answers.
     pub llm_base_url: Option<String>,
     pub llm_model: Option<String>,
+    /// Overrides CONCIERGE_MODEL_DIR (e.g. a directory without a model, to test failures).
+    pub model_dir: Option<PathBuf>,
     /// Knowledge-base settings (the model is not preloaded: tests that need it load it once
     /// per test binary, through the shared cache below).
     pub rag: concierge::config::RagConfig,
@@ -64,6 +66,7 @@ impl Default for Options {
             listen: "127.0.0.1:0".into(),
             llm_base_url: None,
             llm_model: None,
+            model_dir: None,
             rag: concierge::config::RagConfig {
                 preload_model: false,
                 // Test servers fetch from 127.0.0.1.
@@ -132,7 +135,10 @@ pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
         shutdown_grace_secs: 5,
         limits: opts.limits.clone(),
         model_cache: Some(model_cache()),
-        model_dir: std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from),
+        model_dir: opts
+            .model_dir
+            .clone()
+            .or_else(|| std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from)),
         ort_dylib: std::env::var_os("CONCIERGE_ORT_DYLIB").map(PathBuf::from),
         llm_base_url: opts.llm_base_url.clone(),
         llm_model: opts

@@ -145,12 +145,19 @@ impl Embedder {
     }
 
     /// Vectors for many chunks, in input order. Runs in slices so queries can interleave.
+    ///
+    /// Texts are grouped by length before slicing: a slice is padded to its longest text, so
+    /// mixing a 20-token FAQ answer with a 200-token section would mostly compute padding.
     pub async fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut vectors = Vec::with_capacity(texts.len());
-        let mut texts = texts.into_iter().peekable();
-        while texts.peek().is_some() {
-            let slice: Vec<String> = texts.by_ref().take(BATCH_SIZE).collect();
-            vectors.extend(self.run(slice).await?);
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut texts: Vec<Option<String>> = texts.into_iter().map(Some).collect();
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for slice in order.chunks(BATCH_SIZE) {
+            let batch: Vec<String> = slice.iter().filter_map(|&i| texts[i].take()).collect();
+            for (&i, v) in slice.iter().zip(self.run(batch).await?) {
+                vectors[i] = v;
+            }
         }
         Ok(vectors)
     }

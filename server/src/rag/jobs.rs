@@ -19,7 +19,7 @@ const LEASE_MS: i64 = 60_000;
 /// How often an idle worker looks for jobs queued by other processes.
 const POLL: Duration = Duration::from_secs(1);
 /// Documents extracted and embedded together.
-const GROUP: usize = 16;
+const GROUP: usize = 64;
 
 /// File extensions a directory ingest picks up.
 pub const SUPPORTED_EXTENSIONS: &[&str] = &["md", "markdown", "html", "htm", "txt", "text", "pdf"];
