@@ -62,24 +62,30 @@ impl Knowledge {
     ) -> Result<SearchOutcome, RagError> {
         let k = k.clamp(1, 50);
         let want = k.max(CANDIDATES);
-        let dense = if mode == SearchMode::Lexical {
-            Vec::new()
-        } else {
+        // The two sides run at the same time: embedding runs on a blocking thread, full-text
+        // search on SQLite's worker thread (or Postgres), so on two cores they overlap.
+        let dense = async {
+            if mode == SearchMode::Lexical {
+                return Ok::<_, RagError>(Vec::new());
+            }
             let embedder = self.embedder().await?;
             let vector = embedder.embed_query(question).await?;
-            self.index
+            Ok(self
+                .index
                 .search(site_id, &vector, want)
                 .await?
                 .into_iter()
                 .map(|h| (h.id as i64, h.score))
-                .collect()
+                .collect::<Vec<_>>())
         };
-        let lexical = if mode == SearchMode::Dense {
-            Vec::new()
-        } else {
+        let lexical = async {
+            if mode == SearchMode::Dense {
+                return Ok::<_, RagError>(Vec::new());
+            }
             let words = terms::content_words(question);
-            self.store.lexical_search(site_id, &words, want).await?
+            Ok(self.store.lexical_search(site_id, &words, want).await?)
         };
+        let (dense, lexical) = tokio::try_join!(dense, lexical)?;
         let best_similarity = dense.first().map(|(_, s)| *s).unwrap_or(0.0);
         let fused = fuse(&dense, &lexical, self.config.lexical_weight);
         let top: Vec<i64> = fused.iter().take(k).map(|(id, _)| *id).collect();
