@@ -128,14 +128,23 @@ impl Bot {
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
-        let outcome = kb
+        let outcome = match kb
             .search(
                 site_id,
                 &question.text,
                 kb.config.answer_passages,
                 SearchMode::Hybrid,
             )
-            .await?;
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // The visitor is told at once rather than left with "searching" forever.
+                tracing::error!(error = %e, "knowledge search failed; the bot cannot answer");
+                let m = self.chat.bot_message(&conversation, CANNOT_SEARCH).await?;
+                return Ok(Some(m));
+            }
+        };
         if outcome.hits.is_empty() || outcome.best_similarity < kb.config.min_similarity {
             kb.store
                 .record_gap(
