@@ -16,10 +16,9 @@ pub fn helpcenter() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/helpcenter")
 }
 
-/// The COVID FAQ dev set's documents, when this checkout sits next to `shared/`.
-pub fn covid_docs() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval-dev/covid_faq/docs");
-    p.exists().then_some(p)
+/// The COVID FAQ dev set's 213 documents (`tests/fixtures/covid_faq`, Apache-2.0).
+pub fn covid_docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/covid_faq/docs")
 }
 
 impl TestApp {
