@@ -3,6 +3,7 @@
 //! both); without them they print SKIPPED and pass.
 
 mod agent;
+mod answers;
 mod bad_input;
 mod cli;
 mod knowledge;

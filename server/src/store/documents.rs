@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Any;
 
 use super::tokens::new_id;
-use super::{col, now_ms, Backend, Result, Store, StoreError};
+use super::{col, now_ms, Result, Store, StoreError};
 
 /// A stored document.
 #[derive(Debug, Clone, PartialEq)]
@@ -354,102 +354,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         col(&row, "n")
-    }
-
-    /// Full-text search over the site's chunks: ids, best first, with the backend's relevance
-    /// (higher is better). `terms` are plain words; any of them may match.
-    pub async fn lexical_search(
-        &self,
-        site_id: &str,
-        terms: &[String],
-        k: usize,
-    ) -> Result<Vec<(i64, f64)>> {
-        let terms: Vec<&String> = terms
-            .iter()
-            .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
-            .collect();
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = match self.backend {
-            Backend::Sqlite => {
-                let terms = self.selective_terms(&terms).await?;
-                // Quoted terms cannot be read as FTS5 operators; OR keeps BM25's ranking
-                // over partial matches. The heading column weighs double.
-                let query = terms
-                    .iter()
-                    .map(|t| format!("\"{t}\""))
-                    .collect::<Vec<_>>()
-                    .join(" OR ");
-                sqlx::query(
-                    "select c.id as id, -bm25(chunks_fts, 2.0, 1.0) as score from chunks_fts \
-                     join chunks c on c.id = chunks_fts.rowid \
-                     where chunks_fts match $1 and c.site_id = $2 order by score desc limit $3",
-                )
-                .bind(query)
-                .bind(site_id)
-                .bind(k as i64)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Backend::Postgres => {
-                let query = terms
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" | ");
-                sqlx::query(
-                    "select id, ts_rank_cd(tsv, q)::float8 as score \
-                     from chunks, to_tsquery('english', $1) q \
-                     where site_id = $2 and tsv @@ q order by score desc, id limit $3",
-                )
-                .bind(query)
-                .bind(site_id)
-                .bind(k as i64)
-                .fetch_all(&self.pool)
-                .await?
-            }
-        };
-        rows.iter()
-            .map(|r| Ok((col::<i64>(r, "id")?, col::<f64>(r, "score")?)))
-            .collect()
-    }
-}
-
-impl Store {
-    /// Drops words found in more than 40% of all chunks (keeping the two rarest if that drops
-    /// everything). BM25 gives such words an IDF near zero, so they barely move the ranking,
-    /// but every chunk they match must be scored: on a 10k-chunk site they made a query
-    /// several times slower. Counting a word's matches is cheap (no scoring).
-    async fn selective_terms<'t>(&self, terms: &[&'t String]) -> Result<Vec<&'t String>> {
-        let total: i64 = col(
-            &sqlx::query("select max(id) as n from chunks")
-                .fetch_one(&self.pool)
-                .await?,
-            "n",
-        )
-        .unwrap_or(0);
-        if total < 50 || terms.len() <= 2 {
-            return Ok(terms.to_vec());
-        }
-        let mut counted = Vec::with_capacity(terms.len());
-        for t in terms {
-            let row = sqlx::query("select count(*) as n from chunks_fts where chunks_fts match $1")
-                .bind(format!("\"{t}\""))
-                .fetch_one(&self.pool)
-                .await?;
-            counted.push((*t, col::<i64>(&row, "n")?));
-        }
-        let keep: Vec<&String> = counted
-            .iter()
-            .filter(|(_, n)| (*n as f64) <= 0.4 * total as f64)
-            .map(|(t, _)| *t)
-            .collect();
-        if !keep.is_empty() {
-            return Ok(keep);
-        }
-        counted.sort_by_key(|(_, n)| *n);
-        Ok(counted.into_iter().take(2).map(|(t, _)| t).collect())
     }
 }
 

@@ -16,6 +16,7 @@
 mod agents;
 mod conversations;
 mod documents;
+mod fulltext;
 mod gaps;
 mod jobs;
 mod messages;
