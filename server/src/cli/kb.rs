@@ -69,12 +69,12 @@ pub async fn ingest(config: &Config, json: bool, site_key: &str, sources: &[Stri
     let store = open_store(config).await?;
     let site = site(&store, site_key).await?;
     let knowledge = open_knowledge(config, store.clone()).await?;
-    // Items are built by a knowledge service even when a server holds the index: only the
-    // size cap of the config is needed, so build one over a throwaway local bus if needed.
+    // Items need only the config's size cap, so they are built the same way whether this
+    // process or a running server will process the job.
     let mut items = Vec::new();
     for source in sources {
         if source.starts_with("http://") || source.starts_with("https://") {
-            items.push(url_item(config, source)?);
+            items.push(crate::rag::jobs::url_item(source).map_err(|e| err("bad_input", e))?);
         } else {
             let path = std::path::Path::new(source);
             if !path.exists() {
@@ -184,13 +184,6 @@ pub async fn ingest(config: &Config, json: bool, site_key: &str, sources: &[Stri
         ));
     }
     Ok(if json { out } else { Value::Null })
-}
-
-fn url_item(config: &Config, url: &str) -> Result<crate::store::NewItem, (String, String)> {
-    crate::rag::jobs::url_item(url).map_err(|e| {
-        let _ = config;
-        err("bad_input", e)
-    })
 }
 
 pub async fn search(
