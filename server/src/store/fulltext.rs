@@ -4,6 +4,9 @@
 
 use super::{col, Backend, Result, Store};
 
+/// Most rows a full-text query scores (before the site filter), see `selective_terms`.
+const SCORED_ROWS_BUDGET: i64 = 4_000;
+
 impl Store {
     /// Full-text search over the site's chunks: ids, best first, with the backend's relevance
     /// (higher is better). `terms` are plain words; any of them may match.
@@ -64,10 +67,11 @@ impl Store {
             .collect()
     }
 
-    /// Drops words found in more than 40% of all chunks (keeping the two rarest if that drops
-    /// everything). BM25 gives such words an IDF near zero, so they barely move the ranking,
-    /// but every chunk they match must be scored: on a 10k-chunk site they made a query
-    /// several times slower. Counting a word's matches is cheap (no scoring).
+    /// The query's words worth scoring: the rarest first, then more while the rows to score
+    /// stay within [`SCORED_ROWS_BUDGET`], never a word found in more than 40% of all chunks
+    /// (except to keep at least two words). BM25 gives common words an IDF near zero, so they
+    /// barely move the ranking, but every chunk they match must be scored: on a 100k-chunk
+    /// site that was most of a query's time. Counting a word's matches is cheap (no scoring).
     async fn selective_terms<'t>(&self, terms: &[&'t String]) -> Result<Vec<&'t String>> {
         let total: i64 = col(
             &sqlx::query("select max(id) as n from chunks")
@@ -87,15 +91,19 @@ impl Store {
                 .await?;
             counted.push((*t, col::<i64>(&row, "n")?));
         }
-        let keep: Vec<&String> = counted
-            .iter()
-            .filter(|(_, n)| (*n as f64) <= 0.4 * total as f64)
-            .map(|(t, _)| *t)
-            .collect();
-        if !keep.is_empty() {
-            return Ok(keep);
-        }
+        // Rarest first: they decide the ranking. Words are added while the rows to score stay
+        // within the budget, so the cost is bounded whatever the size of the site.
         counted.sort_by_key(|(_, n)| *n);
-        Ok(counted.into_iter().take(2).map(|(t, _)| t).collect())
+        let mut keep = Vec::with_capacity(counted.len());
+        let mut rows = 0;
+        for (t, n) in counted {
+            let common = (n as f64) > 0.4 * total as f64;
+            if keep.len() >= 2 && (common || rows + n > SCORED_ROWS_BUDGET) {
+                break;
+            }
+            rows += n;
+            keep.push(t);
+        }
+        Ok(keep)
     }
 }
