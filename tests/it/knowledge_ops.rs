@@ -429,3 +429,65 @@ async fn a_sitemap_is_crawled_into_documents_and_a_missing_page_fails_alone() {
     );
     assert_eq!(source.title, "Store pickup");
 }
+
+#[tokio::test]
+async fn full_text_search_scores_the_rare_words_of_a_question_not_the_ones_everywhere() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("c.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let site = concierge::accounts::create_site(&store, "S", &[ORIGIN.to_string()], None)
+        .await
+        .unwrap();
+    let texts: Vec<String> = (0..60)
+        .map(|i| match i {
+            7 => "Our warranty covers the blender motor.".to_string(),
+            _ => format!("Our shop page number {i}."),
+        })
+        .collect();
+    let chunks: Vec<NewChunk> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| NewChunk {
+            ordinal: i as i64,
+            heading: "Shop",
+            text: t,
+            location: "",
+        })
+        .collect();
+    store
+        .replace_document(
+            &site.id,
+            &NewDocument {
+                doc_key: "shop.md",
+                title: "Shop",
+                url: None,
+                kind: "markdown",
+                content_hash: "h",
+                bytes: 1,
+            },
+            &chunks,
+        )
+        .await
+        .unwrap();
+    // "our" and "shop" are in every chunk: scoring them would rank all 60 for nothing.
+    let words: Vec<String> = ["our", "shop", "blender", "warranty"]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    let hits = store.lexical_search(&site.id, &words, 10).await.unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let row = store.chunks_by_ids(&site.id, &[hits[0].0]).await.unwrap();
+    assert!(row[0].text.contains("blender"));
+    // A question made only of everywhere-words still gets answers (the two rarest are kept).
+    let common: Vec<String> = ["our", "shop", "page"]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    assert!(!store
+        .lexical_search(&site.id, &common, 5)
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+}
