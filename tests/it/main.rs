@@ -6,6 +6,7 @@ mod agent;
 mod answers;
 mod bad_input;
 mod cli;
+mod kb_store;
 mod knowledge;
 mod knowledge_ops;
 mod llm;
