@@ -51,7 +51,7 @@ const CURRENCY_CODES: &[&str] = &[
 /// E.164 allows at most 15 digits; 8 keeps local 7-digit numbers and most ids out.
 const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 8..=15;
 
-/// Replaces emails, Luhn-valid card numbers and phone numbers with placeholders.
+/// Masks emails, Luhn-valid card numbers and phone numbers as `[email]`, `[card]`, `[phone]`.
 pub fn mask_pii(text: &str) -> String {
     let text = EMAIL.replace_all(text, "[email]");
     let text = mask_cards(&text);

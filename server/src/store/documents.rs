@@ -159,21 +159,7 @@ impl Store {
         let (id, created_at, old_chunk_ids) = match existing {
             Some(row) => {
                 let id: String = col(&row, "id")?;
-                let old = sqlx::query::<Any>(
-                    "select id from chunks where site_id = $1 and document_id = $2 order by id",
-                )
-                .bind(site_id)
-                .bind(&id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| col::<i64>(r, "id"))
-                .collect::<Result<Vec<_>>>()?;
-                sqlx::query::<Any>("delete from chunks where site_id = $1 and document_id = $2")
-                    .bind(site_id)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
+                let old = remove_chunks(&mut tx, site_id, &id).await?;
                 sqlx::query::<Any>(
                     "update documents set title = $3, url = $4, kind = $5, content_hash = $6, \
                      bytes = $7, chunk_count = $8, indexed = 0, updated_at = $9 \
@@ -275,21 +261,7 @@ impl Store {
         };
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let ids = sqlx::query::<Any>(
-            "select id from chunks where site_id = $1 and document_id = $2 order by id",
-        )
-        .bind(site_id)
-        .bind(&doc.id)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| col::<i64>(r, "id"))
-        .collect::<Result<Vec<_>>>()?;
-        sqlx::query::<Any>("delete from chunks where site_id = $1 and document_id = $2")
-            .bind(site_id)
-            .bind(&doc.id)
-            .execute(&mut *tx)
-            .await?;
+        let ids = remove_chunks(&mut tx, site_id, &doc.id).await?;
         sqlx::query::<Any>("delete from documents where site_id = $1 and id = $2")
             .bind(site_id)
             .bind(&doc.id)
@@ -361,4 +333,29 @@ impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())
     }
+}
+
+/// Deletes a document's chunks inside `tx` (the FTS index follows by trigger) and returns
+/// their ids, which the caller removes from the vector index after the commit.
+async fn remove_chunks(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    site_id: &str,
+    document_id: &str,
+) -> Result<Vec<i64>> {
+    let ids = sqlx::query::<Any>(
+        "select id from chunks where site_id = $1 and document_id = $2 order by id",
+    )
+    .bind(site_id)
+    .bind(document_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| col::<i64>(r, "id"))
+    .collect::<Result<Vec<_>>>()?;
+    sqlx::query::<Any>("delete from chunks where site_id = $1 and document_id = $2")
+        .bind(site_id)
+        .bind(document_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(ids)
 }
