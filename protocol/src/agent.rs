@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Conversation, ErrorCode, IngestJob, Message};
+use crate::{Conversation, ErrorCode, IngestJob, Message, Ticket};
 
 /// The signed-in agent, as shown to themselves and to visitors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +68,9 @@ pub enum AgentServerFrame {
         agent: AgentInfo,
         sites: Vec<SiteInfo>,
         conversations: Vec<Conversation>,
+        /// Tickets that are not solved (open and pending), most urgent first.
+        #[serde(default)]
+        tickets: Vec<Ticket>,
     },
     /// A conversation was created or changed (status, last_seq).
     Conversation {
@@ -101,6 +104,11 @@ pub enum AgentServerFrame {
         conversation_id: String,
         on: bool,
         who: String,
+    },
+    /// An escalation ticket on one of your sites was opened or changed (taken over, handed
+    /// back, solved, re-escalated, the visitor left an email, the summary was refined).
+    Ticket {
+        ticket: Ticket,
     },
     /// A document ingestion job on one of your sites progressed or finished.
     Ingest {

@@ -162,6 +162,8 @@ pub enum Phase {
     Searching,
     /// Composing the answer; deltas follow.
     Writing,
+    /// A person took over the conversation (with status `agent` and the agent's name).
+    AgentJoined,
 }
 
 /// Progress of a document ingestion job, as listed by the API and pushed to agents.
@@ -196,8 +198,122 @@ pub struct Conversation {
     /// Name of the agent who took over, when status is `agent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
+    /// The visitor's mood: a weighted trend of the sentiment of recent visitor messages, from
+    /// -1 (angry) to 1 (happy). Absent until the visitor has written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mood: Option<f32>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Where an escalation ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Escalated; waiting for a person.
+    Open,
+    /// A person took it over (or handed it back to the bot without resolving it).
+    Pending,
+    /// Resolved.
+    Solved,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "open",
+            TicketStatus::Pending => "pending",
+            TicketStatus::Solved => "solved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "open" => TicketStatus::Open,
+            "pending" => TicketStatus::Pending,
+            "solved" => TicketStatus::Solved,
+            _ => return None,
+        })
+    }
+}
+
+/// A conversation escalated to a person, with what the agent needs to take over at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub site_key: String,
+    pub conversation_id: String,
+    pub status: TicketStatus,
+    /// `urgent`, `high` or `normal`.
+    pub priority: String,
+    /// Why it was escalated: `asked_for_human`, `negative_mood`, `repeated_failure`,
+    /// `repeated_question`, `thumbs_down`, `complaint`, `cancel_refund`, `legal_threat`,
+    /// `urgency`; first escalation first.
+    pub reasons: Vec<String>,
+    /// Name of the agent who took it over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_agent: Option<String>,
+    /// True while the visitor has been asked for an email address (no agent was online).
+    #[serde(default)]
+    pub awaiting_email: bool,
+    /// The address the visitor left for a reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    pub handoff: Handoff,
+    /// How many times the conversation was escalated into this ticket.
+    pub escalations: i64,
+    pub created_at: String,
+    /// First agent reply after the escalation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// The handoff packet: the conversation in one glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    /// A short summary of what the visitor wants and what happened.
+    pub summary: String,
+    /// `extractive` (built from the visitor's own words) or `llm`.
+    pub summary_by: String,
+    /// The documents the bot cited in this conversation, most recent answer first.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// Sentiment and mood after each visitor message, oldest first.
+    #[serde(default)]
+    pub mood: Vec<MoodPoint>,
+    /// Why it was escalated (as on the ticket).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// One visitor message's sentiment and the conversation's mood after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoodPoint {
+    pub seq: i64,
+    /// -1..1, this message alone.
+    pub sentiment: f32,
+    /// -1..1, the weighted trend up to this message.
+    pub mood: f32,
+}
+
+/// A visitor's verdict on a bot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackValue {
+    Up,
+    Down,
+}
+
+impl FeedbackValue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackValue::Up => "up",
+            FeedbackValue::Down => "down",
+        }
+    }
 }
 
 /// Stable, machine-readable error codes. Clients switch on these; the `message` next to them is

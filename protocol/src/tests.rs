@@ -112,3 +112,68 @@ fn agent_frames_round_trip() {
     .unwrap();
     assert_eq!(v, json!({"type": "take_over", "conversation_id": "c"}));
 }
+
+#[test]
+fn escalation_frames_have_the_documented_shape() {
+    let f: VisitorClientFrame = serde_json::from_str(r#"{"type":"request_human"}"#).unwrap();
+    assert_eq!(f, VisitorClientFrame::RequestHuman {});
+    let f: VisitorClientFrame =
+        serde_json::from_str(r#"{"type":"feedback","seq":4,"value":"down"}"#).unwrap();
+    assert_eq!(
+        f,
+        VisitorClientFrame::Feedback {
+            seq: 4,
+            value: FeedbackValue::Down
+        }
+    );
+    assert!(serde_json::from_str::<VisitorClientFrame>(
+        r#"{"type":"feedback","seq":4,"value":"meh"}"#
+    )
+    .is_err());
+    let status = VisitorServerFrame::Status {
+        status: ConversationStatus::Agent,
+        agent_name: Some("Ana".into()),
+        phase: Some(Phase::AgentJoined),
+    };
+    assert_eq!(
+        serde_json::to_value(&status).unwrap(),
+        json!({"type": "status", "status": "agent", "agent_name": "Ana", "phase": "agent_joined"})
+    );
+    let ticket = Ticket {
+        id: "t1".into(),
+        site_key: "k".into(),
+        conversation_id: "c1".into(),
+        status: TicketStatus::Open,
+        priority: "high".into(),
+        reasons: vec!["complaint".into()],
+        assigned_agent: None,
+        awaiting_email: false,
+        contact_email: None,
+        handoff: Handoff {
+            summary: "Charged twice.".into(),
+            summary_by: "extractive".into(),
+            sources: vec![],
+            mood: vec![MoodPoint {
+                seq: 1,
+                sentiment: -0.5,
+                mood: -0.5,
+            }],
+            reasons: vec!["complaint".into()],
+        },
+        escalations: 1,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        first_response_at: None,
+        resolved_at: None,
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let v = serde_json::to_value(AgentServerFrame::Ticket {
+        ticket: ticket.clone(),
+    })
+    .unwrap();
+    assert_eq!(v["type"], "ticket");
+    assert_eq!(v["ticket"]["status"], "open");
+    assert_eq!(v["ticket"]["handoff"]["mood"][0]["seq"], 1);
+    assert!(v["ticket"].get("assigned_agent").is_none());
+    let back: AgentServerFrame = serde_json::from_value(v).unwrap();
+    assert_eq!(back, AgentServerFrame::Ticket { ticket });
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationStatus, ErrorCode, Message, Phase};
+use crate::{ConversationStatus, ErrorCode, FeedbackValue, Message, Phase};
 
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,12 @@ pub enum VisitorClientFrame {
     Send { client_msg_id: String, text: String },
     /// The visitor is (or stopped) typing.
     Typing { on: bool },
+    /// "Talk to a person": escalates the conversation (always allowed; a conversation already
+    /// waiting for or handled by a person stays as it is). Answered with `status`.
+    RequestHuman {},
+    /// Thumbs up or down on the bot answer at `seq`; the latest value counts. Thumbs-down
+    /// answers count towards escalation.
+    Feedback { seq: i64, value: FeedbackValue },
     /// Application-level keepalive; answered with `pong`.
     Ping,
 }

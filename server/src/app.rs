@@ -16,6 +16,7 @@ use crate::bot::Bot;
 use crate::bus::{Bus, Hub, LocalBus, RedisBus};
 use crate::chat::Chat;
 use crate::config::Config;
+use crate::escalation::{Escalations, Presence};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::rag::index::{EdgeIndex, QdrantIndex, VectorIndex};
@@ -32,6 +33,8 @@ pub struct App {
     pub knowledge: Arc<Knowledge>,
     /// Answers visitors from the knowledge base.
     pub bot: Arc<Bot>,
+    /// Sentiment, escalation policy, tickets, agent presence.
+    pub escalations: Arc<Escalations>,
     /// This node's local subscribers; sockets subscribe here, the bus delivers here.
     pub hub: Arc<Hub>,
     /// Cancelled on SIGTERM: the listener stops accepting and every socket closes with 1012.
@@ -95,12 +98,19 @@ impl Application {
             limits,
             metrics: Arc::new(Metrics::default()),
         });
-        let bot = Arc::new(Bot::new(chat.clone(), knowledge.clone()));
+        let presence = Arc::new(Presence::new(node_id.clone()));
+        let escalations = Arc::new(Escalations::new(chat.clone(), knowledge.clone(), presence));
+        let bot = Arc::new(Bot::new(
+            chat.clone(),
+            knowledge.clone(),
+            escalations.clone(),
+        ));
         let app = Arc::new(App {
             config,
             chat,
             knowledge,
             bot,
+            escalations,
             hub,
             shutdown,
             sessions: TaskTracker::new(),
@@ -134,13 +144,21 @@ impl Application {
             token.cancel();
         });
         let worker = tokio::spawn(app.knowledge.clone().run_worker(app.shutdown.clone()));
+        app.escalations
+            .presence
+            .clone()
+            .spawn_refresher(app.chat.store.clone(), app.shutdown.clone());
         if app.config.rag.preload_model {
-            // Load the model now rather than on the first question.
+            // Load the model (and embed the intent exemplars) now rather than on the first
+            // question.
             let knowledge = app.knowledge.clone();
+            let escalations = app.escalations.clone();
             tokio::spawn(async move {
                 if let Err(e) = knowledge.embedder().await {
                     tracing::error!(error = %e, "embedding model unavailable; answers and ingestion will fail until it loads");
+                    return;
                 }
+                escalations.exemplars().await;
             });
         }
         let router = crate::http::router(app.clone());

@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use tokio_util::task::TaskTracker;
 
 use crate::chat::{Chat, StreamHandle};
+use crate::escalation::{Assessment, Escalations};
 use crate::rag::answer::{extractive, source_of, Composed};
 use crate::rag::llm::{grounded_prompt, LlmEvent, PromptSource, Role};
 use crate::rag::pii::mask_pii;
@@ -36,6 +37,8 @@ const HISTORY_MESSAGES: i64 = 6;
 pub struct Bot {
     pub chat: Arc<Chat>,
     pub knowledge: Arc<Knowledge>,
+    /// Scores each visitor message and escalates before (or instead of) answering.
+    pub escalations: Arc<Escalations>,
     /// Serialises answers per conversation.
     turns: DashMap<String, Arc<Mutex<()>>>,
     /// Answers in flight, so shutdown can wait for them.
@@ -53,27 +56,23 @@ pub enum BotError {
 }
 
 impl Bot {
-    pub fn new(chat: Arc<Chat>, knowledge: Arc<Knowledge>) -> Self {
+    pub fn new(chat: Arc<Chat>, knowledge: Arc<Knowledge>, escalations: Arc<Escalations>) -> Self {
         Bot {
             chat,
             knowledge,
+            escalations,
             turns: DashMap::new(),
             tasks: TaskTracker::new(),
         }
     }
 
-    /// Starts answering `message` in the background if the bot handles the conversation.
+    /// Assesses `message` (sentiment, escalation) and, if the bot handles the conversation,
+    /// answers it, in the background.
     pub fn on_visitor_message(
         self: &Arc<Self>,
         conversation: &ConversationRecord,
         message: MessageRecord,
     ) {
-        if matches!(
-            conversation.status,
-            ConversationStatus::Waiting | ConversationStatus::Agent
-        ) {
-            return;
-        }
         let bot = self.clone();
         let conversation_id = conversation.id.clone();
         let site_id = conversation.site_id.clone();
@@ -119,12 +118,27 @@ impl Bot {
         else {
             return Ok(None);
         };
+        // Every visitor message is assessed, whoever answers it: the mood is shown to agents,
+        // an email left for an offline team is captured, and the bot's conversations escalate.
+        let assessment = match self
+            .escalations
+            .on_visitor_message(&conversation, question)
+            .await
+        {
+            Ok(a) if a.escalated => return Ok(None),
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "escalation assessment failed; answering anyway");
+                None
+            }
+        };
         if conversation.status != ConversationStatus::Bot {
             return Ok(None);
         }
         let kb = &self.knowledge;
         // A site without documents uses Concierge as live chat only: the bot stays silent.
         if kb.store.count_chunks(site_id).await? == 0 {
+            self.outcome(&conversation, question.seq, "silent").await;
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
@@ -141,6 +155,9 @@ impl Bot {
             Err(e) => {
                 // The visitor is told at once rather than left with "searching" forever.
                 tracing::error!(error = %e, "knowledge search failed; the bot cannot answer");
+                if self.failed(&conversation, question.seq, &assessment).await {
+                    return Ok(None);
+                }
                 let m = self.chat.bot_message(&conversation, CANNOT_SEARCH).await?;
                 return Ok(Some(m));
             }
@@ -154,6 +171,9 @@ impl Bot {
                     outcome.best_similarity as f64,
                 )
                 .await?;
+            if self.failed(&conversation, question.seq, &assessment).await {
+                return Ok(None);
+            }
             let m = self.chat.bot_message(&conversation, DONT_KNOW).await?;
             return Ok(Some(m));
         }
@@ -187,7 +207,39 @@ impl Bot {
             }
         };
         let m = self.chat.finish_stream(stream, &sources).await?;
+        let outcome = if m.text == DONT_KNOW {
+            "dont_know"
+        } else {
+            "answered"
+        };
+        self.outcome(&conversation, question.seq, outcome).await;
         Ok(Some(m))
+    }
+
+    /// Records what the bot did with a visitor message (for the failure streak).
+    async fn outcome(&self, conversation: &ConversationRecord, seq: i64, outcome: &str) {
+        if let Err(e) = self.escalations.answered(conversation, seq, outcome).await {
+            tracing::warn!(error = %e, "answer outcome not recorded");
+        }
+    }
+
+    /// The bot cannot answer: escalates instead when that is one failure too many (true), or
+    /// records the failure (false) before the bot says so.
+    async fn failed(
+        &self,
+        conversation: &ConversationRecord,
+        seq: i64,
+        assessment: &Option<Assessment>,
+    ) -> bool {
+        if let Some(a) = assessment {
+            match self.escalations.on_failure(conversation, seq, a).await {
+                Ok(true) => return true,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation after a failure did not happen"),
+            }
+        }
+        self.outcome(conversation, seq, "dont_know").await;
+        false
     }
 
     async fn stream_extractive(

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub messages_stored: AtomicU64,
     pub bus_publish_errors: AtomicU64,
     pub upgrades_refused: AtomicU64,
+    /// Conversations escalated to a person (new tickets and re-opened ones).
+    pub escalations: AtomicU64,
     errors: [AtomicU64; ErrorCode::ALL.len()],
     ack_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     ack_count: AtomicU64,
@@ -105,6 +107,13 @@ impl Metrics {
             "counter",
             "",
             self.bus_publish_errors.load(Relaxed).to_string(),
+        );
+        gauge(
+            "concierge_escalations_total",
+            "Conversations escalated to a person.",
+            "counter",
+            "",
+            self.escalations.load(Relaxed).to_string(),
         );
         gauge(
             "concierge_upgrades_refused_total",

@@ -53,6 +53,8 @@ pub enum EventKind {
     /// An ingestion job of the site progressed (agent sockets only; `conversation_id` is
     /// empty).
     Ingest { job: proto::IngestJob },
+    /// An escalation ticket was opened or changed (agent sockets only).
+    Ticket { ticket: proto::Ticket },
 }
 
 #[derive(Debug, thiserror::Error)]

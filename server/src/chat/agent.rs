@@ -70,6 +70,12 @@ impl Chat {
                 .messages_stored
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.publish_message(&conversation, m).await;
+            // The first human answer after an escalation: time to first response.
+            let answered = self
+                .store
+                .ticket_first_response(&conversation.site_id, &conversation.id)
+                .await?;
+            self.ticket_changed(answered).await;
         }
         Ok(outcome.record().clone())
     }
@@ -81,8 +87,15 @@ impl Chat {
         conversation_id: &str,
     ) -> Result<ConversationRecord> {
         let note = format!("{} joined the conversation", agent.name);
-        self.change_status(agent, conversation_id, ConversationStatus::Agent, &note)
-            .await
+        let updated = self
+            .change_status(agent, conversation_id, ConversationStatus::Agent, &note)
+            .await?;
+        let ticket = self
+            .store
+            .ticket_taken_over(&updated.site_id, &updated.id, &agent.id)
+            .await?;
+        self.ticket_changed(ticket).await;
+        Ok(updated)
     }
 
     /// Status `bot` again.
@@ -95,8 +108,19 @@ impl Chat {
             "{} handed the conversation back to the assistant",
             agent.name
         );
-        self.change_status(agent, conversation_id, ConversationStatus::Bot, &note)
-            .await
+        let updated = self
+            .change_status(agent, conversation_id, ConversationStatus::Bot, &note)
+            .await?;
+        // Automatic escalation cools down from here; the ticket stays pending.
+        self.store
+            .set_handed_back(&updated.site_id, &updated.id)
+            .await?;
+        let ticket = self
+            .store
+            .ticket_handed_back(&updated.site_id, &updated.id)
+            .await?;
+        self.ticket_changed(ticket).await;
+        Ok(updated)
     }
 
     /// Status `resolved`; a later visitor message reopens it.
@@ -106,8 +130,15 @@ impl Chat {
         conversation_id: &str,
     ) -> Result<ConversationRecord> {
         let note = format!("{} marked the conversation as resolved", agent.name);
-        self.change_status(agent, conversation_id, ConversationStatus::Resolved, &note)
-            .await
+        let updated = self
+            .change_status(agent, conversation_id, ConversationStatus::Resolved, &note)
+            .await?;
+        let ticket = self
+            .store
+            .ticket_solved(&updated.site_id, &updated.id)
+            .await?;
+        self.ticket_changed(ticket).await;
+        Ok(updated)
     }
 
     async fn change_status(

@@ -4,6 +4,7 @@
 
 mod agent;
 mod stream;
+mod tickets;
 mod visitor;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@
 mod agents;
 mod conversations;
 mod documents;
+mod escalation;
 mod fulltext;
 mod gaps;
 mod jobs;
@@ -31,6 +32,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
+pub use escalation::{NewEscalation, SignalRecord, TicketRecord, TicketStatRow};
 pub use gaps::{KnowledgeGap, LlmUsage};
 pub use jobs::{ItemRecord, JobRecord, NewItem};
 pub use messages::{AppendOutcome, NewMessage};

@@ -131,13 +131,18 @@ pub struct ConversationRecord {
     pub last_seq: i64,
     pub agent_id: Option<String>,
     pub agent_name: Option<String>,
+    /// Weighted trend of recent visitor sentiment (-1..1), once a visitor has written.
+    pub mood: Option<f32>,
+    /// When an agent last handed the conversation back to the bot (escalation cool-down).
+    pub handed_back_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 /// Columns every conversation query selects (with `sites s` and `agents a` joined).
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, s.site_key, c.visitor_id, \
-    c.status, c.last_seq, c.agent_id, a.name as agent_name, c.created_at, c.updated_at";
+    c.status, c.last_seq, c.agent_id, a.name as agent_name, c.mood, c.handed_back_at, c.created_at, \
+    c.updated_at";
 
 impl ConversationRecord {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -152,6 +157,8 @@ impl ConversationRecord {
             last_seq: col(row, "last_seq")?,
             agent_id: col(row, "agent_id")?,
             agent_name: col(row, "agent_name")?,
+            mood: col::<Option<f64>>(row, "mood")?.map(|m| m as f32),
+            handed_back_at: col(row, "handed_back_at")?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
         })
@@ -165,6 +172,7 @@ impl ConversationRecord {
             status: self.status,
             last_seq: self.last_seq,
             agent_name: self.agent_name.clone(),
+            mood: self.mood.map(|m| (m * 1000.0).round() / 1000.0),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{Author, ErrorCode};
+use concierge_protocol::{Author, ConversationStatus, ErrorCode, Phase};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -200,6 +200,64 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                 }
             }
         }
+        VisitorClientFrame::RequestHuman {} => {
+            let Some(j) = joined.as_mut() else {
+                return conn
+                    .error(
+                        ErrorCode::BadFrame,
+                        &error(ErrorCode::BadFrame, "send hello first"),
+                    )
+                    .await;
+            };
+            match app.escalations.request_human(&j.conversation).await {
+                // The `status` (waiting) and the system line arrive as events.
+                Ok(Some(_)) => Ok(()),
+                // Already waiting for or with a person: say so.
+                Ok(None) => {
+                    let current = app
+                        .chat
+                        .store
+                        .conversation(&j.conversation.site_id, &j.conversation.id)
+                        .await;
+                    match current {
+                        Ok(Some(c)) => {
+                            j.conversation.status = c.status;
+                            conn.send(&status_frame(c.status, c.agent_name)).await
+                        }
+                        _ => Ok(()),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "request_human failed");
+                    let code = ErrorCode::Internal;
+                    conn.error(code, &error(code, "could not reach the team; try again"))
+                        .await
+                }
+            }
+        }
+        VisitorClientFrame::Feedback { seq, value } => {
+            let Some(j) = joined.as_ref() else {
+                return conn
+                    .error(
+                        ErrorCode::BadFrame,
+                        &error(ErrorCode::BadFrame, "send hello first"),
+                    )
+                    .await;
+            };
+            match app.escalations.feedback(&j.conversation, seq, value).await {
+                Ok(_) => Ok(()),
+                Err(crate::escalation::EscalationError::Chat(e)) => {
+                    let (code, message) = chat_error_code(&e);
+                    conn.error(code, &error(code, message)).await
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "feedback not stored");
+                    let code = ErrorCode::Internal;
+                    conn.error(code, &error(code, "feedback not stored; try again"))
+                        .await
+                }
+            }
+        }
         VisitorClientFrame::Typing { on } => {
             let Some(j) = joined.as_ref() else {
                 return conn
@@ -259,11 +317,10 @@ async fn on_event<S: Sink<Outgoing> + Unpin>(
                 return Ok(());
             }
             j.conversation.status = conversation.status;
-            conn.send(&VisitorServerFrame::Status {
-                status: conversation.status,
-                agent_name: conversation.agent_name.clone(),
-                phase: None,
-            })
+            conn.send(&status_frame(
+                conversation.status,
+                conversation.agent_name.clone(),
+            ))
             .await
         }
         EventKind::Phase { status, phase } => {
@@ -274,7 +331,18 @@ async fn on_event<S: Sink<Outgoing> + Unpin>(
             })
             .await
         }
-        EventKind::Ingest { .. } => Ok(()),
+        EventKind::Ingest { .. } | EventKind::Ticket { .. } => Ok(()),
+    }
+}
+
+/// A status change as the visitor sees it: a person taking over carries `agent_joined` and
+/// their name.
+fn status_frame(status: ConversationStatus, agent_name: Option<String>) -> VisitorServerFrame {
+    let joined = status == ConversationStatus::Agent;
+    VisitorServerFrame::Status {
+        status,
+        agent_name: if joined { agent_name } else { None },
+        phase: joined.then_some(Phase::AgentJoined),
     }
 }
 
@@ -310,12 +378,8 @@ async fn resync<S: Sink<Outgoing> + Unpin>(
     if let Ok(Some(c)) = store.conversation(site_id, conversation_id).await {
         if c.status != j.conversation.status {
             j.conversation.status = c.status;
-            conn.send(&VisitorServerFrame::Status {
-                status: c.status,
-                agent_name: c.agent_name.clone(),
-                phase: None,
-            })
-            .await?;
+            conn.send(&status_frame(c.status, c.agent_name.clone()))
+                .await?;
         }
     }
     Ok(())

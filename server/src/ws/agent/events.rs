@@ -78,6 +78,12 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             conn.send(&AgentServerFrame::Ingest { job: job.clone() })
                 .await
         }
+        EventKind::Ticket { ticket } => {
+            conn.send(&AgentServerFrame::Ticket {
+                ticket: ticket.clone(),
+            })
+            .await
+        }
         EventKind::Phase { .. } => Ok(()),
     }
 }

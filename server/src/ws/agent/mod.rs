@@ -112,6 +112,16 @@ where
             break;
         }
     }
+    if joined.is_some() {
+        if let Err(e) = app
+            .escalations
+            .presence
+            .disconnected(&app.chat.store, &agent)
+            .await
+        {
+            tracing::warn!(error = %e, "agent presence not cleared");
+        }
+    }
     metrics.agent_sockets.fetch_sub(1, Relaxed);
 }
 
@@ -143,10 +153,14 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             let open = store
                 .open_conversations(&agent.account_id, WELCOME_CONVERSATIONS)
                 .await?;
-            Ok::<_, crate::store::StoreError>((sites, open))
+            let tickets = store
+                .active_tickets_for_account(&agent.account_id, WELCOME_CONVERSATIONS)
+                .await?;
+            app.escalations.presence.connected(store, agent).await?;
+            Ok::<_, crate::store::StoreError>((sites, open, tickets))
         }
         .await;
-        let (sites, open) = match loaded {
+        let (sites, open, tickets) = match loaded {
             Ok(x) => x,
             Err(e) => {
                 let (code, message) = chat_error_code(&e.into());
@@ -169,6 +183,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                     })
                     .collect(),
                 conversations: open.iter().map(|c| c.view()).collect(),
+                tickets: tickets.iter().map(|t| t.view()).collect(),
             })
             .await;
     }

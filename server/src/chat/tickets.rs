@@ -1,0 +1,88 @@
+//! Conversation-side effects of escalation: system lines in the transcript, status changes
+//! made by the system (not by an agent), and ticket events for the agents' inboxes.
+
+use concierge_protocol::{Author, ConversationStatus, MessageState};
+
+use super::{Chat, ChatError, Result};
+use crate::bus::EventKind;
+use crate::store::{ConversationRecord, MessageRecord, NewMessage, TicketRecord};
+
+impl Chat {
+    /// Appends a system line (seen by the visitor and the agents) and publishes it.
+    pub async fn system_message(
+        &self,
+        conversation: &ConversationRecord,
+        text: &str,
+    ) -> Result<MessageRecord> {
+        let appended = self
+            .store
+            .append_message(
+                &conversation.site_id,
+                &conversation.id,
+                NewMessage {
+                    author: Author::System,
+                    agent_id: None,
+                    author_name: None,
+                    text,
+                    state: MessageState::Complete,
+                    client_msg_id: None,
+                },
+            )
+            .await?;
+        let m = appended.record().clone();
+        self.publish(
+            &conversation.site_id,
+            &conversation.id,
+            EventKind::Message { message: m.view() },
+        )
+        .await;
+        Ok(m)
+    }
+
+    /// Sets the status on the system's behalf (escalation) and publishes the conversation.
+    pub async fn set_status(
+        &self,
+        conversation: &ConversationRecord,
+        status: ConversationStatus,
+    ) -> Result<ConversationRecord> {
+        let updated = self
+            .store
+            .set_conversation_status(&conversation.site_id, &conversation.id, status, None)
+            .await?;
+        self.publish_conversation(&updated).await;
+        Ok(updated)
+    }
+
+    /// Re-reads the conversation and publishes it (its mood changed).
+    pub async fn republish_conversation(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<ConversationRecord> {
+        let fresh = self
+            .store
+            .conversation(site_id, conversation_id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)?;
+        self.publish_conversation(&fresh).await;
+        Ok(fresh)
+    }
+
+    pub async fn publish_ticket(&self, ticket: &TicketRecord) {
+        self.publish(
+            &ticket.site_id,
+            &ticket.conversation_id,
+            EventKind::Ticket {
+                ticket: ticket.view(),
+            },
+        )
+        .await;
+    }
+
+    /// Publishes the ticket an agent action changed, if there was one.
+    pub(super) async fn ticket_changed(&self, changed: Option<TicketRecord>) {
+        if let Some(t) = changed {
+            self.publish_ticket(&t).await;
+        }
+    }
+}

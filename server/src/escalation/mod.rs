@@ -1,0 +1,614 @@
+//! Escalation service: scores every visitor message (sentiment, intents, failures), applies
+//! the site's [`EscalationPolicy`], and when a person should take over opens (or re-opens) a
+//! ticket with a handoff packet, sets the conversation to `waiting`, tells the visitor what
+//! happens next, and pushes a `ticket` event to the agents.
+//!
+//! Called by the bot inside its per-conversation turn lock, so one conversation's messages
+//! are assessed in order. The message embedding used for intents is the one retrieval uses
+//! next (the embedder's query cache), so escalation costs no extra model call.
+
+pub mod handoff;
+pub mod presence;
+pub mod triage;
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use concierge_protocol::{ConversationStatus, FeedbackValue};
+use futures_util::StreamExt;
+use tokio::sync::OnceCell;
+
+use crate::chat::{Chat, ChatError};
+use crate::rag::llm::{LlmEvent, LlmRequest, Role};
+use crate::rag::pii::mask_pii;
+use crate::rag::Knowledge;
+use crate::sentiment::intents::exemplar_phrases;
+use crate::sentiment::{
+    analyze, cosine, decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals,
+    Priority, Reason, Signals,
+};
+use crate::store::{ConversationRecord, MessageRecord, NewEscalation, StoreError, TicketRecord};
+
+pub use presence::Presence;
+
+/// What the visitor reads when a person has been asked to join.
+pub const ESCALATED_ONLINE: &str = "I've asked a person from our team to join. They'll reply \
+right here, usually within a few minutes.";
+/// What the visitor reads when nobody is online.
+pub const ESCALATED_OFFLINE: &str = "Our team isn't online right now. Leave your email address \
+here and we'll reply by email as soon as someone is back.";
+
+/// Visitor turns whose signals the policy reads back.
+const HISTORY_TURNS: i64 = 12;
+/// Earlier visitor questions compared for "asked again".
+const REPEAT_LOOKBACK: usize = 3;
+/// Questions shorter than this (in words) are never "asked again" ("ok", "hello?").
+const REPEAT_MIN_WORDS: usize = 4;
+/// How long the LLM may take to refine a handoff summary.
+const SUMMARY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EscalationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+}
+
+type Result<T, E = EscalationError> = std::result::Result<T, E>;
+
+/// The policy's view of one visitor message, for the bot.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    /// The conversation went to a person: the bot must not answer.
+    pub escalated: bool,
+    /// Consecutive "I don't know" answers before this message.
+    pub failures: u32,
+    pub policy: EscalationPolicy,
+    pub decision: Decision,
+}
+
+pub struct Escalations {
+    pub chat: Arc<Chat>,
+    pub knowledge: Arc<Knowledge>,
+    pub presence: Arc<Presence>,
+    exemplars: OnceCell<Arc<ExemplarSet>>,
+}
+
+impl Escalations {
+    pub fn new(chat: Arc<Chat>, knowledge: Arc<Knowledge>, presence: Arc<Presence>) -> Self {
+        Escalations {
+            chat,
+            knowledge,
+            presence,
+            exemplars: OnceCell::new(),
+        }
+    }
+
+    /// The site's policy (the defaults when the owner never set one, or it cannot be read).
+    pub async fn policy(&self, site_id: &str) -> EscalationPolicy {
+        match self.chat.store.escalation_policy_json(site_id).await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                tracing::error!(error = %e, site = site_id, "stored escalation policy unreadable; using defaults");
+                EscalationPolicy::default()
+            }),
+            Ok(None) => EscalationPolicy::default(),
+            Err(e) => {
+                tracing::error!(error = %e, "escalation policy not read; using defaults");
+                EscalationPolicy::default()
+            }
+        }
+    }
+
+    /// The embedded exemplar phrases; `None` while the model is unavailable (rules still work).
+    pub async fn exemplars(&self) -> Option<Arc<ExemplarSet>> {
+        let built = self
+            .exemplars
+            .get_or_try_init(|| async {
+                let embedder = self.knowledge.embedder().await?;
+                let phrases = exemplar_phrases();
+                let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
+                let vectors = embedder.embed_batch(texts).await?;
+                Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
+            })
+            .await;
+        match built {
+            Ok(set) => Some(set.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
+                None
+            }
+        }
+    }
+
+    /// The message's embedding, from the cache retrieval shares.
+    async fn embedding(&self, text: &str) -> Option<Arc<[f32]>> {
+        let embedder = self.knowledge.embedder().await.ok()?;
+        embedder.embed_query(text).await.ok()
+    }
+
+    /// Scores a text alone: VADER, rules, and the exemplar vote when the model is available.
+    pub async fn analyze(&self, text: &str) -> (MessageSignals, Option<Arc<[f32]>>) {
+        let exemplars = self.exemplars().await;
+        let embedding = match exemplars {
+            Some(_) => self.embedding(text).await,
+            None => None,
+        };
+        let signals = analyze(text, embedding.as_deref(), exemplars.as_deref());
+        (signals, embedding)
+    }
+
+    /// Whether `embedding` repeats one of the visitor's recent questions.
+    async fn repeats(
+        &self,
+        conversation: &ConversationRecord,
+        message: &MessageRecord,
+        embedding: Option<&[f32]>,
+        threshold: f32,
+    ) -> Result<bool> {
+        let Some(embedding) = embedding else {
+            return Ok(false);
+        };
+        if message.text.split_whitespace().count() < REPEAT_MIN_WORDS {
+            return Ok(false);
+        }
+        let earlier = self
+            .chat
+            .store
+            .messages_after(
+                &conversation.site_id,
+                &conversation.id,
+                (message.seq - 1 - 3 * REPEAT_LOOKBACK as i64).max(0),
+                3 * REPEAT_LOOKBACK as i64,
+            )
+            .await?;
+        let questions = earlier.iter().rev().filter(|m| {
+            m.seq < message.seq
+                && m.author == concierge_protocol::Author::Visitor
+                && m.text.split_whitespace().count() >= REPEAT_MIN_WORDS
+        });
+        for q in questions.take(REPEAT_LOOKBACK) {
+            if let Some(v) = self.embedding(&q.text).await {
+                if cosine(embedding, &v) >= threshold {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Thumbs-down answers since the last escalation or hand-back.
+    async fn thumbs_down(&self, conversation: &ConversationRecord) -> Result<u32> {
+        let store = &self.chat.store;
+        let mut since = conversation.handed_back_at.unwrap_or(0);
+        if let Some(t) = store
+            .tickets_of_conversation(&conversation.site_id, &conversation.id, 1)
+            .await?
+            .first()
+        {
+            since = since.max(t.updated_at);
+        }
+        let n = store
+            .thumbs_down_since(&conversation.site_id, &conversation.id, since)
+            .await?;
+        Ok(n.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    fn in_cooldown(conversation: &ConversationRecord, policy: &EscalationPolicy) -> bool {
+        conversation.handed_back_at.is_some_and(|at| {
+            crate::store::now_ms() - at < (policy.cooldown_secs as i64).saturating_mul(1000)
+        })
+    }
+
+    /// Assesses a new visitor message: records its signals and the mood, captures an email
+    /// the visitor was asked for, and escalates when the policy says so.
+    pub async fn on_visitor_message(
+        &self,
+        conversation: &ConversationRecord,
+        message: &MessageRecord,
+    ) -> Result<Assessment> {
+        let store = &self.chat.store;
+        let policy = self.policy(&conversation.site_id).await;
+        let (message_signals, embedding) = self.analyze(&message.text).await;
+        let earlier = store
+            .recent_signals(
+                &conversation.site_id,
+                &conversation.id,
+                message.seq,
+                HISTORY_TURNS,
+            )
+            .await?;
+        let failures = earlier
+            .iter()
+            .rev()
+            .take_while(|s| s.outcome == "dont_know")
+            .count() as u32;
+        let repeated = self
+            .repeats(
+                conversation,
+                message,
+                embedding.as_deref(),
+                policy.repeat_similarity,
+            )
+            .await?;
+        let history = History {
+            sentiments: earlier.iter().map(|s| s.sentiment).collect(),
+            failures,
+            thumbs_down: self.thumbs_down(conversation).await?,
+            in_cooldown: Self::in_cooldown(conversation, &policy),
+        };
+        let signals = Signals {
+            message: message_signals,
+            explicit_request: false,
+            repeated_question: repeated,
+        };
+        let decision = decide(&policy, &signals, &history);
+        store
+            .record_signals(
+                &conversation.site_id,
+                &conversation.id,
+                message.seq,
+                signals.message.vader,
+                signals.message.sentiment,
+                decision.mood,
+                &signals.message.intents.to_json(),
+            )
+            .await?;
+        let current = self
+            .chat
+            .republish_conversation(&conversation.site_id, &conversation.id)
+            .await?;
+        let mut escalated = false;
+        match current.status {
+            ConversationStatus::Bot => {
+                if decision.escalate {
+                    let reasons: Vec<String> = decision
+                        .reasons
+                        .iter()
+                        .map(|r| r.as_str().to_string())
+                        .collect();
+                    escalated = self
+                        .escalate(&current, &reasons, decision.priority)
+                        .await?
+                        .is_some();
+                }
+            }
+            ConversationStatus::Waiting => {
+                self.capture_email(&current, &message.text).await?;
+            }
+            ConversationStatus::Agent | ConversationStatus::Resolved => {}
+        }
+        let outcome = match (escalated, current.status) {
+            (true, _) => Some("escalated"),
+            (false, ConversationStatus::Bot) => None, // the bot records what it did
+            _ => Some("silent"),
+        };
+        if let Some(outcome) = outcome {
+            store
+                .set_signal_outcome(
+                    &conversation.site_id,
+                    &conversation.id,
+                    message.seq,
+                    outcome,
+                )
+                .await?;
+        }
+        Ok(Assessment {
+            escalated,
+            failures,
+            policy,
+            decision,
+        })
+    }
+
+    /// Records what the bot did with a visitor message: `answered`, `dont_know` or `silent`.
+    pub async fn answered(
+        &self,
+        conversation: &ConversationRecord,
+        seq: i64,
+        outcome: &str,
+    ) -> Result<()> {
+        self.chat
+            .store
+            .set_signal_outcome(&conversation.site_id, &conversation.id, seq, outcome)
+            .await?;
+        Ok(())
+    }
+
+    /// The bot could not answer again: escalates instead when that makes `max_failures`.
+    /// Returns whether it escalated.
+    pub async fn on_failure(
+        &self,
+        conversation: &ConversationRecord,
+        seq: i64,
+        assessment: &Assessment,
+    ) -> Result<bool> {
+        if !assessment.policy.failures_escalate(assessment.failures + 1)
+            || Self::in_cooldown(conversation, &assessment.policy)
+        {
+            return Ok(false);
+        }
+        let mut reasons: Vec<Reason> = assessment.decision.reasons.clone();
+        reasons.push(Reason::RepeatedFailure);
+        reasons.sort();
+        reasons.dedup();
+        let reasons: Vec<String> = reasons.iter().map(|r| r.as_str().to_string()).collect();
+        let escalated = self
+            .escalate(conversation, &reasons, assessment.decision.priority)
+            .await?
+            .is_some();
+        if escalated {
+            self.answered(conversation, seq, "escalated").await?;
+        }
+        Ok(escalated)
+    }
+
+    /// The visitor pressed "talk to a person". Always escalates a conversation the bot is
+    /// handling; one already waiting for or with a person stays as it is.
+    pub async fn request_human(
+        &self,
+        conversation: &ConversationRecord,
+    ) -> Result<Option<TicketRecord>> {
+        let policy = self.policy(&conversation.site_id).await;
+        let earlier = self
+            .chat
+            .store
+            .recent_signals(
+                &conversation.site_id,
+                &conversation.id,
+                i64::MAX,
+                HISTORY_TURNS,
+            )
+            .await?;
+        // The mood decides the priority; the request itself is the reason.
+        let mood = earlier.last().map(|s| s.mood).unwrap_or(0.0);
+        let priority = if mood <= policy.negative_mood {
+            Priority::High
+        } else {
+            Priority::Normal
+        };
+        self.escalate(
+            conversation,
+            &[Reason::AskedForHuman.as_str().into()],
+            priority,
+        )
+        .await
+    }
+
+    /// A thumbs up or down on a bot answer. Returns `Err(ChatError::UnknownConversation)`-like
+    /// errors for a seq that is not a bot answer. A thumbs-down may escalate.
+    pub async fn feedback(
+        &self,
+        conversation: &ConversationRecord,
+        seq: i64,
+        value: FeedbackValue,
+    ) -> Result<bool> {
+        let store = &self.chat.store;
+        let target = store
+            .message(&conversation.site_id, &conversation.id, seq)
+            .await?;
+        if !target.is_some_and(|m| m.author == concierge_protocol::Author::Bot) {
+            return Err(ChatError::BadInput("feedback is only for the bot's answers").into());
+        }
+        store
+            .record_feedback(&conversation.site_id, &conversation.id, seq, value)
+            .await?;
+        if value == FeedbackValue::Up {
+            return Ok(false);
+        }
+        let current = store
+            .conversation(&conversation.site_id, &conversation.id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)?;
+        if current.status != ConversationStatus::Bot {
+            return Ok(false);
+        }
+        let policy = self.policy(&current.site_id).await;
+        let downs = self.thumbs_down(&current).await?;
+        if !policy.enabled || downs < policy.max_thumbs_down || Self::in_cooldown(&current, &policy)
+        {
+            return Ok(false);
+        }
+        let escalated = self
+            .escalate(
+                &current,
+                &[Reason::ThumbsDown.as_str().into()],
+                Priority::High,
+            )
+            .await?;
+        Ok(escalated.is_some())
+    }
+
+    /// Opens or re-opens the ticket, hands the conversation to people, tells everyone.
+    /// `None` when the conversation is already with people (no double escalation).
+    pub async fn escalate(
+        &self,
+        conversation: &ConversationRecord,
+        reasons: &[String],
+        priority: Priority,
+    ) -> Result<Option<TicketRecord>> {
+        let store = &self.chat.store;
+        let current = store
+            .conversation(&conversation.site_id, &conversation.id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)?;
+        if matches!(
+            current.status,
+            ConversationStatus::Waiting | ConversationStatus::Agent
+        ) {
+            return Ok(None);
+        }
+        let site = store
+            .site_by_id(&current.site_id)
+            .await?
+            .ok_or(StoreError::NotFound("site"))?;
+        let online = self.presence.anyone_online(store, &site.account_id).await?;
+        let messages = store
+            .messages_after(
+                &current.site_id,
+                &current.id,
+                (current.last_seq - 50).max(0),
+                50,
+            )
+            .await?;
+        let signals = store
+            .recent_signals(&current.site_id, &current.id, i64::MAX, 50)
+            .await?;
+        let packet = handoff::build(&messages, &signals, reasons);
+        let (ticket, created) = store
+            .escalate_ticket(
+                &current.site_id,
+                &current.id,
+                NewEscalation {
+                    priority: priority.as_str(),
+                    reasons,
+                    awaiting_email: !online,
+                    handoff: &packet,
+                },
+            )
+            .await?;
+        let waiting = self
+            .chat
+            .set_status(&current, ConversationStatus::Waiting)
+            .await?;
+        self.chat
+            .system_message(
+                &waiting,
+                if online {
+                    ESCALATED_ONLINE
+                } else {
+                    ESCALATED_OFFLINE
+                },
+            )
+            .await?;
+        self.chat.metrics.escalations.fetch_add(1, Relaxed);
+        tracing::info!(
+            conversation = %current.id,
+            ticket = %ticket.id,
+            created,
+            priority = priority.as_str(),
+            reasons = ?reasons,
+            online,
+            "escalated to a person"
+        );
+        self.chat.publish_ticket(&ticket).await;
+        if self.knowledge.llm.is_some() && !messages.is_empty() {
+            self.refine_summary(ticket.clone(), messages);
+        }
+        Ok(Some(ticket))
+    }
+
+    /// Replaces the extractive summary with the LLM's, in the background.
+    fn refine_summary(&self, ticket: TicketRecord, messages: Vec<MessageRecord>) {
+        let Some(llm) = self.knowledge.llm.clone() else {
+            return;
+        };
+        let chat = self.chat.clone();
+        tokio::spawn(async move {
+            let request = LlmRequest {
+                messages: vec![
+                    (
+                        Role::System,
+                        "You summarise a support chat for the human agent who takes it over. \
+                         In at most three short sentences say what the visitor wants, what was \
+                         tried, and how they feel. No greeting, no advice."
+                            .into(),
+                    ),
+                    (Role::User, mask_pii(&handoff::transcript(&messages))),
+                ],
+                max_tokens: Some(120),
+                temperature: Some(0.2),
+            };
+            let collect = async {
+                let mut events = llm.stream(request).await.ok()?;
+                let mut text = String::new();
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(LlmEvent::Delta(t)) => text.push_str(&t),
+                        Ok(LlmEvent::Done { .. }) => break,
+                        Err(_) => return None,
+                    }
+                }
+                let text = text.trim().to_string();
+                (!text.is_empty()).then_some(text)
+            };
+            let Ok(Some(summary)) = tokio::time::timeout(SUMMARY_TIMEOUT, collect).await else {
+                tracing::debug!(ticket = %ticket.id, "LLM summary unavailable; keeping the extractive one");
+                return;
+            };
+            let mut packet = ticket.handoff.clone();
+            packet.summary = summary;
+            packet.summary_by = "llm".into();
+            match chat
+                .store
+                .set_ticket_handoff(&ticket.site_id, &ticket.id, &packet)
+                .await
+            {
+                Ok(Some(updated)) => chat.publish_ticket(&updated).await,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "LLM summary not stored"),
+            }
+        });
+    }
+
+    /// While waiting with nobody online, an email address in the visitor's message is kept
+    /// on the ticket and acknowledged.
+    async fn capture_email(&self, conversation: &ConversationRecord, text: &str) -> Result<()> {
+        let store = &self.chat.store;
+        let Some(ticket) = store
+            .active_ticket(&conversation.site_id, &conversation.id)
+            .await?
+        else {
+            return Ok(());
+        };
+        if !ticket.awaiting_email {
+            return Ok(());
+        }
+        let Some(email) = find_email(text) else {
+            return Ok(());
+        };
+        if let Some(updated) = store
+            .ticket_contact_email(&conversation.site_id, &conversation.id, &email)
+            .await?
+        {
+            self.chat
+                .system_message(
+                    conversation,
+                    &format!(
+                        "Thanks! We'll reply to {email} as soon as someone from our team is back."
+                    ),
+                )
+                .await?;
+            self.chat.publish_ticket(&updated).await;
+        }
+        Ok(())
+    }
+}
+
+/// The first plausible email address in `text`.
+pub fn find_email(text: &str) -> Option<String> {
+    static EMAIL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = EMAIL.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}\b",
+        )
+        .expect("valid email pattern")
+    });
+    re.find(text).map(|m| m.as_str().to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_found_in_free_text() {
+        assert_eq!(
+            find_email("sure, it's Ana.Diaz+shop@Example.co.uk thanks").as_deref(),
+            Some("ana.diaz+shop@example.co.uk")
+        );
+        assert_eq!(find_email("no address here, just @mentions"), None);
+        assert_eq!(find_email("ana@localhost"), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! Offline replay of visitor turns through a site's policy (`concierge triage`): the same
+//! signals, history and decision as live traffic, without a socket or a ticket.
+//!
+//! Per conversation it keeps what the live path reads back from the store: earlier
+//! sentiments, the run of "I don't know" answers (when the site has documents, each turn is
+//! searched and the bot's confidence gate applied), and earlier questions for "asked again".
+//! Each turn's verdict is reported; `already_escalated` says that live traffic would already
+//! have handed the conversation to a person at an earlier turn.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::Escalations;
+use crate::rag::SearchMode;
+use crate::sentiment::{cosine, decide, EscalationPolicy, History, Reason, Signals};
+
+#[derive(Default)]
+struct State {
+    sentiments: Vec<f32>,
+    failures: u32,
+    questions: Vec<Arc<[f32]>>,
+    escalated: bool,
+}
+
+pub struct Triage<'a> {
+    escalations: &'a Escalations,
+    policy: EscalationPolicy,
+    /// The site whose documents answer (None: no knowledge base, no failures).
+    site_id: Option<String>,
+    states: HashMap<String, State>,
+}
+
+impl<'a> Triage<'a> {
+    pub async fn new(escalations: &'a Escalations, site_id: Option<String>) -> Triage<'a> {
+        let policy = match &site_id {
+            Some(id) => escalations.policy(id).await,
+            None => EscalationPolicy::default(),
+        };
+        let site_id = match site_id {
+            Some(id) => match escalations.knowledge.store.count_chunks(&id).await {
+                Ok(n) if n > 0 => Some(id),
+                _ => None,
+            },
+            None => None,
+        };
+        Triage {
+            escalations,
+            policy,
+            site_id,
+            states: HashMap::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &EscalationPolicy {
+        &self.policy
+    }
+
+    /// One visitor turn: the JSON line `concierge triage` writes.
+    pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
+        let (message, embedding) = self.escalations.analyze(text).await;
+        let state = self.states.entry(conversation_id.to_string()).or_default();
+        let repeated = match &embedding {
+            Some(e) if text.split_whitespace().count() >= super::REPEAT_MIN_WORDS => state
+                .questions
+                .iter()
+                .rev()
+                .take(super::REPEAT_LOOKBACK)
+                .any(|q| cosine(e, q) >= self.policy.repeat_similarity),
+            _ => false,
+        };
+        let history = History {
+            sentiments: state.sentiments.clone(),
+            failures: state.failures,
+            thumbs_down: 0,
+            in_cooldown: false,
+        };
+        let signals = Signals {
+            message,
+            explicit_request: false,
+            repeated_question: repeated,
+        };
+        let mut decision = decide(&self.policy, &signals, &history);
+        // The bot answers what was not escalated; with documents, its gate says whether it
+        // could, and another failure may escalate as it does live.
+        let mut answered = None;
+        if !decision.escalate {
+            if let Some(site_id) = &self.site_id {
+                let kb = &self.escalations.knowledge;
+                let known = match kb
+                    .search(site_id, text, kb.config.answer_passages, SearchMode::Hybrid)
+                    .await
+                {
+                    Ok(o) => !o.hits.is_empty() && o.best_similarity >= kb.config.min_similarity,
+                    Err(_) => false,
+                };
+                answered = Some(known);
+                if known {
+                    state.failures = 0;
+                } else if self.policy.failures_escalate(state.failures + 1) {
+                    decision.escalate = true;
+                    if !decision.reasons.contains(&Reason::RepeatedFailure) {
+                        decision.reasons.push(Reason::RepeatedFailure);
+                        decision.reasons.sort();
+                    }
+                    state.failures = 0;
+                } else {
+                    state.failures += 1;
+                }
+            }
+        } else {
+            state.failures = 0;
+        }
+        let already = state.escalated;
+        state.escalated |= decision.escalate;
+        state.sentiments.push(signals.message.sentiment);
+        if let Some(e) = embedding {
+            if text.split_whitespace().count() >= super::REPEAT_MIN_WORDS {
+                state.questions.push(e);
+            }
+        }
+        let round = |x: f32| (x * 1000.0).round() / 1000.0;
+        let mut out = json!({
+            "conversation_id": conversation_id,
+            "sentiment": round(signals.message.sentiment),
+            "intents": signals.message.intents.to_json(),
+            "escalate": decision.escalate,
+            "reasons": decision.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "priority": decision.priority.as_str(),
+            "vader": round(signals.message.vader),
+            "mood": round(decision.mood),
+            "negative": decision.negative,
+            "already_escalated": already,
+        });
+        if let Some(a) = answered {
+            out["answered"] = json!(a);
+        }
+        out
+    }
+}

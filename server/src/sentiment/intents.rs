@@ -1,0 +1,244 @@
+//! Intents VADER cannot see, scored in [0, 1], and their detection by nearest labelled
+//! exemplar phrases (`server/data/intents.json`, written by us) in the embedding space of the
+//! knowledge base's MiniLM model.
+
+use serde::{Deserialize, Serialize};
+
+use super::cosine;
+
+/// What a visitor wants besides an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// "can I talk to a real person"
+    HumanRequest,
+    /// Dissatisfaction with the product, the service or the bot.
+    Complaint,
+    /// Wants to cancel, return, or get money back.
+    CancelRefund,
+    /// Lawyers, regulators, chargebacks, going public.
+    LegalThreat,
+    /// Time pressure or high stakes ("our shop is down", "asap").
+    Urgency,
+}
+
+impl Intent {
+    pub const ALL: [Intent; 5] = [
+        Intent::HumanRequest,
+        Intent::Complaint,
+        Intent::CancelRefund,
+        Intent::LegalThreat,
+        Intent::Urgency,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::HumanRequest => "human_request",
+            Intent::Complaint => "complaint",
+            Intent::CancelRefund => "cancel_refund",
+            Intent::LegalThreat => "legal_threat",
+            Intent::Urgency => "urgency",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A score in [0, 1] per intent.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct IntentScores([f32; 5]);
+
+impl IntentScores {
+    pub fn get(&self, intent: Intent) -> f32 {
+        self.0[intent.index()]
+    }
+
+    pub fn set(&mut self, intent: Intent, score: f32) {
+        self.0[intent.index()] = score.clamp(0.0, 1.0);
+    }
+
+    /// Keeps the higher score of each intent.
+    pub fn merge_max(&mut self, other: &IntentScores) {
+        for i in Intent::ALL {
+            self.set(i, self.get(i).max(other.get(i)));
+        }
+    }
+
+    pub fn max(&self) -> f32 {
+        self.0.iter().copied().fold(0.0, f32::max)
+    }
+
+    /// Intents at or above `threshold`, strongest first.
+    pub fn above(&self, threshold: f32) -> Vec<Intent> {
+        let mut out: Vec<Intent> = Intent::ALL
+            .into_iter()
+            .filter(|&i| self.get(i) >= threshold && self.get(i) > 0.0)
+            .collect();
+        out.sort_by(|a, b| self.get(*b).total_cmp(&self.get(*a)));
+        out
+    }
+
+    /// `{"human_request": 0.93, ...}` with three decimals, every intent present.
+    pub fn to_json(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = Intent::ALL
+            .into_iter()
+            .map(|i| {
+                let v = (self.get(i) * 1000.0).round() / 1000.0;
+                (i.as_str().to_string(), serde_json::json!(v))
+            })
+            .collect();
+        serde_json::Value::Object(map)
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> IntentScores {
+        let mut scores = IntentScores::default();
+        if let Some(map) = value.as_object() {
+            for (k, v) in map {
+                if let (Some(i), Some(s)) = (Intent::parse(k), v.as_f64()) {
+                    scores.set(i, s as f32);
+                }
+            }
+        }
+        scores
+    }
+}
+
+/// The exemplar phrases shipped with the server.
+pub const EXEMPLARS_JSON: &str = include_str!("../../data/intents.json");
+
+#[derive(Debug, Deserialize)]
+struct ExemplarFile {
+    intents: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Exemplar phrases with their label (`None` for the "none of these" class, which holds
+/// ordinary support questions and near misses such as "how many people can use one plan").
+pub fn exemplar_phrases() -> Vec<(Option<Intent>, String)> {
+    let file: ExemplarFile =
+        serde_json::from_str(EXEMPLARS_JSON).expect("data/intents.json is valid (unit-tested)");
+    let mut out = Vec::new();
+    for (label, phrases) in file.intents {
+        let intent = if label == "none" {
+            None
+        } else {
+            Some(Intent::parse(&label).expect("known intent label (unit-tested)"))
+        };
+        out.extend(phrases.into_iter().map(|p| (intent, p)));
+    }
+    out
+}
+
+/// Number of nearest exemplars that vote.
+pub const NEIGHBOURS: usize = 5;
+/// Below this similarity to its nearest exemplar a message is unlike all of them: its votes
+/// are scaled down linearly to 0 at `FLOOR - 0.15`.
+pub const FLOOR: f32 = 0.45;
+
+/// Embedded exemplars, ready to classify message embeddings.
+pub struct ExemplarSet {
+    items: Vec<(Option<Intent>, Vec<f32>)>,
+}
+
+impl ExemplarSet {
+    /// `vectors[i]` is the embedding of `phrases[i]`.
+    pub fn new(phrases: &[(Option<Intent>, String)], vectors: Vec<Vec<f32>>) -> Self {
+        ExemplarSet {
+            items: phrases.iter().map(|(i, _)| *i).zip(vectors).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Similarity-weighted vote of the nearest exemplars: the share of the neighbours'
+    /// similarity that each intent holds, damped when even the nearest one is far.
+    pub fn classify(&self, embedding: &[f32]) -> IntentScores {
+        let mut scored: Vec<(f32, Option<Intent>)> = self
+            .items
+            .iter()
+            .map(|(label, v)| (cosine(embedding, v), *label))
+            .collect();
+        let k = NEIGHBOURS.min(scored.len());
+        if k == 0 {
+            return IntentScores::default();
+        }
+        scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+        let top = &scored[..k];
+        let best = top.iter().map(|t| t.0).fold(f32::MIN, f32::max);
+        let total: f32 = top.iter().map(|t| t.0.max(0.0)).sum();
+        let mut scores = IntentScores::default();
+        if total <= 0.0 {
+            return scores;
+        }
+        let confidence = ((best - (FLOOR - 0.15)) / 0.15).clamp(0.0, 1.0);
+        for intent in Intent::ALL {
+            let share: f32 = top
+                .iter()
+                .filter(|t| t.1 == Some(intent))
+                .map(|t| t.0.max(0.0))
+                .sum::<f32>()
+                / total;
+            scores.set(intent, share * confidence);
+        }
+        scores
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_exemplars_cover_every_intent_and_the_none_class() {
+        let phrases = exemplar_phrases();
+        for intent in Intent::ALL {
+            let n = phrases.iter().filter(|(i, _)| *i == Some(intent)).count();
+            assert!(n >= 25, "{intent:?} has only {n} exemplars");
+        }
+        assert!(phrases.iter().filter(|(i, _)| i.is_none()).count() >= 100);
+        assert!(phrases.iter().all(|(_, p)| !p.trim().is_empty()));
+    }
+
+    #[test]
+    fn nearest_exemplars_vote() {
+        let phrases = vec![
+            (Some(Intent::HumanRequest), "a".to_string()),
+            (Some(Intent::HumanRequest), "b".to_string()),
+            (None, "c".to_string()),
+        ];
+        let set = ExemplarSet::new(
+            &phrases,
+            vec![vec![1.0, 0.0], vec![0.9, 0.1], vec![0.0, 1.0]],
+        );
+        let s = set.classify(&[1.0, 0.05]);
+        assert!(s.get(Intent::HumanRequest) > 0.9, "{s:?}");
+        assert_eq!(s.get(Intent::Complaint), 0.0);
+        let s = set.classify(&[0.0, 1.0]);
+        assert!(s.get(Intent::HumanRequest) < 0.5, "{s:?}");
+        // Far from everything: no vote.
+        let s = set.classify(&[-1.0, -1.0]);
+        assert_eq!(s.max(), 0.0);
+    }
+
+    #[test]
+    fn scores_round_trip_through_json() {
+        let mut s = IntentScores::default();
+        s.set(Intent::Urgency, 0.25);
+        s.set(Intent::Complaint, 2.0);
+        let back = IntentScores::from_json(&s.to_json());
+        assert_eq!(back, s);
+        assert_eq!(back.get(Intent::Complaint), 1.0);
+        assert_eq!(s.above(0.2), vec![Intent::Complaint, Intent::Urgency]);
+    }
+}

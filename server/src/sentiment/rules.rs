@@ -1,0 +1,159 @@
+//! Precise keyword rules for intents. They fire on unambiguous wording ("talk to a human",
+//! "charged twice", "my lawyer will") and stay silent on near misses ("how many people can
+//! use one plan", "what is a user agent"); the exemplar vote covers the rest.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::intents::{Intent, IntentScores};
+
+/// Score a matching rule gives its intent.
+pub const RULE_SCORE: f32 = 0.95;
+
+struct Rule {
+    intent: Intent,
+    pattern: Regex,
+}
+
+const PEOPLE: &str = r"(?:a |an |some |the |your |real |actual |live )*(?:human|person|people|agent|representative|rep|someone|somebody|anyone|anybody|operator|manager|supervisor|staff|employee|team member|customer service|support (?:team|staff|person|agent))s?";
+
+fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let people = PEOPLE;
+        let specs: Vec<(Intent, String)> = vec![
+            // Asks for a person.
+            (Intent::HumanRequest, format!(r"\b(?:talk|speak|chat|connect|transfer|put|escalate|pass|forward)(?:ing)?\b(?: me)?(?: through)?(?: to| with)? {people}\b")),
+            (Intent::HumanRequest, r"\b(?:real|live|actual|human) (?:person|human|agent|people|support|being|rep|representative)\b".into()),
+            (Intent::HumanRequest, format!(r"\b(?:get|give|find|need|want|bring)(?: me)? {people}\b")),
+            (Intent::HumanRequest, r"^\W*(?:a |an )?(?:human|agent|operator|representative|rep|person|real person|live agent|live chat)(?:\s+(?:please|pls|plz|now|asap))?\W*$".into()),
+            (Intent::HumanRequest, r"\b(?:is there|are there|is|are) (?:any(?:one|body)|some(?:one|body)|a (?:human|person|real person))\b.{0,20}\b(?:there|real|human|help|to talk)\b".into()),
+            (Intent::HumanRequest, r"\b(?:not?|don'?t want to|stop) (?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?) (?:to|with) (?:a |the |this )?(?:bot|robot|machine|ai)\b".into()),
+            (Intent::HumanRequest, r"\b(?:some(?:one|body)|any(?:one|body)|a person|a human)\b.{0,25}\b(?:call|phone|ring|email|contact) me\b".into()),
+            (Intent::HumanRequest, r"\bcall me back\b|\bcallback\b|\bescalate (?:this|it|my)\b".into()),
+            // Complaint.
+            (Intent::Complaint, r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|incompetent|appalling|scam|rip-?off|ripped off|garbage|rubbish|trash|joke|shambles|nightmare)\b".into()),
+            (Intent::Complaint, r"\b(?:charged|billed|debited|taken)\b.{0,20}\b(?:twice|two times|double|three times|again|wrong amount|without)\b|\bdouble[- ]?(?:charged|billed)\b".into()),
+            (Intent::Complaint, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing)\b".into()),
+            (Intent::Complaint, r"\b(?:never|not|hasn'?t|haven'?t|didn'?t|has not|have not|did not)\s+(?:arrived|received|come|came|shipped|delivered|got|gotten|been (?:delivered|shipped|refunded|fixed))\b".into()),
+            (Intent::Complaint, r"\b(?:wait(?:ed|ing)|been)\b.{0,15}\b(?:\d+|two|three|four|five|six|several|many)\s+(?:days|weeks|months|hours)\b".into()),
+            (Intent::Complaint, r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|[0-9]+) times?\b.{0,20}\b(?:ask|tell|contact|writ|email|call|explain|same)\w*|\b(?:third|fourth|fifth|\d+(?:rd|th)) time\b".into()),
+            (Intent::Complaint, r"\b(?:fed up|sick of|tired of|had enough|not happy|unhappy|disappointed|frustrat\w*|annoy\w*|angry|furious|pissed|outraged|livid)\b".into()),
+            (Intent::Complaint, r"\bwaste of (?:time|money)\b|\bnot (?:helpful|helping|useful)\b|\b(?:doesn'?t|does not|didn'?t|did not|isn'?t|is not) help(?:ing|ful)?\b|\bno help\b".into()),
+            (Intent::Complaint, r"\b(?:nobody|no one|no-one|never)\b.{0,20}\b(?:help|answer|repl|respond|fix|get back|call)\w*".into()),
+            (Intent::Complaint, r"\b(?:you (?:people|guys)|your (?:bot|company|service|support))\b.{0,20}\b(?:suck|can'?t|cannot|never|don'?t|won'?t|keep)\b".into()),
+            (Intent::Complaint, r"\b(?:keeps?|kept) (?:crashing|failing|breaking|freezing|logging me out|charging)\b".into()),
+            (Intent::Complaint, r"\b(?:wrong|damaged|broken|missing|cold|late) (?:item|order|product|package|parcel|delivery|food|size)\b".into()),
+            // Cancel, return, or money back.
+            (Intent::CancelRefund, r"\b(?:cancel|terminate|close|delete|end|stop)\b.{0,25}\b(?:subscription|account|membership|plan|order|contract|service|booking|reservation|renewal|trial)\b".into()),
+            (Intent::CancelRefund, r"\b(?:want|need|demand|get|give|issue|expect|where(?:'s| is))\b.{0,20}\b(?:refund|money back|my money)\b|\brefund (?:me|my|it|this|the)\b|\bchargeback\b".into()),
+            (Intent::CancelRefund, r"\bstop (?:charging|billing|taking)\b|\bunsubscribe me\b|\b(?:return|send back) (?:it|this|the|my)\b".into()),
+            // Legal or public threats.
+            (Intent::LegalThreat, r"\b(?:sue|suing|sued|lawsuit|legal action|small claims|class action|take (?:you|this|it) to court|see you in court)\b".into()),
+            (Intent::LegalThreat, r"\b(?:contact|call|get|hire|involve|hear from|talk to|speak to|speak with|talking to)\w* (?:my|a|an) (?:lawyer|attorney|solicitor)\b|\b(?:lawyer|attorney|solicitor)s? (?:will|is going to|are going to)\b".into()),
+            (Intent::LegalThreat, r"\b(?:report|complain|file)\w*\b.{0,40}\b(?:bbb|better business bureau|ftc|attorney general|ombudsman|consumer protection|trading standards|data protection|regulator|cfpb|authorities|police)\b".into()),
+            (Intent::LegalThreat, r"\b(?:dispute (?:the|this|a) (?:charge|payment)|report (?:this|you|it) (?:to my bank|as fraud)|call my bank)\b".into()),
+            (Intent::LegalThreat, r"\b(?:post|tweet|write|leave|share|tell|expose|go)\w*\b.{0,30}\b(?:twitter|reddit|facebook|tiktok|instagram|trustpilot|yelp|social media|the press|journalists?|the news|everyone|public(?:ly)?)\b|\b(?:1|one)[- ]star\b|\b(?:bad|negative|terrible|awful) reviews?\b".into()),
+            // Urgency.
+            (Intent::Urgency, r"\b(?:urgent(?:ly)?|asap|a\.s\.a\.p|immediately|right now|right away|emergency|critical|time[- ]sensitive)\b".into()),
+            (Intent::Urgency, r"\b(?:site|server|website|shop|store|app|production|prod|system|checkout|service|everything)\b.{0,12}\b(?:is |are |went |goes )?(?:down|offline|not loading)\b".into()),
+            (Intent::Urgency, r"\blosing (?:money|sales|customers|business|orders)\b|\b(?:hacked|compromised|stolen|unauthori[sz]ed|fraudulent)\b".into()),
+            (Intent::Urgency, r"\b(?:by|before) (?:today|tonight|tomorrow|end of (?:the )?day|eod|noon|midnight)\b|\bin (?:\d+|an?|two|three) (?:minutes?|hours?)\b|\bwithin the hour\b".into()),
+        ];
+        specs
+            .into_iter()
+            .map(|(intent, p)| Rule {
+                intent,
+                pattern: Regex::new(&format!("(?i){p}")).expect("valid rule pattern"),
+            })
+            .collect()
+    })
+}
+
+/// Phrases that look like an intent but are not ("user agent", "is it urgent to update").
+fn vetoed(intent: Intent, text: &str) -> bool {
+    static VETO: OnceLock<Vec<(Intent, Regex)>> = OnceLock::new();
+    let vetoes = VETO.get_or_init(|| {
+        [
+            (Intent::HumanRequest, r"\buser[- ]agent\b|\bhow many (?:people|agents|users|seats)\b|\bagent (?:role|seat|license|app|account)s?\b"),
+            (Intent::Urgency, r"\bis (?:it|this) (?:urgent|critical)\b|\bnot urgent\b|\bno rush\b"),
+            (Intent::CancelRefund, r"\b(?:what(?:'s| is)|how long|how do refunds|do you (?:offer|do|give)) (?:your |the )?(?:refund|return|cancellation) (?:policy|window|period)\b"),
+        ]
+        .into_iter()
+        .map(|(i, p)| (i, Regex::new(&format!("(?i){p}")).expect("valid veto pattern")))
+        .collect()
+    });
+    vetoes
+        .iter()
+        .any(|(i, re)| *i == intent && re.is_match(text))
+}
+
+/// Intents whose rules match `text`, at [`RULE_SCORE`].
+pub fn match_rules(text: &str) -> IntentScores {
+    let mut scores = IntentScores::default();
+    for rule in rules() {
+        if scores.get(rule.intent) == 0.0
+            && rule.pattern.is_match(text)
+            && !vetoed(rule.intent, text)
+        {
+            scores.set(rule.intent, RULE_SCORE);
+        }
+    }
+    scores
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(text: &str) -> Vec<Intent> {
+        match_rules(text).above(0.5)
+    }
+
+    #[test]
+    fn each_intent_fires_on_clear_wording() {
+        let cases: &[(&str, Intent)] = &[
+            ("can I talk to a real person", Intent::HumanRequest),
+            ("human please", Intent::HumanRequest),
+            ("agent", Intent::HumanRequest),
+            ("get me someone from billing", Intent::HumanRequest),
+            ("is there a human I can chat with?", Intent::HumanRequest),
+            ("I don't want to talk to a bot", Intent::HumanRequest),
+            ("I was charged twice this month", Intent::Complaint),
+            ("this is the worst service ever", Intent::Complaint),
+            ("my package still hasn't arrived", Intent::Complaint),
+            ("third time I'm asking this", Intent::Complaint),
+            ("I want to cancel my subscription", Intent::CancelRefund),
+            ("I want my money back", Intent::CancelRefund),
+            ("my lawyer will hear about this", Intent::LegalThreat),
+            ("I'm going to post this on twitter", Intent::LegalThreat),
+            ("reporting you to the BBB", Intent::LegalThreat),
+            (
+                "our checkout is down and we're losing sales",
+                Intent::Urgency,
+            ),
+            ("need this fixed ASAP", Intent::Urgency),
+        ];
+        for (text, intent) in cases {
+            assert!(hits(text).contains(intent), "{text:?} -> {:?}", hits(text));
+        }
+    }
+
+    #[test]
+    fn near_misses_stay_silent() {
+        let quiet = [
+            "How many people can I add to my team plan?",
+            "what does the user agent field mean",
+            "what's your refund policy for digital items?",
+            "How do I reset my password?",
+            "can my lawyer get a copy of the invoice",
+            "is it urgent to update to v2?",
+            "thanks, that helped!",
+            "what are your opening hours",
+        ];
+        for text in quiet {
+            assert!(hits(text).is_empty(), "{text:?} -> {:?}", hits(text));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Sentiment of a message and mood of a conversation.
+
+use std::sync::OnceLock;
+
+use vader_parity::SentimentIntensityAnalyzer;
+
+use super::intents::{Intent, IntentScores};
+
+fn analyzer() -> &'static SentimentIntensityAnalyzer {
+    static ANALYZER: OnceLock<SentimentIntensityAnalyzer> = OnceLock::new();
+    ANALYZER.get_or_init(SentimentIntensityAnalyzer::new)
+}
+
+/// VADER's compound score in [-1, 1] (negation, boosters, caps, punctuation, emoji).
+pub fn vader(text: &str) -> f32 {
+    analyzer().polarity_scores(text).compound as f32
+}
+
+/// Sentiment for support text: VADER, except that a complaint or a threat counts as negative
+/// even without sentiment words ("I was charged twice", "I'll see you in court"). The
+/// stronger the intent, the lower the score; VADER's own score wins when it is lower.
+pub fn support_sentiment(vader: f32, intents: &IntentScores) -> f32 {
+    let grievance = intents
+        .get(Intent::Complaint)
+        .max(intents.get(Intent::LegalThreat));
+    if grievance < 0.5 {
+        return vader;
+    }
+    vader.min(-(0.2 + 0.6 * grievance)).clamp(-1.0, 1.0)
+}
+
+/// Weight of each older turn relative to the next newer one in [`mood`].
+pub const MOOD_DECAY: f32 = 0.6;
+
+/// The conversation's mood: an exponentially weighted mean of the last `window` visitor-turn
+/// sentiments (oldest first in `turns`), so one neutral question after three angry messages
+/// still reads as a bad mood, and one mild word does not. 0 for no turns.
+pub fn mood(turns: &[f32], window: usize) -> f32 {
+    let window = window.max(1);
+    let recent = &turns[turns.len().saturating_sub(window)..];
+    let (mut sum, mut weights, mut w) = (0.0f32, 0.0f32, 1.0f32);
+    for s in recent.iter().rev() {
+        sum += s * w;
+        weights += w;
+        w *= MOOD_DECAY;
+    }
+    if weights == 0.0 {
+        0.0
+    } else {
+        sum / weights
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vader_matches_the_reference_on_its_demo_sentences() {
+        // Python vaderSentiment 3.3.2's published demo outputs.
+        let cases = [
+            ("VADER is smart, handsome, and funny.", 0.8316),
+            ("VADER is not smart, handsome, nor funny.", -0.7424),
+            ("VADER is smart, handsome, and funny!", 0.8439),
+            ("VADER is VERY SMART, handsome, and FUNNY.", 0.9227),
+        ];
+        for (text, want) in cases {
+            assert!((vader(text) - want).abs() < 1e-4, "{text}: {}", vader(text));
+        }
+        assert_eq!(vader("How do I reset my password?"), 0.0);
+    }
+
+    #[test]
+    fn vader_alone_underrates_support_anger() {
+        let v = vader("This is the worst support ever. I want a refund NOW!!!");
+        assert!(v > -0.7 && v < -0.3, "VADER gives {v}");
+    }
+
+    #[test]
+    fn grievances_pull_sentiment_down_but_never_up() {
+        let mut intents = IntentScores::default();
+        assert_eq!(support_sentiment(0.3, &intents), 0.3);
+        intents.set(Intent::Complaint, 0.9);
+        let s = support_sentiment(0.3, &intents);
+        assert!((s - -0.74).abs() < 1e-5, "{s}");
+        assert_eq!(support_sentiment(-0.95, &intents), -0.95);
+        intents.set(Intent::Complaint, 0.4);
+        assert_eq!(support_sentiment(0.1, &intents), 0.1);
+    }
+
+    #[test]
+    fn mood_is_a_weighted_trend_not_the_last_message() {
+        assert_eq!(mood(&[], 4), 0.0);
+        assert_eq!(mood(&[-0.5], 4), -0.5);
+        // Three angry turns then a neutral question: still a bad mood.
+        let m = mood(&[-0.8, -0.7, -0.9, 0.0], 4);
+        assert!(m < -0.35, "{m}");
+        // One mildly negative turn among positive ones: not.
+        let m = mood(&[0.5, 0.4, -0.3, 0.4], 4);
+        assert!(m > 0.0, "{m}");
+        // Only the window counts.
+        assert_eq!(mood(&[-1.0, -1.0, 0.2], 1), 0.2);
+    }
+}
