@@ -118,11 +118,14 @@ impl Bot {
         else {
             return Ok(None);
         };
+        let kb = &self.knowledge;
+        // A site without documents uses Concierge as live chat only: the bot stays silent.
+        let has_documents = kb.store.count_chunks(site_id).await? > 0;
         // Every visitor message is assessed, whoever answers it: the mood is shown to agents,
         // an email left for an offline team is captured, and the bot's conversations escalate.
         let assessment = match self
             .escalations
-            .on_visitor_message(&conversation, question)
+            .on_visitor_message(&conversation, question, has_documents)
             .await
         {
             Ok(a) if a.escalated => return Ok(None),
@@ -135,9 +138,7 @@ impl Bot {
         if conversation.status != ConversationStatus::Bot {
             return Ok(None);
         }
-        let kb = &self.knowledge;
-        // A site without documents uses Concierge as live chat only: the bot stays silent.
-        if kb.store.count_chunks(site_id).await? == 0 {
+        if !has_documents {
             self.outcome(&conversation, question.seq, "silent").await;
             return Ok(None);
         }

@@ -6,6 +6,7 @@ mod agent;
 mod answers;
 mod bad_input;
 mod cli;
+mod escalation;
 mod kb_store;
 mod knowledge;
 mod knowledge_ops;

@@ -5,6 +5,7 @@
 //! writer next to a running server (WAL + busy timeout), Postgres is shared by design.
 
 mod kb;
+mod triage;
 
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
@@ -62,6 +63,17 @@ pub enum Command {
         #[arg(long, default_value = "hybrid", value_parser = ["hybrid", "dense", "lexical"])]
         mode: String,
         question: Option<String>,
+    },
+    /// Replay visitor turns through a site's escalation policy, as live traffic would run
+    /// it. Reads JSON lines `{"conversation_id": ..., "text": ...}` (visitor turns in order)
+    /// from stdin; writes one line per input (JSON lines with --json: conversation_id,
+    /// sentiment, intents, escalate, reasons, priority, vader, mood, negative,
+    /// already_escalated, and answered when the site has documents).
+    Triage {
+        /// The site whose policy (and documents, for the bot's failures) to use; without it,
+        /// the default policy and no knowledge base.
+        #[arg(long)]
+        site: Option<String>,
     },
     /// Manage the embedding model.
     #[command(subcommand)]
@@ -169,6 +181,10 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
             result
         }
         Command::Model(ModelCommand::Fetch) => kb::fetch_model(&config).await,
+        Command::Triage { site } => match triage::run(&config, json, site.as_deref()).await {
+            Ok(()) => return 0, // one line per input is already written
+            Err(e) => Err(e),
+        },
         Command::Agent(AgentCommand::Token { email }) => {
             with_store(&config, |store| async move {
                 let (agent, token) = accounts::issue_token(&store, &email).await?;

@@ -130,6 +130,18 @@ impl Escalations {
 
     /// Scores a text alone: VADER, rules, and the exemplar vote when the model is available.
     pub async fn analyze(&self, text: &str) -> (MessageSignals, Option<Arc<[f32]>>) {
+        self.analyze_with(text, true).await
+    }
+
+    /// As [`analyze`](Self::analyze); `embed: false` skips the embedding (VADER and rules).
+    pub async fn analyze_with(
+        &self,
+        text: &str,
+        embed: bool,
+    ) -> (MessageSignals, Option<Arc<[f32]>>) {
+        if !embed {
+            return (analyze(text, None, None), None);
+        }
         let exemplars = self.exemplars().await;
         let embedding = match exemplars {
             Some(_) => self.embedding(text).await,
@@ -203,14 +215,19 @@ impl Escalations {
 
     /// Assesses a new visitor message: records its signals and the mood, captures an email
     /// the visitor was asked for, and escalates when the policy says so.
+    ///
+    /// `embed`: use the message embedding (exemplar vote, "asked again"). The bot passes true
+    /// when the site has documents, so the one embedding is shared with retrieval; a chat-only
+    /// site gets VADER and the keyword rules, at microseconds per message.
     pub async fn on_visitor_message(
         &self,
         conversation: &ConversationRecord,
         message: &MessageRecord,
+        embed: bool,
     ) -> Result<Assessment> {
         let store = &self.chat.store;
         let policy = self.policy(&conversation.site_id).await;
-        let (message_signals, embedding) = self.analyze(&message.text).await;
+        let (message_signals, embedding) = self.analyze_with(&message.text, embed).await;
         let earlier = store
             .recent_signals(
                 &conversation.site_id,

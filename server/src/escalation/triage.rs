@@ -29,6 +29,8 @@ pub struct Triage<'a> {
     policy: EscalationPolicy,
     /// The site whose documents answer (None: no knowledge base, no failures).
     site_id: Option<String>,
+    /// Use the message embedding (exemplar vote, "asked again").
+    embed: bool,
     states: HashMap<String, State>,
 }
 
@@ -38,6 +40,7 @@ impl<'a> Triage<'a> {
             Some(id) => escalations.policy(id).await,
             None => EscalationPolicy::default(),
         };
+        let named = site_id.is_some();
         let site_id = match site_id {
             Some(id) => match escalations.knowledge.store.count_chunks(&id).await {
                 Ok(n) if n > 0 => Some(id),
@@ -48,7 +51,19 @@ impl<'a> Triage<'a> {
         Triage {
             escalations,
             policy,
+            embed: !named || site_id.is_some(),
             site_id,
+            states: HashMap::new(),
+        }
+    }
+
+    /// A replay under an explicit policy and no knowledge base (threshold calibration).
+    pub fn with_policy(escalations: &'a Escalations, policy: EscalationPolicy) -> Triage<'a> {
+        Triage {
+            escalations,
+            policy,
+            site_id: None,
+            embed: true,
             states: HashMap::new(),
         }
     }
@@ -59,7 +74,8 @@ impl<'a> Triage<'a> {
 
     /// One visitor turn: the JSON line `concierge triage` writes.
     pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
-        let (message, embedding) = self.escalations.analyze(text).await;
+        // As live: the embedding when the site has documents (or no site was named).
+        let (message, embedding) = self.escalations.analyze_with(text, self.embed).await;
         let state = self.states.entry(conversation_id.to_string()).or_default();
         let repeated = match &embedding {
             Some(e) if text.split_whitespace().count() >= super::REPEAT_MIN_WORDS => state

@@ -22,7 +22,7 @@ use crate::store::{rfc3339, Role, Site};
 type ApiResult<T> = Result<T, ApiError>;
 
 /// The site, if it belongs to the agent's account; otherwise it does not exist for them.
-async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<Site> {
+pub(super) async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<Site> {
     match app.chat.store.site_by_key(site_key).await? {
         Some(site) if site.account_id == auth.0.account_id => Ok(site),
         _ => Err(ApiError::new(
@@ -32,7 +32,7 @@ async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<Site>
     }
 }
 
-fn require_manager(auth: &AgentAuth) -> ApiResult<()> {
+pub(super) fn require_manager(auth: &AgentAuth) -> ApiResult<()> {
     match auth.0.role {
         Role::Owner | Role::Admin => Ok(()),
         Role::Agent => Err(ApiError::new(

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod kb;
+pub mod tickets;
 
 use std::sync::Arc;
 
@@ -44,6 +45,19 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/sites/{site_key}/search", get(kb::search))
         .route("/api/sites/{site_key}/knowledge-gaps", get(kb::list_gaps))
         .route("/api/sites/{site_key}/llm-usage", get(kb::llm_usage))
+        .route("/api/sites/{site_key}/tickets", get(tickets::list_tickets))
+        .route(
+            "/api/sites/{site_key}/tickets/{ticket_id}",
+            get(tickets::get_ticket),
+        )
+        .route(
+            "/api/sites/{site_key}/escalation-policy",
+            get(tickets::get_policy).put(tickets::put_policy),
+        )
+        .route(
+            "/api/sites/{site_key}/escalation-stats",
+            get(tickets::stats),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

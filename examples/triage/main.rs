@@ -1,0 +1,431 @@
+//! Measures sentiment and escalation: precision/recall/F1 on the human-rated VADER sets and on
+//! our labelled support transcripts, threshold calibration on the dev transcripts, and the
+//! decision time per message.
+//!
+//! ```text
+//! cargo run --release -p concierge-examples --bin triage -- eval
+//! cargo run --release -p concierge-examples --bin triage -- calibrate
+//! cargo run --release -p concierge-examples --bin triage -- bench
+//! ```
+//! Needs the embedding model (`concierge model fetch`, or CONCIERGE_MODEL_CACHE).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use concierge::bus::{Hub, LocalBus};
+use concierge::chat::Chat;
+use concierge::config::Config;
+use concierge::escalation::triage::Triage;
+use concierge::escalation::{Escalations, Presence};
+use concierge::limits::{Limits, LimitsConfig};
+use concierge::metrics::Metrics;
+use concierge::sentiment::{analyze, decide, EscalationPolicy, History, Signals};
+use concierge::store::Store;
+use serde::Deserialize;
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+    /// The VADER ground-truth sets (tweets.jsonl, amazonReviewSnippets.jsonl).
+    #[arg(long, default_value = "../shared/eval-dev/sentiment")]
+    sentiment: PathBuf,
+    /// Our labelled transcripts (dev.jsonl, test.jsonl).
+    #[arg(long, default_value = "tests/fixtures/support_transcripts")]
+    transcripts: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// P/R/F1 for "negative" and "escalate" with the default policy.
+    Eval,
+    /// Sweeps the policy's thresholds on the dev transcripts.
+    Calibrate,
+    /// Decision time per message.
+    Bench,
+}
+
+#[derive(Deserialize)]
+struct Rated {
+    text: String,
+    label_3way: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct Turn {
+    conversation_id: String,
+    text: String,
+    negative: bool,
+    escalate: bool,
+    #[serde(default)]
+    intents: Vec<String>,
+}
+
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Ok(serde_json::from_str(l)?))
+        .collect()
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tp: u32,
+    fp: u32,
+    fn_: u32,
+}
+
+impl Counts {
+    fn add(&mut self, predicted: bool, gold: bool) {
+        match (predicted, gold) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            _ => {}
+        }
+    }
+    fn prf(&self) -> (f64, f64, f64) {
+        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
+        let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
+        let f = if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        (p, r, f)
+    }
+    fn row(&self, name: &str) -> String {
+        let (p, r, f) = self.prf();
+        format!("| {name} | {p:.3} | {r:.3} | **{f:.3}** |")
+    }
+}
+
+struct Setup {
+    escalations: Escalations,
+    dir: PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn setup() -> Result<Setup> {
+    let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir)?;
+    let mut config = Config {
+        data_dir: dir.clone(),
+        ..Config::default()
+    };
+    if let Some(cache) = std::env::var_os("CONCIERGE_MODEL_CACHE") {
+        config.model_cache = Some(PathBuf::from(cache));
+    } else if let Some(home) = std::env::var_os("HOME") {
+        config.model_cache = Some(PathBuf::from(home).join(".cache/concierge/models"));
+    }
+    config.model_dir = std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from);
+    config.ort_dylib = std::env::var_os("CONCIERGE_ORT_DYLIB").map(PathBuf::from);
+    let store = Arc::new(Store::connect(&config.database_url()).await?);
+    store.migrate().await?;
+    let bus = Arc::new(LocalBus::new(Hub::new()));
+    let knowledge =
+        Arc::new(concierge::app::build_knowledge(&config, store.clone(), bus.clone()).await?);
+    let chat = Arc::new(Chat {
+        store,
+        bus,
+        limits: Limits::new(LimitsConfig::default(), None),
+        metrics: Arc::new(Metrics::default()),
+    });
+    let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("bench")));
+    escalations
+        .exemplars()
+        .await
+        .context("the embedding model is needed: run `concierge model fetch`")?;
+    Ok(Setup { escalations, dir })
+}
+
+/// Replays transcripts; returns (escalate, negative, escalate on explicit hand-off/complaint
+/// turns vs calm ones) counts.
+async fn replay(
+    escalations: &Escalations,
+    policy: &EscalationPolicy,
+    turns: &[Turn],
+    use_embeddings: bool,
+) -> (Counts, Counts, Counts) {
+    let mut triage = Triage::with_policy(escalations, policy.clone());
+    let (mut esc, mut neg, mut explicit) =
+        (Counts::default(), Counts::default(), Counts::default());
+    for t in turns {
+        let (escalate, negative) = if use_embeddings {
+            let out = triage.turn(&t.conversation_id, &t.text).await;
+            (out["escalate"] == true, out["negative"] == true)
+        } else {
+            // Rules and VADER only, one turn at a time with no history.
+            let s = analyze(&t.text, None, None);
+            let d = decide(
+                policy,
+                &Signals {
+                    message: s,
+                    explicit_request: false,
+                    repeated_question: false,
+                },
+                &History::default(),
+            );
+            (d.escalate, d.negative)
+        };
+        esc.add(escalate, t.escalate);
+        neg.add(negative, t.negative);
+        let is_explicit = t
+            .intents
+            .iter()
+            .any(|i| i == "human_request" || i == "complaint");
+        if is_explicit || !t.escalate {
+            explicit.add(escalate, is_explicit);
+        }
+    }
+    (esc, neg, explicit)
+}
+
+fn vader_counts(turns: &[Turn], threshold: f32) -> (Counts, Counts) {
+    let (mut esc, mut neg) = (Counts::default(), Counts::default());
+    for t in turns {
+        let v = concierge::sentiment::vader(&t.text) <= threshold;
+        esc.add(v, t.escalate);
+        neg.add(v, t.negative);
+    }
+    (esc, neg)
+}
+
+async fn eval(args: &Args) -> Result<()> {
+    let s = setup().await?;
+    let policy = EscalationPolicy::default();
+    println!("## Negative messages: human-rated sets (label_3way = negative)\n");
+    println!("| set | scorer | precision | recall | F1 |\n|---|---|---|---|---|");
+    for file in ["tweets.jsonl", "amazonReviewSnippets.jsonl"] {
+        let rated: Vec<Rated> = read_jsonl(&args.sentiment.join(file))?;
+        let (mut vader05, mut vader_ours, mut ours) =
+            (Counts::default(), Counts::default(), Counts::default());
+        for r in &rated {
+            let gold = r.label_3way == "negative";
+            let (signals, _) = s.escalations.analyze(&r.text).await;
+            vader05.add(signals.vader <= -0.05, gold);
+            vader_ours.add(signals.vader <= policy.negative_turn, gold);
+            ours.add(signals.sentiment <= policy.negative_turn, gold);
+        }
+        let name = file.trim_end_matches(".jsonl");
+        println!(
+            "{}",
+            vader05.row(&format!("{name} ({}) | VADER alone, <= -0.05", rated.len()))
+        );
+        println!(
+            "{}",
+            vader_ours.row(&format!(
+                "{name} | VADER alone, <= {}",
+                policy.negative_turn
+            ))
+        );
+        println!(
+            "{}",
+            ours.row(&format!(
+                "{name} | Concierge (VADER + intents), <= {}",
+                policy.negative_turn
+            ))
+        );
+    }
+    println!("\n## Support transcripts (our labels), default policy\n");
+    println!("| set | what | scorer | precision | recall | F1 |\n|---|---|---|---|---|---|");
+    for split in ["dev", "test"] {
+        let turns: Vec<Turn> = read_jsonl(&args.transcripts.join(format!("{split}.jsonl")))?;
+        let (v_esc, v_neg) = vader_counts(&turns, -0.05);
+        let (r_esc, r_neg, r_exp) = replay(&s.escalations, &policy, &turns, false).await;
+        let (esc, neg, exp) = replay(&s.escalations, &policy, &turns, true).await;
+        let n = turns.len();
+        println!(
+            "{}",
+            v_neg.row(&format!(
+                "{split} ({n} turns) | negative | VADER alone (<= -0.05)"
+            ))
+        );
+        println!(
+            "{}",
+            r_neg.row(&format!("{split} | negative | VADER + keyword rules"))
+        );
+        println!(
+            "{}",
+            neg.row(&format!(
+                "{split} | negative | Concierge (+ exemplars, mood)"
+            ))
+        );
+        println!(
+            "{}",
+            v_esc.row(&format!("{split} | escalate | VADER alone negative"))
+        );
+        println!(
+            "{}",
+            r_esc.row(&format!(
+                "{split} | escalate | VADER + keyword rules, no history"
+            ))
+        );
+        println!(
+            "{}",
+            esc.row(&format!("{split} | escalate | Concierge policy"))
+        );
+        println!(
+            "{}",
+            r_exp.row(&format!(
+                "{split} | escalate, explicit hand-off/complaint vs calm turns | keyword rules"
+            ))
+        );
+        println!(
+            "{}",
+            exp.row(&format!(
+                "{split} | escalate, explicit hand-off/complaint vs calm turns | Concierge policy"
+            ))
+        );
+    }
+    Ok(())
+}
+
+async fn calibrate(args: &Args) -> Result<()> {
+    let s = setup().await?;
+    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
+    println!(
+        "Escalation F1 on dev ({} turns), best 15 of the grid:\n",
+        turns.len()
+    );
+    let mut results = Vec::new();
+    for intent_threshold in [0.4f32, 0.5, 0.6, 0.7] {
+        for negative_message in [-0.5f32, -0.6, -0.7] {
+            for negative_mood in [-0.3f32, -0.4, -0.5] {
+                for repeat_similarity in [0.8f32, 0.85, 0.9] {
+                    let policy = EscalationPolicy {
+                        intent_threshold,
+                        negative_message,
+                        negative_mood,
+                        repeat_similarity,
+                        ..EscalationPolicy::default()
+                    };
+                    let (esc, _, _) = replay(&s.escalations, &policy, &turns, true).await;
+                    results.push((esc.prf(), policy));
+                }
+            }
+        }
+    }
+    results.sort_by(|a, b| b.0 .2.total_cmp(&a.0 .2));
+    println!(
+        "| intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for ((p, r, f), pol) in results.iter().take(15) {
+        println!(
+            "| {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} |",
+            pol.intent_threshold, pol.negative_message, pol.negative_mood, pol.repeat_similarity
+        );
+    }
+    println!("\nNegative-turn F1 on dev by negative_turn:\n\n| negative_turn | P | R | F1 |\n|---|---|---|---|");
+    for negative_turn in [-0.05f32, -0.1, -0.2, -0.3, -0.4, -0.5] {
+        let policy = EscalationPolicy {
+            negative_turn,
+            ..EscalationPolicy::default()
+        };
+        let (_, neg, _) = replay(&s.escalations, &policy, &turns, true).await;
+        let (p, r, f) = neg.prf();
+        println!("| {negative_turn} | {p:.3} | {r:.3} | {f:.3} |");
+    }
+    Ok(())
+}
+
+async fn bench(args: &Args) -> Result<()> {
+    let s = setup().await?;
+    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
+    let policy = EscalationPolicy::default();
+    let texts: Vec<&str> = turns.iter().map(|t| t.text.as_str()).collect();
+    let reps = 50;
+    // Warm up the lexicon and rule tables.
+    let _ = analyze(texts[0], None, None);
+
+    let started = Instant::now();
+    for _ in 0..reps {
+        for t in &texts {
+            let signals = analyze(t, None, None);
+            let d = decide(
+                &policy,
+                &Signals {
+                    message: signals,
+                    explicit_request: false,
+                    repeated_question: false,
+                },
+                &History {
+                    sentiments: vec![0.1, -0.2, 0.0],
+                    ..History::default()
+                },
+            );
+            std::hint::black_box(d);
+        }
+    }
+    let lexicon = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
+
+    let started = Instant::now();
+    for _ in 0..reps {
+        for t in &texts {
+            std::hint::black_box(concierge::sentiment::vader(t));
+        }
+    }
+    let vader_only = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
+
+    let exemplars = s.escalations.exemplars().await.context("exemplars")?;
+    let embedder = s.escalations.knowledge.embedder().await?;
+    let mut vectors = Vec::new();
+    let started = Instant::now();
+    for (i, t) in texts.iter().enumerate() {
+        // A unique text per call: never a cache hit.
+        vectors.push(embedder.embed_query(&format!("{t} #{i}")).await?);
+    }
+    let embed_ms = started.elapsed().as_secs_f64() * 1e3 / texts.len() as f64;
+
+    let started = Instant::now();
+    for _ in 0..reps {
+        for v in &vectors {
+            std::hint::black_box(exemplars.classify(v));
+        }
+    }
+    let vote = started.elapsed().as_secs_f64() * 1e6 / (reps * vectors.len()) as f64;
+
+    let started = Instant::now();
+    for t in &texts {
+        std::hint::black_box(s.escalations.analyze(t).await);
+    }
+    let cached = started.elapsed().as_secs_f64() * 1e6 / texts.len() as f64;
+
+    println!(
+        "Decision time per visitor message ({} dev turns):\n",
+        texts.len()
+    );
+    println!("| step | time |\n|---|---|");
+    println!("| VADER alone | {vader_only:.1} µs |");
+    println!("| lexicon + keyword rules + policy decision | {lexicon:.1} µs |");
+    println!(
+        "| exemplar vote given the embedding ({} exemplars) | {vote:.1} µs |",
+        exemplars.len()
+    );
+    println!(
+        "| message embedding, not cached (MiniLM, shared with retrieval) | {embed_ms:.2} ms |"
+    );
+    println!("| full analysis with the embedding cached (what the bot path pays after retrieval's embed) | {cached:.1} µs |");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    match args.command {
+        Cmd::Eval => eval(&args).await,
+        Cmd::Calibrate => calibrate(&args).await,
+        Cmd::Bench => bench(&args).await,
+    }
+}

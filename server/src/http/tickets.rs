@@ -1,0 +1,197 @@
+//! Escalation API under `/api/sites/{site_key}/`: tickets, the site's escalation policy, and
+//! escalation analytics. Every route needs an agent bearer token of the site's account;
+//! changing the policy needs the owner or admin role.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use concierge_protocol::{ErrorCode, TicketStatus};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::AgentAuth;
+use super::kb::{require_manager, site_of};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::sentiment::EscalationPolicy;
+use crate::store::now_ms;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Deserialize)]
+pub struct TicketQuery {
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/sites/{site_key}/tickets?status=open|pending|solved&limit=N`, newest first.
+pub async fn list_tickets(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    Query(q): Query<TicketQuery>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(TicketStatus::parse(s).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BadFrame,
+                "status must be open, pending or solved",
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let tickets = app.chat.store.tickets(&site.id, status, limit).await?;
+    let tickets: Vec<_> = tickets.iter().map(|t| t.view()).collect();
+    Ok(Json(json!({ "tickets": tickets })))
+}
+
+/// `GET /api/sites/{site_key}/tickets/{ticket_id}` with its handoff packet.
+pub async fn get_ticket(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, ticket_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    match app.chat.store.ticket(&site.id, &ticket_id).await? {
+        Some(t) => Ok(Json(json!(t.view()))),
+        None => Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such ticket on this site",
+        )),
+    }
+}
+
+/// `GET /api/sites/{site_key}/escalation-policy`: the policy in effect (`custom` false when
+/// these are the defaults).
+pub async fn get_policy(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let custom = app
+        .chat
+        .store
+        .escalation_policy_json(&site.id)
+        .await?
+        .is_some();
+    let policy = app.escalations.policy(&site.id).await;
+    Ok(Json(json!({ "custom": custom, "policy": policy })))
+}
+
+/// `PUT /api/sites/{site_key}/escalation-policy` with any subset of the policy's fields (the
+/// rest take their defaults; `{}` restores the defaults). Unknown fields and out-of-range
+/// values are refused with `bad_frame`.
+pub async fn put_policy(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth)?;
+    let policy: EscalationPolicy = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
+    policy
+        .validate()
+        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
+    let stored =
+        if policy == EscalationPolicy::default() {
+            None
+        } else {
+            Some(serde_json::to_string(&policy).map_err(|e| {
+                ApiError::new(ErrorCode::Internal, format!("policy not encoded: {e}"))
+            })?)
+        };
+    app.chat
+        .store
+        .set_escalation_policy_json(&site.id, stored.as_deref())
+        .await?;
+    Ok(Json(
+        json!({ "custom": stored.is_some(), "policy": policy }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    pub days: Option<i64>,
+}
+
+fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1] as f64 / 1000.0)
+}
+
+fn durations(values: Vec<i64>) -> Value {
+    let mut v = values;
+    v.sort_unstable();
+    json!({
+        "count": v.len(),
+        "median_secs": percentile(&v, 0.5),
+        "p90_secs": percentile(&v, 0.9),
+    })
+}
+
+/// `GET /api/sites/{site_key}/escalation-stats?days=30`: escalations by reason and priority,
+/// tickets by status, time to first human response and to resolution, answer feedback.
+pub async fn stats(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    let days = q.days.unwrap_or(30).clamp(1, 3650);
+    let since = now_ms() - days * 86_400_000;
+    let rows = app.chat.store.ticket_stats_rows(&site.id, since).await?;
+    let mut by_reason: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_priority: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
+    let (mut first, mut resolution) = (Vec::new(), Vec::new());
+    for r in &rows {
+        for reason in &r.reasons {
+            *by_reason.entry(reason.clone()).or_default() += 1;
+        }
+        *by_priority.entry(r.priority.clone()).or_default() += 1;
+        *by_status.entry(r.status.as_str()).or_default() += 1;
+        if let Some(t) = r.first_response_at {
+            first.push(t - r.created_at);
+        }
+        if let Some(t) = r.resolved_at {
+            resolution.push(t - r.created_at);
+        }
+    }
+    let (up, down) = app.chat.store.feedback_counts(&site.id, since).await?;
+    Ok(Json(json!({
+        "days": days,
+        "tickets": rows.len(),
+        "by_reason": by_reason,
+        "by_priority": by_priority,
+        "by_status": by_status,
+        "first_response": durations(first),
+        "resolution": durations(resolution),
+        "feedback": {"up": up, "down": down},
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_durations() {
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[1000, 2000, 3000, 4000], 0.5), Some(2.0));
+        assert_eq!(percentile(&[1000, 2000, 3000, 4000], 0.9), Some(4.0));
+        let d = durations(vec![3000, 1000]);
+        assert_eq!(d["count"], 2);
+        assert_eq!(d["median_secs"], 1.0);
+    }
+}
