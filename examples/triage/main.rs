@@ -78,10 +78,13 @@ struct Counts {
     tp: u32,
     fp: u32,
     fn_: u32,
+    /// Turns counted.
+    n: u32,
 }
 
 impl Counts {
     fn add(&mut self, predicted: bool, gold: bool) {
+        self.n += 1;
         match (predicted, gold) {
             (true, true) => self.tp += 1,
             (true, false) => self.fp += 1,
@@ -149,21 +152,35 @@ async fn setup() -> Result<Setup> {
     Ok(Setup { escalations, dir })
 }
 
-/// Replays transcripts; returns (escalate, negative, escalate on explicit hand-off/complaint
-/// turns vs calm ones) counts.
+/// Counts of one replay.
+#[derive(Default, Clone, Copy)]
+struct Replay {
+    /// Every turn.
+    escalate: Counts,
+    negative: Counts,
+    /// Turns labelled as explicit hand-off requests or complaints, against calm turns.
+    explicit: Counts,
+    /// Turns the bot would still be handling live (not already escalated earlier).
+    live: Counts,
+}
+
+/// Replays transcripts through the policy.
 async fn replay(
     escalations: &Escalations,
     policy: &EscalationPolicy,
     turns: &[Turn],
     use_embeddings: bool,
-) -> (Counts, Counts, Counts) {
+) -> Replay {
     let mut triage = Triage::with_policy(escalations, policy.clone());
-    let (mut esc, mut neg, mut explicit) =
-        (Counts::default(), Counts::default(), Counts::default());
+    let mut r = Replay::default();
     for t in turns {
-        let (escalate, negative) = if use_embeddings {
+        let (escalate, negative, already) = if use_embeddings {
             let out = triage.turn(&t.conversation_id, &t.text).await;
-            (out["escalate"] == true, out["negative"] == true)
+            (
+                out["escalate"] == true,
+                out["negative"] == true,
+                out["already_escalated"] == true,
+            )
         } else {
             // Rules and VADER only, one turn at a time with no history.
             let s = analyze(&t.text, None, None);
@@ -176,19 +193,22 @@ async fn replay(
                 },
                 &History::default(),
             );
-            (d.escalate, d.negative)
+            (d.escalate, d.negative, false)
         };
-        esc.add(escalate, t.escalate);
-        neg.add(negative, t.negative);
+        r.escalate.add(escalate, t.escalate);
+        r.negative.add(negative, t.negative);
         let is_explicit = t
             .intents
             .iter()
             .any(|i| i == "human_request" || i == "complaint");
         if is_explicit || !t.escalate {
-            explicit.add(escalate, is_explicit);
+            r.explicit.add(escalate, is_explicit);
+        }
+        if !already {
+            r.live.add(escalate, t.escalate);
         }
     }
-    (esc, neg, explicit)
+    r
 }
 
 fn vader_counts(turns: &[Turn], threshold: f32) -> (Counts, Counts) {
@@ -242,89 +262,75 @@ async fn eval(args: &Args) -> Result<()> {
     for split in ["dev", "test"] {
         let turns: Vec<Turn> = read_jsonl(&args.transcripts.join(format!("{split}.jsonl")))?;
         let (v_esc, v_neg) = vader_counts(&turns, -0.05);
-        let (r_esc, r_neg, r_exp) = replay(&s.escalations, &policy, &turns, false).await;
-        let (esc, neg, exp) = replay(&s.escalations, &policy, &turns, true).await;
+        let rules = replay(&s.escalations, &policy, &turns, false).await;
+        let full = replay(&s.escalations, &policy, &turns, true).await;
         let n = turns.len();
-        println!(
-            "{}",
-            v_neg.row(&format!(
-                "{split} ({n} turns) | negative | VADER alone (<= -0.05)"
-            ))
-        );
-        println!(
-            "{}",
-            r_neg.row(&format!("{split} | negative | VADER + keyword rules"))
-        );
-        println!(
-            "{}",
-            neg.row(&format!(
-                "{split} | negative | Concierge (+ exemplars, mood)"
-            ))
-        );
-        println!(
-            "{}",
-            v_esc.row(&format!("{split} | escalate | VADER alone negative"))
-        );
-        println!(
-            "{}",
-            r_esc.row(&format!(
-                "{split} | escalate | VADER + keyword rules, no history"
-            ))
-        );
-        println!(
-            "{}",
-            esc.row(&format!("{split} | escalate | Concierge policy"))
-        );
-        println!(
-            "{}",
-            r_exp.row(&format!(
-                "{split} | escalate, explicit hand-off/complaint vs calm turns | keyword rules"
-            ))
-        );
-        println!(
-            "{}",
-            exp.row(&format!(
-                "{split} | escalate, explicit hand-off/complaint vs calm turns | Concierge policy"
-            ))
-        );
+        let rows = [
+            (v_neg, format!("{split} ({n} turns) | negative | VADER alone (<= -0.05)")),
+            (rules.negative, format!("{split} | negative | VADER + keyword rules")),
+            (full.negative, format!("{split} | negative | Concierge (+ exemplars, mood)")),
+            (v_esc, format!("{split} | escalate, every turn | VADER alone negative")),
+            (rules.escalate, format!("{split} | escalate, every turn | VADER + keyword rules, no history")),
+            (full.escalate, format!("{split} | escalate, every turn | Concierge policy")),
+            (full.live, format!("{split} | escalate, turns the bot still handles ({}) | Concierge policy", full.live.n)),
+            (rules.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | keyword rules")),
+            (full.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | Concierge policy")),
+        ];
+        for (counts, name) in rows {
+            println!("{}", counts.row(&name));
+        }
     }
     Ok(())
 }
 
 async fn calibrate(args: &Args) -> Result<()> {
+    use concierge::sentiment::Intent;
     let s = setup().await?;
     let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
     println!(
         "Escalation F1 on dev ({} turns), best 15 of the grid:\n",
         turns.len()
     );
+    let base = vec![Intent::HumanRequest, Intent::Complaint, Intent::LegalThreat];
+    let mut with_refund = base.clone();
+    with_refund.push(Intent::CancelRefund);
+    let mut with_urgency = base.clone();
+    with_urgency.push(Intent::Urgency);
+    let mut with_both = with_refund.clone();
+    with_both.push(Intent::Urgency);
     let mut results = Vec::new();
-    for intent_threshold in [0.4f32, 0.5, 0.6, 0.7] {
-        for negative_message in [-0.5f32, -0.6, -0.7] {
-            for negative_mood in [-0.3f32, -0.4, -0.5] {
-                for repeat_similarity in [0.8f32, 0.85, 0.9] {
-                    let policy = EscalationPolicy {
-                        intent_threshold,
-                        negative_message,
-                        negative_mood,
-                        repeat_similarity,
-                        ..EscalationPolicy::default()
-                    };
-                    let (esc, _, _) = replay(&s.escalations, &policy, &turns, true).await;
-                    results.push((esc.prf(), policy));
+    for escalate_on in [base, with_refund, with_urgency, with_both] {
+        for intent_threshold in [0.5f32, 0.6, 0.7, 0.8] {
+            for negative_message in [-0.5f32, -0.6, -0.7] {
+                for negative_mood in [-0.35f32, -0.45] {
+                    for repeat_similarity in [0.85f32, 0.9] {
+                        let policy = EscalationPolicy {
+                            escalate_on: escalate_on.clone(),
+                            intent_threshold,
+                            negative_message,
+                            negative_mood,
+                            repeat_similarity,
+                            ..EscalationPolicy::default()
+                        };
+                        let r = replay(&s.escalations, &policy, &turns, true).await;
+                        results.push((r.escalate.prf(), policy));
+                    }
                 }
             }
         }
     }
     results.sort_by(|a, b| b.0 .2.total_cmp(&a.0 .2));
-    println!(
-        "| intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 |"
-    );
-    println!("|---|---|---|---|---|---|---|");
+    println!("| escalate_on | intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 |");
+    println!("|---|---|---|---|---|---|---|---|");
     for ((p, r, f), pol) in results.iter().take(15) {
+        let on: Vec<&str> = pol.escalate_on.iter().map(|i| i.as_str()).collect();
         println!(
-            "| {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} |",
-            pol.intent_threshold, pol.negative_message, pol.negative_mood, pol.repeat_similarity
+            "| {} | {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} |",
+            on.join(" "),
+            pol.intent_threshold,
+            pol.negative_message,
+            pol.negative_mood,
+            pol.repeat_similarity
         );
     }
     println!("\nNegative-turn F1 on dev by negative_turn:\n\n| negative_turn | P | R | F1 |\n|---|---|---|---|");
@@ -333,8 +339,8 @@ async fn calibrate(args: &Args) -> Result<()> {
             negative_turn,
             ..EscalationPolicy::default()
         };
-        let (_, neg, _) = replay(&s.escalations, &policy, &turns, true).await;
-        let (p, r, f) = neg.prf();
+        let r = replay(&s.escalations, &policy, &turns, true).await;
+        let (p, r, f) = r.negative.prf();
         println!("| {negative_turn} | {p:.3} | {r:.3} | {f:.3} |");
     }
     Ok(())

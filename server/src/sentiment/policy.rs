@@ -131,11 +131,12 @@ impl Default for EscalationPolicy {
     fn default() -> Self {
         EscalationPolicy {
             enabled: true,
-            intent_threshold: 0.5,
-            escalate_on: vec![Intent::HumanRequest, Intent::Complaint, Intent::LegalThreat],
-            negative_message: -0.6,
-            negative_mood: -0.4,
-            negative_turn: -0.3,
+            // A keyword rule scores 0.95; the exemplar vote alone needs a clear majority.
+            intent_threshold: 0.8,
+            escalate_on: Intent::ALL.to_vec(),
+            negative_message: -0.5,
+            negative_mood: -0.45,
+            negative_turn: -0.2,
             mood_window: 4,
             max_failures: 2,
             max_thumbs_down: 2,
@@ -364,7 +365,7 @@ mod tests {
                 name: "a negative trend, no single message past the line",
                 signals: signals(-0.45, &[]),
                 history: History {
-                    sentiments: vec![-0.5, -0.5],
+                    sentiments: vec![-0.48, -0.48],
                     ..calm.clone()
                 },
                 escalate: true,
@@ -421,12 +422,20 @@ mod tests {
                 priority: Priority::High,
             },
             Case {
-                name: "calm cancellation only raises priority",
+                name: "cancellation or refund",
                 signals: signals(0.0, &[(Intent::CancelRefund, 0.95)]),
+                history: calm.clone(),
+                escalate: true,
+                reasons: &[CancelRefund],
+                priority: Priority::High,
+            },
+            Case {
+                name: "a weak exemplar vote is not an intent",
+                signals: signals(0.0, &[(Intent::Complaint, 0.6)]),
                 history: calm.clone(),
                 escalate: false,
                 reasons: &[],
-                priority: Priority::High,
+                priority: Priority::Normal,
             },
             Case {
                 name: "legal threat is urgent",
@@ -441,7 +450,7 @@ mod tests {
                 signals: signals(-0.7, &[(Intent::Urgency, 0.95)]),
                 history: calm.clone(),
                 escalate: true,
-                reasons: &[NegativeMood],
+                reasons: &[NegativeMood, Urgency],
                 priority: Priority::Urgent,
             },
             Case {
@@ -512,6 +521,14 @@ mod tests {
             ..EscalationPolicy::default()
         };
         assert!(!decide(&lenient, &signals(-0.8, &[]), &History::default()).escalate);
+        let calm_refunds = EscalationPolicy {
+            escalate_on: vec![Intent::HumanRequest, Intent::Complaint],
+            ..EscalationPolicy::default()
+        };
+        let refund = signals(0.0, &[(Intent::CancelRefund, 0.95)]);
+        let d = decide(&calm_refunds, &refund, &History::default());
+        assert!(!d.escalate && d.reasons.is_empty());
+        assert_eq!(d.priority, Priority::High, "still raises the priority");
         assert!(EscalationPolicy::default().validate().is_ok());
         let bad = EscalationPolicy {
             intent_threshold: 1.5,

@@ -33,10 +33,15 @@ fn rules() -> &'static [Rule] {
             (Intent::HumanRequest, r"\b(?:not?|don'?t want to|stop) (?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?) (?:to|with) (?:a |the |this )?(?:bot|robot|machine|ai)\b".into()),
             (Intent::HumanRequest, r"\b(?:some(?:one|body)|any(?:one|body)|a person|a human)\b.{0,25}\b(?:call|phone|ring|email|contact) me\b".into()),
             (Intent::HumanRequest, r"\bcall me back\b|\bcallback\b|\bescalate (?:this|it|my)\b".into()),
+            (Intent::HumanRequest, r"\b(?:some(?:one|body)|a (?:human|person|real person)|an? (?:agent|rep))\b(?: from [a-z ]{1,20}?)? (?:please |pls )?(?:check|look|help|sort|review|fix|handle|take)\b".into()),
             // Complaint.
             (Intent::Complaint, r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|incompetent|appalling|scam|rip-?off|ripped off|garbage|rubbish|trash|joke|shambles|nightmare)\b".into()),
             (Intent::Complaint, r"\b(?:charged|billed|debited|taken)\b.{0,20}\b(?:twice|two times|double|three times|again|wrong amount|without)\b|\bdouble[- ]?(?:charged|billed)\b".into()),
-            (Intent::Complaint, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing)\b".into()),
+            (Intent::Complaint, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing|charg\w*|bill\w*|dropping|crashing|failing|late)\b".into()),
+            (Intent::Complaint, r"\b(?:absurd|unbelievable|outrageous|not ok(?:ay)?|not acceptable|shocking|a disgrace)\b|\byou keep\b|\bpaying\b.{0,25}\bfor this\b".into()),
+            (Intent::Complaint, r"\b(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|another) (?:week|day|month) (?:in a row|now|of this)\b|\bthis is the (?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth) (?:week|day|month|time)\b".into()),
+            (Intent::Complaint, r"\b(?:arrived|came|is|was)\s+(?:smashed|broken|damaged|crushed|cold|soggy|spilled|ripped|torn|wet|opened)\b".into()),
+            (Intent::Complaint, r"\b(?:thinking (?:of|about)|going to|gonna|will|about to)\s+(?:move|moving|switch|switching|leave|leaving|go|going)\b.{0,30}\b(?:another|other|competitor|elsewhere|somewhere else)\b".into()),
             (Intent::Complaint, r"\b(?:never|not|hasn'?t|haven'?t|didn'?t|has not|have not|did not)\s+(?:arrived|received|come|came|shipped|delivered|got|gotten|been (?:delivered|shipped|refunded|fixed))\b".into()),
             (Intent::Complaint, r"\b(?:wait(?:ed|ing)|been)\b.{0,15}\b(?:\d+|two|three|four|five|six|several|many)\s+(?:days|weeks|months|hours)\b".into()),
             (Intent::Complaint, r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|[0-9]+) times?\b.{0,20}\b(?:ask|tell|contact|writ|email|call|explain|same)\w*|\b(?:third|fourth|fifth|\d+(?:rd|th)) time\b".into()),
@@ -48,19 +53,20 @@ fn rules() -> &'static [Rule] {
             (Intent::Complaint, r"\b(?:wrong|damaged|broken|missing|cold|late) (?:item|order|product|package|parcel|delivery|food|size)\b".into()),
             // Cancel, return, or money back.
             (Intent::CancelRefund, r"\b(?:cancel|terminate|close|delete|end|stop)\b.{0,25}\b(?:subscription|account|membership|plan|order|contract|service|booking|reservation|renewal|trial)\b".into()),
-            (Intent::CancelRefund, r"\b(?:want|need|demand|get|give|issue|expect|where(?:'s| is))\b.{0,20}\b(?:refund|money back|my money)\b|\brefund (?:me|my|it|this|the)\b|\bchargeback\b".into()),
+            (Intent::CancelRefund, r"\b(?:want|need|demand|get|give|issue|expect|where(?:'s| is))\b.{0,20}\b(?:refund(?:ed)?|money back|my money)\b|\brefund (?:me|my|it|this|the)\b|\bchargeback\b".into()),
             (Intent::CancelRefund, r"\bstop (?:charging|billing|taking)\b|\bunsubscribe me\b|\b(?:return|send back) (?:it|this|the|my)\b".into()),
             // Legal or public threats.
             (Intent::LegalThreat, r"\b(?:sue|suing|sued|lawsuit|legal action|small claims|class action|take (?:you|this|it) to court|see you in court)\b".into()),
             (Intent::LegalThreat, r"\b(?:contact|call|get|hire|involve|hear from|talk to|speak to|speak with|talking to)\w* (?:my|a|an) (?:lawyer|attorney|solicitor)\b|\b(?:lawyer|attorney|solicitor)s? (?:will|is going to|are going to)\b".into()),
             (Intent::LegalThreat, r"\b(?:report|complain|file)\w*\b.{0,40}\b(?:bbb|better business bureau|ftc|attorney general|ombudsman|consumer protection|trading standards|data protection|regulator|cfpb|authorities|police)\b".into()),
-            (Intent::LegalThreat, r"\b(?:dispute (?:the|this|a) (?:charge|payment)|report (?:this|you|it) (?:to my bank|as fraud)|call my bank)\b".into()),
+            (Intent::LegalThreat, r"\b(?:dispute (?:the|this|a) (?:charge|payment)|report (?:this|you|it) (?:to my bank|as fraud)|call my bank)\b|\bdisput\w*\b.{0,25}\b(?:bank|card|paypal|charge|payment)\b|\bcharge ?back\b".into()),
             (Intent::LegalThreat, r"\b(?:post|tweet|write|leave|share|tell|expose|go)\w*\b.{0,30}\b(?:twitter|reddit|facebook|tiktok|instagram|trustpilot|yelp|social media|the press|journalists?|the news|everyone|public(?:ly)?)\b|\b(?:1|one)[- ]star\b|\b(?:bad|negative|terrible|awful) reviews?\b".into()),
             // Urgency.
             (Intent::Urgency, r"\b(?:urgent(?:ly)?|asap|a\.s\.a\.p|immediately|right now|right away|emergency|critical|time[- ]sensitive)\b".into()),
             (Intent::Urgency, r"\b(?:site|server|website|shop|store|app|production|prod|system|checkout|service|everything)\b.{0,12}\b(?:is |are |went |goes )?(?:down|offline|not loading)\b".into()),
             (Intent::Urgency, r"\blosing (?:money|sales|customers|business|orders)\b|\b(?:hacked|compromised|stolen|unauthori[sz]ed|fraudulent)\b".into()),
             (Intent::Urgency, r"\b(?:by|before) (?:today|tonight|tomorrow|end of (?:the )?day|eod|noon|midnight)\b|\bin (?:\d+|an?|two|three) (?:minutes?|hours?)\b|\bwithin the hour\b".into()),
+            (Intent::Urgency, r"\b(?:need|needs|want|have to|must|got to)\b.{0,30}\b(?:today|tonight|tomorrow|now|asap)\b|\bdue (?:today|tomorrow|tonight)\b|\bevery (?:minute|hour)\b".into()),
         ];
         specs
             .into_iter()
@@ -77,7 +83,7 @@ fn vetoed(intent: Intent, text: &str) -> bool {
     static VETO: OnceLock<Vec<(Intent, Regex)>> = OnceLock::new();
     let vetoes = VETO.get_or_init(|| {
         [
-            (Intent::HumanRequest, r"\buser[- ]agent\b|\bhow many (?:people|agents|users|seats)\b|\bagent (?:role|seat|license|app|account)s?\b"),
+            (Intent::HumanRequest, r"\buser[- ]agent\b|\b(?:travel|real estate|insurance|shipping|customs|booking|estate) agents?\b|\bhow many (?:people|agents|users|seats)\b|\bagent (?:role|seat|license|app|account)s?\b"),
             (Intent::Urgency, r"\bis (?:it|this) (?:urgent|critical)\b|\bnot urgent\b|\bno rush\b"),
             (Intent::CancelRefund, r"\b(?:what(?:'s| is)|how long|how do refunds|do you (?:offer|do|give)) (?:your |the )?(?:refund|return|cancellation) (?:policy|window|period)\b"),
         ]
