@@ -162,6 +162,11 @@ struct Replay {
     explicit: Counts,
     /// Turns the bot would still be handling live (not already escalated earlier).
     live: Counts,
+    /// Per conversation: escalated at some turn, against "some turn is labelled escalate".
+    conversations: Counts,
+    /// Conversations escalated by both, and of those escalated no later than the first
+    /// labelled turn.
+    on_time: (u32, u32),
 }
 
 /// Replays transcripts through the policy.
@@ -173,6 +178,9 @@ async fn replay(
 ) -> Replay {
     let mut triage = Triage::with_policy(escalations, policy.clone());
     let mut r = Replay::default();
+    // conversation -> (turn index, first gold escalation, first predicted escalation)
+    let mut convs: std::collections::BTreeMap<&str, (usize, Option<usize>, Option<usize>)> =
+        std::collections::BTreeMap::new();
     for t in turns {
         let (escalate, negative, already) = if use_embeddings {
             let out = triage.turn(&t.conversation_id, &t.text).await;
@@ -206,6 +214,23 @@ async fn replay(
         }
         if !already {
             r.live.add(escalate, t.escalate);
+        }
+        let c = convs.entry(t.conversation_id.as_str()).or_default();
+        if t.escalate && c.1.is_none() {
+            c.1 = Some(c.0);
+        }
+        if escalate && c.2.is_none() {
+            c.2 = Some(c.0);
+        }
+        c.0 += 1;
+    }
+    for (_, gold, predicted) in convs.values() {
+        r.conversations.add(predicted.is_some(), gold.is_some());
+        if let (Some(g), Some(p)) = (gold, predicted) {
+            r.on_time.1 += 1;
+            if p <= g {
+                r.on_time.0 += 1;
+            }
         }
     }
     r
@@ -279,6 +304,13 @@ async fn eval(args: &Args) -> Result<()> {
         for (counts, name) in rows {
             println!("{}", counts.row(&name));
         }
+        println!(
+            "{}",
+            full.conversations.row(&format!(
+                "{split} | escalate, per conversation ({} conversations; {} of {} escalated no later than the first labelled turn) | Concierge policy",
+                full.conversations.n, full.on_time.0, full.on_time.1
+            ))
+        );
     }
     Ok(())
 }

@@ -39,6 +39,9 @@ fn rules() -> &'static [Rule] {
             (Intent::Complaint, r"\b(?:charged|billed|debited|taken)\b.{0,20}\b(?:twice|two times|double|three times|again|wrong amount|without)\b|\bdouble[- ]?(?:charged|billed)\b".into()),
             (Intent::Complaint, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing|charg\w*|bill\w*|dropping|crashing|failing|late)\b".into()),
             (Intent::Complaint, r"\b(?:absurd|unbelievable|outrageous|not ok(?:ay)?|not acceptable|shocking|a disgrace)\b|\byou keep\b|\bpaying\b.{0,25}\bfor this\b".into()),
+            (Intent::Complaint, r"\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not) (?:answer|solve|fix|address|explain)\w*\b|\bthe same\b.{0,25}\b(?:again|article|link|answer|reply|form|message|email)\b|\b(?:another|same) (?:generic|useless|canned|automated|copy[- ]paste)\b".into()),
+            (Intent::Complaint, r"\b(?:already|you) (?:said|told me|asked|wrote)\b.{0,30}\b(?:twice|again|before|already|\d+ times|last week|yesterday)\b".into()),
+            (Intent::Complaint, r"\bordered\b.{0,40}\b(?:got|received|sent me|came)\b.{0,20}\b(?:instead|wrong|different|another|one)\b|\bno (?:record|reservation|booking) (?:of|for|under)\b".into()),
             (Intent::Complaint, r"\b(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|another) (?:week|day|month) (?:in a row|now|of this)\b|\bthis is the (?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth) (?:week|day|month|time)\b".into()),
             (Intent::Complaint, r"\b(?:arrived|came|is|was)\s+(?:smashed|broken|damaged|crushed|cold|soggy|spilled|ripped|torn|wet|opened)\b".into()),
             (Intent::Complaint, r"\b(?:thinking (?:of|about)|going to|gonna|will|about to)\s+(?:move|moving|switch|switching|leave|leaving|go|going)\b.{0,30}\b(?:another|other|competitor|elsewhere|somewhere else)\b".into()),
@@ -84,8 +87,8 @@ fn vetoed(intent: Intent, text: &str) -> bool {
     let vetoes = VETO.get_or_init(|| {
         [
             (Intent::HumanRequest, r"\buser[- ]agent\b|\b(?:travel|real estate|insurance|shipping|customs|booking|estate) agents?\b|\bhow many (?:people|agents|users|seats)\b|\bagent (?:role|seat|license|app|account)s?\b"),
-            (Intent::Urgency, r"\bis (?:it|this) (?:urgent|critical)\b|\bnot urgent\b|\bno rush\b"),
-            (Intent::CancelRefund, r"\b(?:what(?:'s| is)|how long|how do refunds|do you (?:offer|do|give)) (?:your |the )?(?:refund|return|cancellation) (?:policy|window|period)\b"),
+            (Intent::Urgency, r"\bis (?:it|this) (?:urgent|critical)\b|\bnot urgent\b|\bno rush\b|\burgent (?:tasks?|tickets?|items?|label|flag|tag|priority|filter|status)\b|\b(?:as|mark\w*|flag\w*|tag\w*) (?:\w+ )?(?:urgent|critical)\b"),
+            (Intent::CancelRefund, r"\b(?:refund|return|cancellation|notice) (?:policy|window|period|rules|conditions)\b|\bam i (?:entitled|eligible)\b|\bdo (?:i|we) (?:need|have) to return\b"),
         ]
         .into_iter()
         .map(|(i, p)| (i, Regex::new(&format!("(?i){p}")).expect("valid veto pattern")))
