@@ -36,6 +36,10 @@ struct Args {
     /// Our labelled transcripts (dev.jsonl, test.jsonl).
     #[arg(long, default_value = "tests/fixtures/support_transcripts")]
     transcripts: PathBuf,
+    /// Also use the dev transcripts' single-intent (and calm no-intent) turns as exemplars
+    /// (an experiment: dev results are then training results; test stays held out).
+    #[arg(long)]
+    dev_exemplars: bool,
 }
 
 #[derive(Subcommand)]
@@ -119,7 +123,29 @@ impl Drop for Setup {
     }
 }
 
-async fn setup() -> Result<Setup> {
+async fn setup_for(args: &Args) -> Result<Setup> {
+    if !args.dev_exemplars {
+        return setup(None).await;
+    }
+    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
+    let mut phrases = concierge::sentiment::intents::exemplar_phrases();
+    for t in turns {
+        match t.intents.as_slice() {
+            [one] => {
+                if let Some(i) = concierge::sentiment::Intent::parse(one) {
+                    phrases.push((Some(i), t.text));
+                }
+            }
+            [] if !t.escalate && !t.negative => phrases.push((None, t.text)),
+            _ => {}
+        }
+    }
+    setup(Some(phrases)).await
+}
+
+async fn setup(
+    phrases: Option<Vec<(Option<concierge::sentiment::Intent>, String)>>,
+) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     let mut config = Config {
@@ -145,6 +171,9 @@ async fn setup() -> Result<Setup> {
         metrics: Arc::new(Metrics::default()),
     });
     let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("bench")));
+    if let Some(phrases) = phrases {
+        escalations.use_exemplars(phrases).await?;
+    }
     escalations
         .exemplars()
         .await
@@ -247,7 +276,7 @@ fn vader_counts(turns: &[Turn], threshold: f32) -> (Counts, Counts) {
 }
 
 async fn eval(args: &Args) -> Result<()> {
-    let s = setup().await?;
+    let s = setup_for(args).await?;
     let policy = EscalationPolicy::default();
     println!("## Negative messages: human-rated sets (label_3way = negative)\n");
     println!("| set | scorer | precision | recall | F1 |\n|---|---|---|---|---|");
@@ -317,7 +346,7 @@ async fn eval(args: &Args) -> Result<()> {
 
 async fn calibrate(args: &Args) -> Result<()> {
     use concierge::sentiment::Intent;
-    let s = setup().await?;
+    let s = setup_for(args).await?;
     let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
     println!(
         "Escalation F1 on dev ({} turns), best 15 of the grid:\n",
@@ -379,7 +408,7 @@ async fn calibrate(args: &Args) -> Result<()> {
 }
 
 async fn bench(args: &Args) -> Result<()> {
-    let s = setup().await?;
+    let s = setup_for(args).await?;
     let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
     let policy = EscalationPolicy::default();
     let texts: Vec<&str> = turns.iter().map(|t| t.text.as_str()).collect();
@@ -434,11 +463,18 @@ async fn bench(args: &Args) -> Result<()> {
     }
     let vote = started.elapsed().as_secs_f64() * 1e6 / (reps * vectors.len()) as f64;
 
-    let started = Instant::now();
+    // The bot path: the embedding is computed once per message and found in the query cache
+    // by the next user (retrieval after the assessment); measure with the cache warm.
     for t in &texts {
         std::hint::black_box(s.escalations.analyze(t).await);
     }
-    let cached = started.elapsed().as_secs_f64() * 1e6 / texts.len() as f64;
+    let started = Instant::now();
+    for _ in 0..reps {
+        for t in &texts {
+            std::hint::black_box(s.escalations.analyze(t).await);
+        }
+    }
+    let cached = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
 
     println!(
         "Decision time per visitor message ({} dev turns):\n",
@@ -454,7 +490,7 @@ async fn bench(args: &Args) -> Result<()> {
     println!(
         "| message embedding, not cached (MiniLM, shared with retrieval) | {embed_ms:.2} ms |"
     );
-    println!("| full analysis with the embedding cached (what the bot path pays after retrieval's embed) | {cached:.1} µs |");
+    println!("| full analysis (VADER, rules, vote) with the message embedding already cached | {cached:.1} µs |");
     Ok(())
 }
 

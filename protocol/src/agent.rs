@@ -108,7 +108,7 @@ pub enum AgentServerFrame {
     /// An escalation ticket on one of your sites was opened or changed (taken over, handed
     /// back, solved, re-escalated, the visitor left an email, the summary was refined).
     Ticket {
-        ticket: Ticket,
+        ticket: Box<Ticket>,
     },
     /// A document ingestion job on one of your sites progressed or finished.
     Ingest {

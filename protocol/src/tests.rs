@@ -167,7 +167,7 @@ fn escalation_frames_have_the_documented_shape() {
         updated_at: "2026-01-01T00:00:00Z".into(),
     };
     let v = serde_json::to_value(AgentServerFrame::Ticket {
-        ticket: ticket.clone(),
+        ticket: Box::new(ticket.clone()),
     })
     .unwrap();
     assert_eq!(v["type"], "ticket");
@@ -175,5 +175,10 @@ fn escalation_frames_have_the_documented_shape() {
     assert_eq!(v["ticket"]["handoff"]["mood"][0]["seq"], 1);
     assert!(v["ticket"].get("assigned_agent").is_none());
     let back: AgentServerFrame = serde_json::from_value(v).unwrap();
-    assert_eq!(back, AgentServerFrame::Ticket { ticket });
+    assert_eq!(
+        back,
+        AgentServerFrame::Ticket {
+            ticket: Box::new(ticket)
+        }
+    );
 }

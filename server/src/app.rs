@@ -245,13 +245,18 @@ pub async fn build_knowledge(
         index,
         llm,
         config.rag.clone(),
-        ModelSource {
-            cache_dir: config.model_cache(),
-            model_dir: config.model_dir.clone(),
-            ort_dylib: config.ort_dylib.clone(),
-            threads: config.rag.embed_threads,
-        },
+        model_source(config),
     ))
+}
+
+/// Where the embedding model comes from, per the configuration.
+pub fn model_source(config: &Config) -> ModelSource {
+    ModelSource {
+        cache_dir: config.model_cache(),
+        model_dir: config.model_dir.clone(),
+        ort_dylib: config.ort_dylib.clone(),
+        threads: config.rag.embed_threads,
+    }
 }
 
 fn spawn_limits_janitor(limits: Arc<Limits>, shutdown: CancellationToken) {

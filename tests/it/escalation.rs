@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 async fn next_ticket(agent: &mut Agent, mut pick: impl FnMut(&Ticket) -> bool) -> Ticket {
     agent
         .wait_for(|f| match f {
-            AgentServerFrame::Ticket { ticket } if pick(ticket) => Some(ticket.clone()),
+            AgentServerFrame::Ticket { ticket } if pick(ticket) => Some((**ticket).clone()),
             _ => None,
         })
         .await

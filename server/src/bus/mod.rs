@@ -54,7 +54,7 @@ pub enum EventKind {
     /// empty).
     Ingest { job: proto::IngestJob },
     /// An escalation ticket was opened or changed (agent sockets only).
-    Ticket { ticket: proto::Ticket },
+    Ticket { ticket: Box<proto::Ticket> },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -92,13 +92,23 @@ impl Chat {
         conversation: &ConversationRecord,
         text: &str,
     ) -> Result<MessageRecord> {
+        self.complete_message(conversation, Author::Bot, text).await
+    }
+
+    /// Appends a complete message without an idempotency key (bot or system) and publishes it.
+    pub(super) async fn complete_message(
+        &self,
+        conversation: &ConversationRecord,
+        author: Author,
+        text: &str,
+    ) -> Result<MessageRecord> {
         let outcome = self
             .store
             .append_message(
                 &conversation.site_id,
                 &conversation.id,
                 NewMessage {
-                    author: Author::Bot,
+                    author,
                     agent_id: None,
                     author_name: None,
                     text,

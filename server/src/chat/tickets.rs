@@ -1,11 +1,11 @@
 //! Conversation-side effects of escalation: system lines in the transcript, status changes
 //! made by the system (not by an agent), and ticket events for the agents' inboxes.
 
-use concierge_protocol::{Author, ConversationStatus, MessageState};
+use concierge_protocol::{Author, ConversationStatus};
 
 use super::{Chat, ChatError, Result};
 use crate::bus::EventKind;
-use crate::store::{ConversationRecord, MessageRecord, NewMessage, TicketRecord};
+use crate::store::{ConversationRecord, MessageRecord, TicketRecord};
 
 impl Chat {
     /// Appends a system line (seen by the visitor and the agents) and publishes it.
@@ -14,29 +14,8 @@ impl Chat {
         conversation: &ConversationRecord,
         text: &str,
     ) -> Result<MessageRecord> {
-        let appended = self
-            .store
-            .append_message(
-                &conversation.site_id,
-                &conversation.id,
-                NewMessage {
-                    author: Author::System,
-                    agent_id: None,
-                    author_name: None,
-                    text,
-                    state: MessageState::Complete,
-                    client_msg_id: None,
-                },
-            )
-            .await?;
-        let m = appended.record().clone();
-        self.publish(
-            &conversation.site_id,
-            &conversation.id,
-            EventKind::Message { message: m.view() },
-        )
-        .await;
-        Ok(m)
+        self.complete_message(conversation, Author::System, text)
+            .await
     }
 
     /// Sets the status on the system's behalf (escalation) and publishes the conversation.
@@ -73,7 +52,7 @@ impl Chat {
             &ticket.site_id,
             &ticket.conversation_id,
             EventKind::Ticket {
-                ticket: ticket.view(),
+                ticket: Box::new(ticket.view()),
             },
         )
         .await;

@@ -16,7 +16,7 @@ use crate::escalation::{Escalations, Presence};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::rag::index::{EdgeIndex, IndexError};
-use crate::rag::{Knowledge, ModelSource};
+use crate::rag::Knowledge;
 
 fn err(code: &str, message: impl std::fmt::Display) -> (String, String) {
     (code.to_string(), message.to_string())
@@ -78,12 +78,7 @@ pub async fn run(
                 Arc::new(index),
                 None,
                 config.rag.clone(),
-                ModelSource {
-                    cache_dir: config.model_cache(),
-                    model_dir: config.model_dir.clone(),
-                    ort_dylib: config.ort_dylib.clone(),
-                    threads: config.rag.embed_threads,
-                },
+                crate::app::model_source(config),
             );
             (Arc::new(k), Some(dir))
         }

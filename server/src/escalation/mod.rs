@@ -122,6 +122,20 @@ impl Escalations {
         }
     }
 
+    /// Uses `phrases` instead of the shipped exemplars (evaluation of other exemplar sets).
+    /// Fails when the exemplars were already built.
+    pub async fn use_exemplars(
+        &self,
+        phrases: Vec<(Option<crate::sentiment::Intent>, String)>,
+    ) -> Result<(), crate::rag::RagError> {
+        let embedder = self.knowledge.embedder().await?;
+        let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
+        let vectors = embedder.embed_batch(texts).await?;
+        self.exemplars
+            .set(Arc::new(ExemplarSet::new(&phrases, vectors)))
+            .map_err(|_| crate::rag::RagError::BadInput("exemplars already built".into()))
+    }
+
     /// The message's embedding, from the cache retrieval shares.
     async fn embedding(&self, text: &str) -> Option<Arc<[f32]>> {
         let embedder = self.knowledge.embedder().await.ok()?;

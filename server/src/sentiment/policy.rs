@@ -132,7 +132,7 @@ impl Default for EscalationPolicy {
         EscalationPolicy {
             enabled: true,
             // A keyword rule scores 0.95; the exemplar vote alone needs a clear majority.
-            intent_threshold: 0.8,
+            intent_threshold: 0.7,
             escalate_on: Intent::ALL.to_vec(),
             negative_message: -0.5,
             negative_mood: -0.45,

@@ -169,12 +169,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             text,
         } => {
             let Some(j) = joined.as_mut() else {
-                return conn
-                    .error(
-                        ErrorCode::BadFrame,
-                        &error(ErrorCode::BadFrame, "send hello first"),
-                    )
-                    .await;
+                return hello_first(conn).await;
             };
             let started = Instant::now();
             match app
@@ -202,12 +197,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         }
         VisitorClientFrame::RequestHuman {} => {
             let Some(j) = joined.as_mut() else {
-                return conn
-                    .error(
-                        ErrorCode::BadFrame,
-                        &error(ErrorCode::BadFrame, "send hello first"),
-                    )
-                    .await;
+                return hello_first(conn).await;
             };
             match app.escalations.request_human(&j.conversation).await {
                 // The `status` (waiting) and the system line arrive as events.
@@ -237,12 +227,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         }
         VisitorClientFrame::Feedback { seq, value } => {
             let Some(j) = joined.as_ref() else {
-                return conn
-                    .error(
-                        ErrorCode::BadFrame,
-                        &error(ErrorCode::BadFrame, "send hello first"),
-                    )
-                    .await;
+                return hello_first(conn).await;
             };
             match app.escalations.feedback(&j.conversation, seq, value).await {
                 Ok(_) => Ok(()),
@@ -260,12 +245,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         }
         VisitorClientFrame::Typing { on } => {
             let Some(j) = joined.as_ref() else {
-                return conn
-                    .error(
-                        ErrorCode::BadFrame,
-                        &error(ErrorCode::BadFrame, "send hello first"),
-                    )
-                    .await;
+                return hello_first(conn).await;
             };
             app.chat.visitor_typing(&j.conversation, on).await;
             Ok(())
@@ -333,6 +313,15 @@ async fn on_event<S: Sink<Outgoing> + Unpin>(
         }
         EventKind::Ingest { .. } | EventKind::Ticket { .. } => Ok(()),
     }
+}
+
+/// A frame other than `hello` or `ping` before `hello`.
+async fn hello_first<S: Sink<Outgoing> + Unpin>(conn: &mut Conn<S>) -> Result<(), Closed> {
+    conn.error(
+        ErrorCode::BadFrame,
+        &error(ErrorCode::BadFrame, "send hello first"),
+    )
+    .await
 }
 
 /// A status change as the visitor sees it: a person taking over carries `agent_joined` and
