@@ -197,17 +197,13 @@ pub async fn first_token(data: &Path, chunks: usize, count: usize) -> Result<()>
     let total = app.chat.store.count_chunks(&site.id).await?;
     let server = tokio::spawn(application.run_until(std::future::pending()));
 
-    let mut request =
-        format!("ws://{addr}/ws/visitor?site_key={}", site.site_key).into_client_request()?;
-    request.headers_mut().insert("Origin", origin.parse()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
-    ws.send(Message::text(json!({"type": "hello", "v": 1}).to_string()))
-        .await?;
-    next_of(&mut ws, "welcome").await?;
+    let url = format!("ws://{addr}/ws/visitor?site_key={}", site.site_key);
+    let mut ws = visitor(&url, origin).await?;
     let qs = questions(data)?;
     let mut first = Vec::with_capacity(count);
     let mut complete = Vec::with_capacity(count);
     let mut refused = 0;
+    let mut escalated = 0;
     for (i, q) in qs.iter().cycle().take(count).enumerate() {
         // A unique suffix keeps the question embedding out of the cache.
         let text = format!("{} ({i})", q.question);
@@ -220,6 +216,13 @@ pub async fn first_token(data: &Path, chunks: usize, count: usize) -> Result<()>
         loop {
             let frame = next_frame(&mut ws).await?;
             match frame["type"].as_str() {
+                // The escalation policy handed the conversation to a person (the question
+                // read as a complaint, a refund, urgency...): no answer; a new visitor goes on.
+                Some("status") if frame["status"] == "waiting" => {
+                    escalated += 1;
+                    ws = visitor(&url, origin).await?;
+                    break;
+                }
                 Some("delta") if !got_first => {
                     first.push(started.elapsed());
                     got_first = true;
@@ -243,7 +246,7 @@ pub async fn first_token(data: &Path, chunks: usize, count: usize) -> Result<()>
     app.shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
     let _ = std::fs::remove_dir_all(&dir);
-    println!("question → first delta over a websocket, extractive answers, {total} chunks, {count} questions ({refused} answered \"I don't know\")");
+    println!("question → first delta over a websocket, extractive answers, {total} chunks, {count} questions ({refused} answered \"I don't know\", {escalated} escalated to a person)");
     println!("| measure | p50 ms | p99 ms |");
     println!("|---|---|---|");
     println!(
@@ -273,6 +276,17 @@ async fn next_frame(ws: &mut Ws) -> Result<Value> {
             return Ok(serde_json::from_str(&t)?);
         }
     }
+}
+
+/// A new visitor socket after `hello` → `welcome`.
+async fn visitor(url: &str, origin: &str) -> Result<Ws> {
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert("Origin", origin.parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    ws.send(Message::text(json!({"type": "hello", "v": 1}).to_string()))
+        .await?;
+    next_of(&mut ws, "welcome").await?;
+    Ok(ws)
 }
 
 async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {

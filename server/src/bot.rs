@@ -139,7 +139,7 @@ impl Bot {
             return Ok(None);
         }
         if !has_documents {
-            self.outcome(&conversation, question.seq, "silent").await;
+            self.outcome(&conversation, &assessment, "silent").await;
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
@@ -156,7 +156,7 @@ impl Bot {
             Err(e) => {
                 // The visitor is told at once rather than left with "searching" forever.
                 tracing::error!(error = %e, "knowledge search failed; the bot cannot answer");
-                if self.failed(&conversation, question.seq, &assessment).await {
+                if self.failed(&conversation, &assessment).await {
                     return Ok(None);
                 }
                 let m = self.chat.bot_message(&conversation, CANNOT_SEARCH).await?;
@@ -172,7 +172,7 @@ impl Bot {
                     outcome.best_similarity as f64,
                 )
                 .await?;
-            if self.failed(&conversation, question.seq, &assessment).await {
+            if self.failed(&conversation, &assessment).await {
                 return Ok(None);
             }
             let m = self.chat.bot_message(&conversation, DONT_KNOW).await?;
@@ -213,14 +213,22 @@ impl Bot {
         } else {
             "answered"
         };
-        self.outcome(&conversation, question.seq, outcome).await;
+        self.outcome(&conversation, &assessment, outcome).await;
         Ok(Some(m))
     }
 
-    /// Records what the bot did with a visitor message (for the failure streak).
-    async fn outcome(&self, conversation: &ConversationRecord, seq: i64, outcome: &str) {
-        if let Err(e) = self.escalations.answered(conversation, seq, outcome).await {
-            tracing::warn!(error = %e, "answer outcome not recorded");
+    /// Records the message's signals with what the bot did (mood, failure streak).
+    async fn outcome(
+        &self,
+        conversation: &ConversationRecord,
+        assessment: &Option<Assessment>,
+        outcome: &str,
+    ) {
+        let Some(a) = assessment else {
+            return;
+        };
+        if let Err(e) = self.escalations.record(conversation, a, outcome).await {
+            tracing::warn!(error = %e, "message signals not recorded");
         }
     }
 
@@ -229,17 +237,16 @@ impl Bot {
     async fn failed(
         &self,
         conversation: &ConversationRecord,
-        seq: i64,
         assessment: &Option<Assessment>,
     ) -> bool {
         if let Some(a) = assessment {
-            match self.escalations.on_failure(conversation, seq, a).await {
+            match self.escalations.on_failure(conversation, a).await {
                 Ok(true) => return true,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation after a failure did not happen"),
             }
         }
-        self.outcome(conversation, seq, "dont_know").await;
+        self.outcome(conversation, assessment, "dont_know").await;
         false
     }
 

@@ -162,6 +162,7 @@ mod tests {
             intents: serde_json::json!({}),
             outcome: "answered".into(),
             created_at: 0,
+            text: String::new(),
         }
     }
 

@@ -28,7 +28,9 @@ use crate::sentiment::{
     analyze, cosine, decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals,
     Priority, Reason, Signals,
 };
-use crate::store::{ConversationRecord, MessageRecord, NewEscalation, StoreError, TicketRecord};
+use crate::store::{
+    ConversationRecord, MessageRecord, NewEscalation, SignalRecord, StoreError, TicketRecord,
+};
 
 pub use presence::Presence;
 
@@ -65,6 +67,9 @@ pub struct Assessment {
     pub escalated: bool,
     /// Consecutive "I don't know" answers before this message.
     pub failures: u32,
+    /// The visitor message assessed.
+    pub seq: i64,
+    pub signals: MessageSignals,
     pub policy: EscalationPolicy,
     pub decision: Decision,
 }
@@ -106,11 +111,19 @@ impl Escalations {
         let built = self
             .exemplars
             .get_or_try_init(|| async {
+                // One model per process (see `rag::loaded_models`), so the shipped exemplars
+                // are embedded once per process however many services run (tests run many).
+                static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
                 let embedder = self.knowledge.embedder().await?;
-                let phrases = exemplar_phrases();
-                let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
-                let vectors = embedder.embed_batch(texts).await?;
-                Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
+                let set = SHIPPED
+                    .get_or_try_init(|| async {
+                        let phrases = exemplar_phrases();
+                        let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
+                        let vectors = embedder.embed_batch(texts).await?;
+                        Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
+                    })
+                    .await?;
+                Ok::<_, crate::rag::RagError>(set.clone())
             })
             .await;
         match built {
@@ -165,60 +178,33 @@ impl Escalations {
         (signals, embedding)
     }
 
-    /// Whether `embedding` repeats one of the visitor's recent questions.
+    /// Whether `embedding` repeats one of the visitor's recent questions (their embeddings come
+    /// from the query cache: each was embedded when it was asked).
     async fn repeats(
         &self,
-        conversation: &ConversationRecord,
-        message: &MessageRecord,
+        text: &str,
+        earlier: &[SignalRecord],
         embedding: Option<&[f32]>,
         threshold: f32,
-    ) -> Result<bool> {
+    ) -> bool {
         let Some(embedding) = embedding else {
-            return Ok(false);
+            return false;
         };
-        if message.text.split_whitespace().count() < REPEAT_MIN_WORDS {
-            return Ok(false);
+        if text.split_whitespace().count() < REPEAT_MIN_WORDS {
+            return false;
         }
-        let earlier = self
-            .chat
-            .store
-            .messages_after(
-                &conversation.site_id,
-                &conversation.id,
-                (message.seq - 1 - 3 * REPEAT_LOOKBACK as i64).max(0),
-                3 * REPEAT_LOOKBACK as i64,
-            )
-            .await?;
-        let questions = earlier.iter().rev().filter(|m| {
-            m.seq < message.seq
-                && m.author == concierge_protocol::Author::Visitor
-                && m.text.split_whitespace().count() >= REPEAT_MIN_WORDS
-        });
+        let questions = earlier
+            .iter()
+            .rev()
+            .filter(|s| s.text.split_whitespace().count() >= REPEAT_MIN_WORDS);
         for q in questions.take(REPEAT_LOOKBACK) {
             if let Some(v) = self.embedding(&q.text).await {
                 if cosine(embedding, &v) >= threshold {
-                    return Ok(true);
+                    return true;
                 }
             }
         }
-        Ok(false)
-    }
-
-    /// Thumbs-down answers since the last escalation or hand-back.
-    async fn thumbs_down(&self, conversation: &ConversationRecord) -> Result<u32> {
-        let store = &self.chat.store;
-        let mut since = conversation.handed_back_at.unwrap_or(0);
-        if let Some(t) = store
-            .tickets_of_conversation(&conversation.site_id, &conversation.id, 1)
-            .await?
-            .first()
-        {
-            since = since.max(t.updated_at);
-        }
-        let n = store
-            .thumbs_down_since(&conversation.site_id, &conversation.id, since)
-            .await?;
-        Ok(n.clamp(0, u32::MAX as i64) as u32)
+        false
     }
 
     fn in_cooldown(conversation: &ConversationRecord, policy: &EscalationPolicy) -> bool {
@@ -227,8 +213,11 @@ impl Escalations {
         })
     }
 
-    /// Assesses a new visitor message: records its signals and the mood, captures an email
-    /// the visitor was asked for, and escalates when the policy says so.
+    /// Assesses a new visitor message and escalates when the policy says so. On a
+    /// conversation the bot answers and does not escalate, nothing is written yet: the bot
+    /// calls [`record`](Self::record) with what it did once its answer is out, so the
+    /// assessment adds only reads before the first token. Otherwise the signals are recorded
+    /// here (and an email the visitor was asked for is captured).
     ///
     /// `embed`: use the message embedding (exemplar vote, "asked again"). The bot passes true
     /// when the site has documents, so the one embedding is shared with retrieval; a chat-only
@@ -257,16 +246,23 @@ impl Escalations {
             .count() as u32;
         let repeated = self
             .repeats(
-                conversation,
-                message,
+                &message.text,
+                &earlier,
                 embedding.as_deref(),
                 policy.repeat_similarity,
+            )
+            .await;
+        let thumbs_down = store
+            .thumbs_down_since_escalation(
+                &conversation.site_id,
+                &conversation.id,
+                conversation.handed_back_at.unwrap_or(0),
             )
             .await?;
         let history = History {
             sentiments: earlier.iter().map(|s| s.sentiment).collect(),
             failures,
-            thumbs_down: self.thumbs_down(conversation).await?,
+            thumbs_down: thumbs_down.clamp(0, u32::MAX as i64) as u32,
             in_cooldown: Self::in_cooldown(conversation, &policy),
         };
         let signals = Signals {
@@ -275,84 +271,71 @@ impl Escalations {
             repeated_question: repeated,
         };
         let decision = decide(&policy, &signals, &history);
-        store
-            .record_signals(
-                &conversation.site_id,
-                &conversation.id,
-                message.seq,
-                signals.message.vader,
-                signals.message.sentiment,
-                decision.mood,
-                &signals.message.intents.to_json(),
-            )
-            .await?;
-        let current = self
-            .chat
-            .republish_conversation(&conversation.site_id, &conversation.id)
-            .await?;
-        let mut escalated = false;
-        match current.status {
-            ConversationStatus::Bot => {
-                if decision.escalate {
-                    let reasons: Vec<String> = decision
-                        .reasons
-                        .iter()
-                        .map(|r| r.as_str().to_string())
-                        .collect();
-                    escalated = self
-                        .escalate(&current, &reasons, decision.priority)
-                        .await?
-                        .is_some();
-                }
-            }
-            ConversationStatus::Waiting => {
-                self.capture_email(&current, &message.text).await?;
-            }
-            ConversationStatus::Agent | ConversationStatus::Resolved => {}
-        }
-        let outcome = match (escalated, current.status) {
-            (true, _) => Some("escalated"),
-            (false, ConversationStatus::Bot) => None, // the bot records what it did
-            _ => Some("silent"),
-        };
-        if let Some(outcome) = outcome {
-            store
-                .set_signal_outcome(
-                    &conversation.site_id,
-                    &conversation.id,
-                    message.seq,
-                    outcome,
-                )
-                .await?;
-        }
-        Ok(Assessment {
-            escalated,
+        let mut assessment = Assessment {
+            escalated: false,
             failures,
+            seq: message.seq,
+            signals: signals.message,
             policy,
             decision,
-        })
+        };
+        match conversation.status {
+            ConversationStatus::Bot if assessment.decision.escalate => {
+                self.record(conversation, &assessment, "escalated").await?;
+                let reasons: Vec<String> = assessment
+                    .decision
+                    .reasons
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect();
+                assessment.escalated = self
+                    .escalate(conversation, &reasons, assessment.decision.priority)
+                    .await?
+                    .is_some();
+            }
+            ConversationStatus::Bot => {} // the bot records what it did
+            ConversationStatus::Waiting => {
+                self.record(conversation, &assessment, "silent").await?;
+                self.capture_email(conversation, &message.text).await?;
+            }
+            ConversationStatus::Agent | ConversationStatus::Resolved => {
+                self.record(conversation, &assessment, "silent").await?;
+            }
+        }
+        Ok(assessment)
     }
 
-    /// Records what the bot did with a visitor message: `answered`, `dont_know` or `silent`.
-    pub async fn answered(
+    /// Stores the message's signals with what happened to it (`answered`, `dont_know`,
+    /// `silent`, `escalated`), updates the conversation's mood and shows it to agents.
+    pub async fn record(
         &self,
         conversation: &ConversationRecord,
-        seq: i64,
+        assessment: &Assessment,
         outcome: &str,
     ) -> Result<()> {
         self.chat
             .store
-            .set_signal_outcome(&conversation.site_id, &conversation.id, seq, outcome)
+            .record_signals(
+                &conversation.site_id,
+                &conversation.id,
+                assessment.seq,
+                &assessment.signals,
+                assessment.decision.mood,
+                outcome,
+            )
+            .await?;
+        self.chat
+            .republish_conversation(&conversation.site_id, &conversation.id)
             .await?;
         Ok(())
     }
 
     /// The bot could not answer again: escalates instead when that makes `max_failures`.
-    /// Returns whether it escalated.
+    /// Returns whether it escalated (the signals are then recorded; otherwise the bot records
+    /// its "I don't know").
     pub async fn on_failure(
         &self,
         conversation: &ConversationRecord,
-        seq: i64,
         assessment: &Assessment,
     ) -> Result<bool> {
         if !assessment.policy.failures_escalate(assessment.failures + 1)
@@ -365,13 +348,11 @@ impl Escalations {
         reasons.sort();
         reasons.dedup();
         let reasons: Vec<String> = reasons.iter().map(|r| r.as_str().to_string()).collect();
+        self.record(conversation, assessment, "escalated").await?;
         let escalated = self
             .escalate(conversation, &reasons, assessment.decision.priority)
             .await?
             .is_some();
-        if escalated {
-            self.answered(conversation, seq, "escalated").await?;
-        }
         Ok(escalated)
     }
 
@@ -436,8 +417,16 @@ impl Escalations {
             return Ok(false);
         }
         let policy = self.policy(&current.site_id).await;
-        let downs = self.thumbs_down(&current).await?;
-        if !policy.enabled || downs < policy.max_thumbs_down || Self::in_cooldown(&current, &policy)
+        let downs = store
+            .thumbs_down_since_escalation(
+                &current.site_id,
+                &current.id,
+                current.handed_back_at.unwrap_or(0),
+            )
+            .await?;
+        if !policy.enabled
+            || downs < policy.max_thumbs_down as i64
+            || Self::in_cooldown(&current, &policy)
         {
             return Ok(false);
         }

@@ -42,7 +42,11 @@ pub fn analyze(
     if let (Some(e), Some(set)) = (embedding, exemplars) {
         intents.merge_max(&set.classify(e));
     }
-    let sentiment = support_sentiment(vader, &intents);
+    let mut sentiment = support_sentiment(vader, &intents);
+    // A calm question about a grim topic is not an unhappy visitor, unless an intent says so.
+    if sentiment < 0.0 && intents.max() < 0.5 && score::calm_question(text) {
+        sentiment *= score::QUESTION_DAMPING;
+    }
     MessageSignals {
         vader,
         sentiment,
@@ -84,6 +88,12 @@ mod tests {
             "complaint pulls sentiment down: {}",
             s.sentiment
         );
+
+        // A grim topic asked about calmly is not anger; the same words shouted are.
+        let calm = analyze("Who is at higher risk of severe illness?", None, None);
+        assert!(calm.vader < -0.5 && calm.sentiment > -0.35, "{calm:?}");
+        let loud = analyze("WHO IS AT HIGHER RISK OF SEVERE ILLNESS??", None, None);
+        assert_eq!(loud.sentiment, loud.vader);
 
         let s = analyze("How do I reset my password?", None, None);
         assert_eq!(s.intents.max(), 0.0);

@@ -28,7 +28,7 @@ fn rules() -> &'static [Rule] {
             (Intent::HumanRequest, r"\b(?:real|live|actual|human) (?:person|human|agent|people|support|being|rep|representative)\b".into()),
             (Intent::HumanRequest, format!(r"\b(?:get|give|find|need|want|bring)(?: me)? {people}\b")),
             (Intent::HumanRequest, r"^\W*(?:a |an )?(?:human|agent|operator|representative|rep|person|real person|live agent|live chat)(?:\s+(?:please|pls|plz|now|asap))?\W*$".into()),
-            (Intent::HumanRequest, r"\b(?:is there|are there)\s+(?:a |an |any |some )?(?:real |live |actual )?(?:human|person|agent|anyone|anybody|someone|somebody)\b".into()),
+            (Intent::HumanRequest, r"\b(?:is there|are there)\s+(?:a |an |any |some )?(?:real |live |actual )?(?:human|person|agent|anyone|anybody|someone|somebody)\b(?:\s*(?:[?!.]|$)|\s+(?:i can|we can|to (?:talk|chat|speak)|there|available|around|real|who can help|here|on|at))".into()),
             (Intent::HumanRequest, r"\b(?:any(?:one|body)|some(?:one|body))\s+(?:there|around|here|real|available|home)\b".into()),
             (Intent::HumanRequest, r"\b(?:not?|don'?t want to|stop) (?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?) (?:to|with) (?:a |the |this )?(?:bot|robot|machine|ai)\b".into()),
             (Intent::HumanRequest, r"\b(?:some(?:one|body)|any(?:one|body)|a person|a human)\b.{0,25}\b(?:call|phone|ring|email|contact) me\b".into()),

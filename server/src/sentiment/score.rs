@@ -30,6 +30,32 @@ pub fn support_sentiment(vader: f32, intents: &IntentScores) -> f32 {
     vader.min(-(0.6 * grievance)).clamp(-1.0, 1.0)
 }
 
+/// How much of VADER's negativity an information-seeking question keeps: "Who is at risk of
+/// severe illness?" is about a sad topic, not an upset visitor.
+pub const QUESTION_DAMPING: f32 = 0.4;
+
+/// Whether `text` is a calm information-seeking question: it opens with an interrogative
+/// (not "why", which often carries frustration) or ends with one question mark, and it is
+/// not shouted (mostly capitals) or piled with "??" / "!".
+pub fn calm_question(text: &str) -> bool {
+    let t = text.trim();
+    let first = t
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_lowercase();
+    const OPENERS: [&str; 24] = [
+        "what", "how", "who", "when", "where", "which", "is", "are", "can", "could", "do", "does",
+        "did", "should", "would", "will", "may", "might", "shall", "have", "has", "am", "was",
+        "were",
+    ];
+    let asks = OPENERS.contains(&first.as_str()) || t.ends_with('?');
+    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    let capitals = t.chars().filter(|c| c.is_uppercase()).count();
+    let shouted = letters >= 8 && capitals * 10 >= letters * 6;
+    asks && !shouted && !t.contains("??") && !t.contains('!')
+}
+
 /// Weight of each older turn relative to the next newer one in [`mood`].
 pub const MOOD_DECAY: f32 = 0.6;
 

@@ -16,9 +16,11 @@ pub struct SignalRecord {
     pub sentiment: f32,
     pub mood: f32,
     pub intents: serde_json::Value,
-    /// `pending`, `answered`, `dont_know`, `silent` or `escalated`.
+    /// `answered`, `dont_know`, `silent` or `escalated`.
     pub outcome: String,
     pub created_at: i64,
+    /// The visitor's message.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,61 +157,42 @@ impl Store {
 
     // ---- signals ------------------------------------------------------------------------
 
-    #[allow(clippy::too_many_arguments)]
+    /// Stores a visitor message's signals and what happened to it, and sets the
+    /// conversation's mood, in one transaction.
     pub async fn record_signals(
         &self,
         site_id: &str,
         conversation_id: &str,
         seq: i64,
-        vader: f32,
-        sentiment: f32,
+        signals: &crate::sentiment::MessageSignals,
         mood: f32,
-        intents: &serde_json::Value,
+        outcome: &str,
     ) -> Result<()> {
         let _w = self.writer().await;
-        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into message_signals (site_id, conversation_id, seq, vader, sentiment, mood, \
-             intents, outcome, created_at) values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) \
-             on conflict (conversation_id, seq) do nothing",
+             intents, outcome, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             on conflict (conversation_id, seq) do update set outcome = excluded.outcome",
         )
         .bind(site_id)
         .bind(conversation_id)
         .bind(seq)
-        .bind(vader as f64)
-        .bind(sentiment as f64)
+        .bind(signals.vader as f64)
+        .bind(signals.sentiment as f64)
         .bind(mood as f64)
-        .bind(intents.to_string())
-        .bind(now)
-        .execute(&self.pool)
+        .bind(signals.intents.to_json().to_string())
+        .bind(outcome)
+        .bind(now_ms())
+        .execute(&mut *tx)
         .await?;
         sqlx::query("update conversations set mood = $1 where site_id = $2 and id = $3")
             .bind(mood as f64)
             .bind(site_id)
             .bind(conversation_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
-    }
-
-    pub async fn set_signal_outcome(
-        &self,
-        site_id: &str,
-        conversation_id: &str,
-        seq: i64,
-        outcome: &str,
-    ) -> Result<()> {
-        let _w = self.writer().await;
-        sqlx::query(
-            "update message_signals set outcome = $1 where site_id = $2 and conversation_id = $3 \
-             and seq = $4",
-        )
-        .bind(outcome)
-        .bind(site_id)
-        .bind(conversation_id)
-        .bind(seq)
-        .execute(&self.pool)
-        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -222,8 +205,10 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SignalRecord>> {
         let rows = sqlx::query(
-            "select seq, vader, sentiment, mood, intents, outcome, created_at from message_signals \
-             where site_id = $1 and conversation_id = $2 and seq < $3 order by seq desc limit $4",
+            "select s.seq, s.vader, s.sentiment, s.mood, s.intents, s.outcome, s.created_at, \
+             m.text from message_signals s join messages m on m.conversation_id = \
+             s.conversation_id and m.seq = s.seq where s.site_id = $1 and s.conversation_id = $2 \
+             and s.seq < $3 order by s.seq desc limit $4",
         )
         .bind(site_id)
         .bind(conversation_id)
@@ -243,6 +228,7 @@ impl Store {
                     intents: serde_json::from_str(&intents).unwrap_or_default(),
                     outcome: col(r, "outcome")?,
                     created_at: col(r, "created_at")?,
+                    text: col(r, "text")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -286,8 +272,9 @@ impl Store {
         Ok(())
     }
 
-    /// Thumbs-down answers given after `since_ms` (last escalation or hand-back).
-    pub async fn thumbs_down_since(
+    /// Thumbs-down answers given after `since_ms` (the last hand-back) and after the
+    /// conversation's last ticket change (escalation, take-over, resolution).
+    pub async fn thumbs_down_since_escalation(
         &self,
         site_id: &str,
         conversation_id: &str,
@@ -295,7 +282,9 @@ impl Store {
     ) -> Result<i64> {
         let row = sqlx::query(
             "select count(*) as n from message_feedback where site_id = $1 and \
-             conversation_id = $2 and value = 'down' and created_at > $3",
+             conversation_id = $2 and value = 'down' and created_at > $3 and created_at > \
+             coalesce((select max(updated_at) from tickets where site_id = $1 and \
+             conversation_id = $2), 0)",
         )
         .bind(site_id)
         .bind(conversation_id)
