@@ -229,16 +229,24 @@ impl Escalations {
         embed: bool,
     ) -> Result<Assessment> {
         let store = &self.chat.store;
-        let policy = self.policy(&conversation.site_id).await;
-        let (message_signals, embedding) = self.analyze_with(&message.text, embed).await;
-        let earlier = store
-            .recent_signals(
+        // The reads run while the message is embedded: the assessment adds almost nothing to
+        // the time before the bot's first token.
+        let (policy, (message_signals, embedding), earlier, thumbs_down) = tokio::join!(
+            self.policy(&conversation.site_id),
+            self.analyze_with(&message.text, embed),
+            store.recent_signals(
                 &conversation.site_id,
                 &conversation.id,
                 message.seq,
                 HISTORY_TURNS,
-            )
-            .await?;
+            ),
+            store.thumbs_down_since_escalation(
+                &conversation.site_id,
+                &conversation.id,
+                conversation.handed_back_at.unwrap_or(0),
+            ),
+        );
+        let (earlier, thumbs_down) = (earlier?, thumbs_down?);
         let failures = earlier
             .iter()
             .rev()
@@ -252,13 +260,6 @@ impl Escalations {
                 policy.repeat_similarity,
             )
             .await;
-        let thumbs_down = store
-            .thumbs_down_since_escalation(
-                &conversation.site_id,
-                &conversation.id,
-                conversation.handed_back_at.unwrap_or(0),
-            )
-            .await?;
         let history = History {
             sentiments: earlier.iter().map(|s| s.sentiment).collect(),
             failures,
