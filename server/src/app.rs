@@ -99,7 +99,9 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
         });
         let presence = Arc::new(Presence::new(node_id.clone()));
-        let escalations = Arc::new(Escalations::new(chat.clone(), knowledge.clone(), presence));
+        let mut escalations = Escalations::new(chat.clone(), knowledge.clone(), presence);
+        escalations.live = true;
+        let escalations = Arc::new(escalations);
         let bot = Arc::new(Bot::new(
             chat.clone(),
             knowledge.clone(),

@@ -79,6 +79,30 @@ pub struct Escalations {
     pub knowledge: Arc<Knowledge>,
     pub presence: Arc<Presence>,
     exemplars: OnceCell<Arc<ExemplarSet>>,
+    /// The shipped exemplars are being built in the background.
+    building: std::sync::atomic::AtomicBool,
+    /// Serving visitors: never wait for the exemplars (see `exemplars_ready`). Offline
+    /// replays (`triage`) wait, so every turn gets the same treatment.
+    pub live: bool,
+}
+
+/// The shipped exemplars, embedded once per process: one model per process (see
+/// `rag::loaded_models`), however many services run (tests run many).
+static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
+
+async fn shipped_exemplars(
+    knowledge: Arc<Knowledge>,
+) -> Result<Arc<ExemplarSet>, crate::rag::RagError> {
+    let embedder = knowledge.embedder().await?;
+    let set = SHIPPED
+        .get_or_try_init(|| async {
+            let phrases = exemplar_phrases();
+            let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
+            let vectors = embedder.embed_batch(texts).await?;
+            Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
+        })
+        .await?;
+    Ok(set.clone())
 }
 
 impl Escalations {
@@ -88,6 +112,8 @@ impl Escalations {
             knowledge,
             presence,
             exemplars: OnceCell::new(),
+            building: std::sync::atomic::AtomicBool::new(false),
+            live: false,
         }
     }
 
@@ -106,25 +132,12 @@ impl Escalations {
         }
     }
 
-    /// The embedded exemplar phrases; `None` while the model is unavailable (rules still work).
+    /// The embedded exemplar phrases, built on first use; `None` while the model is
+    /// unavailable (rules still work).
     pub async fn exemplars(&self) -> Option<Arc<ExemplarSet>> {
         let built = self
             .exemplars
-            .get_or_try_init(|| async {
-                // One model per process (see `rag::loaded_models`), so the shipped exemplars
-                // are embedded once per process however many services run (tests run many).
-                static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
-                let embedder = self.knowledge.embedder().await?;
-                let set = SHIPPED
-                    .get_or_try_init(|| async {
-                        let phrases = exemplar_phrases();
-                        let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
-                        let vectors = embedder.embed_batch(texts).await?;
-                        Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
-                    })
-                    .await?;
-                Ok::<_, crate::rag::RagError>(set.clone())
-            })
+            .get_or_try_init(|| shipped_exemplars(self.knowledge.clone()))
             .await;
         match built {
             Ok(set) => Some(set.clone()),
@@ -133,6 +146,28 @@ impl Escalations {
                 None
             }
         }
+    }
+
+    /// The exemplars if they are ready, without waiting: on the live path a visitor never
+    /// waits for the exemplars to be embedded (the server builds them at start when it
+    /// preloads the model). When they are not ready the build starts in the background and
+    /// this message gets the keyword rules.
+    fn exemplars_ready(&self) -> Option<Arc<ExemplarSet>> {
+        if let Some(set) = self.exemplars.get().or_else(|| SHIPPED.get()) {
+            return Some(set.clone());
+        }
+        if !self
+            .building
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            let knowledge = self.knowledge.clone();
+            tokio::spawn(async move {
+                if let Err(e) = shipped_exemplars(knowledge).await {
+                    tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
+                }
+            });
+        }
+        None
     }
 
     /// Uses `phrases` instead of the shipped exemplars (evaluation of other exemplar sets).
@@ -169,7 +204,11 @@ impl Escalations {
         if !embed {
             return (analyze(text, None, None), None);
         }
-        let exemplars = self.exemplars().await;
+        let exemplars = if self.live {
+            self.exemplars_ready()
+        } else {
+            self.exemplars().await
+        };
         let embedding = match exemplars {
             Some(_) => self.embedding(text).await,
             None => None,
