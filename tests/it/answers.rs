@@ -4,7 +4,7 @@
 
 use concierge::rag::SearchMode;
 use concierge_protocol::Phase;
-use concierge_tests::kb::{bot_answer, covid_docs, helpcenter};
+use concierge_tests::kb::{bot_answer, bot_answer_within, covid_docs, helpcenter};
 use concierge_tests::*;
 use serde_json::Value;
 
@@ -196,7 +196,7 @@ async fn the_dev_set_is_ingested_and_answered_with_citations_extractively_and_by
         v.say("q", "In which ways is the virus spread?")
             .await
             .unwrap();
-        let answer = bot_answer(&mut v).await;
+        let answer = bot_answer_within(&mut v, WAIT * 12).await;
         assert!(answer.deltas >= 2, "{mode}: streamed: {answer:?}");
         assert_eq!(answer.streamed_text, answer.message.text);
         let cited: Vec<&str> = answer

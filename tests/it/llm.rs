@@ -1,7 +1,7 @@
 //! The bot with an LLM: grounded prompts, streamed answers with the cited sources, usage
 //! recorded, PII masked, and the extractive answer when the LLM fails before its first token.
 
-use concierge_tests::kb::{bot_answer, helpcenter};
+use concierge_tests::kb::{bot_answer, bot_answer_within, helpcenter};
 use concierge_tests::llm_stub::{LlmStub, Script};
 use concierge_tests::*;
 
@@ -116,7 +116,7 @@ async fn a_real_llm_streams_a_grounded_answer_through_the_bot() {
     let mut v = app.visitor().await;
     v.hello(None, None, None).await.unwrap();
     v.say("q", "How long does a refund take?").await.unwrap();
-    let answer = bot_answer(&mut v).await;
+    let answer = bot_answer_within(&mut v, WAIT * 12).await;
     assert!(answer.deltas >= 2, "streamed token by token: {answer:?}");
     assert!(!answer.message.text.trim().is_empty());
     assert_eq!(answer.streamed_text, answer.message.text);
