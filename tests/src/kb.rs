@@ -110,7 +110,8 @@ pub async fn bot_answer(v: &mut Visitor) -> SeenAnswer {
 }
 
 /// As [`bot_answer`], with a longer budget: a real LLM on a loaded 2-core CI machine (the
-/// whole suite runs in parallel next to it) may need more than 30 s for a full answer.
+/// whole suite runs in parallel next to it) may need more than 30 s for a full answer, and
+/// more than `WAIT` between two frames.
 pub async fn bot_answer_within(v: &mut Visitor, budget: std::time::Duration) -> SeenAnswer {
     let deadline = Instant::now() + budget;
     let mut phases = Vec::new();
@@ -118,7 +119,16 @@ pub async fn bot_answer_within(v: &mut Visitor, budget: std::time::Duration) -> 
     let mut text = String::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let frame = v.next_within(left).await.expect("the bot answers in time");
+        // A single read gives up after `WAIT` without a frame; a slow LLM's first token may
+        // take longer, so keep reading until the whole budget is spent.
+        let frame = match v.next_within(left).await {
+            Some(f) => f,
+            None if Instant::now() + std::time::Duration::from_millis(100) < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            None => panic!("the bot did not answer within {budget:?}"),
+        };
         match frame {
             VisitorServerFrame::Status { phase: Some(p), .. } => phases.push(p),
             VisitorServerFrame::Delta {
