@@ -23,6 +23,7 @@ mod jobs;
 mod messages;
 mod records;
 mod sites;
+mod tickets;
 mod tokens;
 
 use std::time::Duration;
@@ -32,11 +33,12 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
-pub use escalation::{NewEscalation, SignalRecord, TicketRecord, TicketStatRow};
+pub use escalation::SignalRecord;
 pub use gaps::{KnowledgeGap, LlmUsage};
 pub use jobs::{ItemRecord, JobRecord, NewItem};
 pub use messages::{AppendOutcome, NewMessage};
 pub use records::*;
+pub use tickets::{NewEscalation, TicketRecord, TicketStatRow};
 pub use tokens::{hash_token, new_token};
 
 /// Which database a [`Store`] talks to.

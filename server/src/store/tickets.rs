@@ -1,0 +1,447 @@
+//! Escalation tickets: opened or re-opened by an escalation, moved by agent actions, read
+//! by the inbox, the API and analytics. Every query filters by site (or by account).
+
+use concierge_protocol::{self as proto, TicketStatus};
+use sqlx::any::AnyRow;
+
+use super::tokens::new_id;
+use super::{col, is_unique_violation, now_ms, rfc3339, Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRecord {
+    pub id: String,
+    pub site_id: String,
+    pub site_key: String,
+    pub conversation_id: String,
+    pub status: TicketStatus,
+    pub priority: String,
+    pub reasons: Vec<String>,
+    pub assigned_agent_id: Option<String>,
+    pub assigned_agent_name: Option<String>,
+    pub awaiting_email: bool,
+    pub contact_email: Option<String>,
+    pub handoff: proto::Handoff,
+    pub escalations: i64,
+    pub created_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+const TICKET_COLUMNS: &str = "t.id, t.site_id, s.site_key, t.conversation_id, t.status, \
+    t.priority, t.reasons, t.assigned_agent_id, a.name as assigned_agent_name, \
+    t.awaiting_email, t.contact_email, t.handoff, t.escalations, t.created_at, \
+    t.first_response_at, t.resolved_at, t.updated_at";
+const TICKET_FROM: &str =
+    "tickets t join sites s on s.id = t.site_id left join agents a on a.id = t.assigned_agent_id";
+
+impl TicketRecord {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let status: String = col(row, "status")?;
+        let reasons: String = col(row, "reasons")?;
+        let handoff: String = col(row, "handoff")?;
+        Ok(TicketRecord {
+            id: col(row, "id")?,
+            site_id: col(row, "site_id")?,
+            site_key: col(row, "site_key")?,
+            conversation_id: col(row, "conversation_id")?,
+            status: TicketStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("ticket status {status}")))?,
+            priority: col(row, "priority")?,
+            reasons: serde_json::from_str(&reasons)
+                .map_err(|e| StoreError::Corrupt(format!("tickets.reasons: {e}")))?,
+            assigned_agent_id: col(row, "assigned_agent_id")?,
+            assigned_agent_name: col(row, "assigned_agent_name")?,
+            awaiting_email: col::<i64>(row, "awaiting_email")? != 0,
+            contact_email: col(row, "contact_email")?,
+            handoff: serde_json::from_str(&handoff)
+                .map_err(|e| StoreError::Corrupt(format!("tickets.handoff: {e}")))?,
+            escalations: col(row, "escalations")?,
+            created_at: col(row, "created_at")?,
+            first_response_at: col(row, "first_response_at")?,
+            resolved_at: col(row, "resolved_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    pub fn view(&self) -> proto::Ticket {
+        proto::Ticket {
+            id: self.id.clone(),
+            site_key: self.site_key.clone(),
+            conversation_id: self.conversation_id.clone(),
+            status: self.status,
+            priority: self.priority.clone(),
+            reasons: self.reasons.clone(),
+            assigned_agent: self.assigned_agent_name.clone(),
+            awaiting_email: self.awaiting_email,
+            contact_email: self.contact_email.clone(),
+            handoff: self.handoff.clone(),
+            escalations: self.escalations,
+            created_at: rfc3339(self.created_at),
+            first_response_at: self.first_response_at.map(rfc3339),
+            resolved_at: self.resolved_at.map(rfc3339),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// What an escalation writes.
+pub struct NewEscalation<'a> {
+    pub priority: &'a str,
+    pub reasons: &'a [String],
+    pub awaiting_email: bool,
+    pub handoff: &'a proto::Handoff,
+}
+
+/// A ticket's row for analytics.
+#[derive(Debug, Clone)]
+pub struct TicketStatRow {
+    pub reasons: Vec<String>,
+    pub priority: String,
+    pub status: TicketStatus,
+    pub created_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+}
+
+fn priority_rank(p: &str) -> u8 {
+    match p {
+        "urgent" => 2,
+        "high" => 1,
+        _ => 0,
+    }
+}
+
+impl Store {
+    // ---- tickets ------------------------------------------------------------------------
+
+    /// Opens a ticket for the conversation, or re-opens its ticket in progress (merging the
+    /// reasons, keeping the higher priority). Returns the ticket and whether it was created.
+    pub async fn escalate_ticket(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        new: NewEscalation<'_>,
+    ) -> Result<(TicketRecord, bool)> {
+        let handoff = serde_json::to_string(new.handoff)
+            .map_err(|e| StoreError::Corrupt(format!("handoff: {e}")))?;
+        for _ in 0..3 {
+            if let Some(active) = self.active_ticket(site_id, conversation_id).await? {
+                let mut reasons = active.reasons.clone();
+                for r in new.reasons {
+                    if !reasons.contains(r) {
+                        reasons.push(r.clone());
+                    }
+                }
+                let priority = if priority_rank(new.priority) > priority_rank(&active.priority) {
+                    new.priority
+                } else {
+                    active.priority.as_str()
+                };
+                {
+                    let _w = self.writer().await;
+                    sqlx::query(
+                        "update tickets set status = 'open', priority = $1, reasons = $2, \
+                         handoff = $3, awaiting_email = $4, escalations = escalations + 1, \
+                         assigned_agent_id = null, updated_at = $5 where site_id = $6 and id = $7",
+                    )
+                    .bind(priority)
+                    .bind(serde_json::json!(reasons).to_string())
+                    .bind(&handoff)
+                    .bind(new.awaiting_email as i64)
+                    .bind(now_ms())
+                    .bind(site_id)
+                    .bind(&active.id)
+                    .execute(&self.pool)
+                    .await?;
+                }
+                let t = self
+                    .ticket(site_id, &active.id)
+                    .await?
+                    .ok_or(StoreError::NotFound("ticket"))?;
+                return Ok((t, false));
+            }
+            let id = new_id();
+            let now = now_ms();
+            let inserted = {
+                let _w = self.writer().await;
+                sqlx::query(
+                    "insert into tickets (id, site_id, conversation_id, status, priority, reasons, \
+                     awaiting_email, handoff, escalations, created_at, updated_at) values \
+                     ($1, $2, $3, 'open', $4, $5, $6, $7, 1, $8, $8)",
+                )
+                .bind(&id)
+                .bind(site_id)
+                .bind(conversation_id)
+                .bind(new.priority)
+                .bind(serde_json::json!(new.reasons).to_string())
+                .bind(new.awaiting_email as i64)
+                .bind(&handoff)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+            };
+            match inserted {
+                Ok(_) => {
+                    let t = self
+                        .ticket(site_id, &id)
+                        .await?
+                        .ok_or(StoreError::NotFound("ticket"))?;
+                    return Ok((t, true));
+                }
+                // Another node opened it between our read and insert: update that one.
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict("ticket"))
+    }
+
+    pub async fn ticket(&self, site_id: &str, id: &str) -> Result<Option<TicketRecord>> {
+        let row = sqlx::query(&format!(
+            "select {TICKET_COLUMNS} from {TICKET_FROM} where t.site_id = $1 and t.id = $2"
+        ))
+        .bind(site_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(TicketRecord::from_row).transpose()
+    }
+
+    /// The conversation's ticket that is not solved, if any.
+    pub async fn active_ticket(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<TicketRecord>> {
+        let row = sqlx::query(&format!(
+            "select {TICKET_COLUMNS} from {TICKET_FROM} where t.site_id = $1 and \
+             t.conversation_id = $2 and t.status <> 'solved'"
+        ))
+        .bind(site_id)
+        .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(TicketRecord::from_row).transpose()
+    }
+
+    /// The conversation's tickets, most recently changed first.
+    pub async fn tickets_of_conversation(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        limit: i64,
+    ) -> Result<Vec<TicketRecord>> {
+        let rows = sqlx::query(&format!(
+            "select {TICKET_COLUMNS} from {TICKET_FROM} where t.site_id = $1 and \
+             t.conversation_id = $2 order by t.updated_at desc, t.id limit $3"
+        ))
+        .bind(site_id)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(TicketRecord::from_row).collect()
+    }
+
+    /// A site's tickets, newest first, optionally of one status.
+    pub async fn tickets(
+        &self,
+        site_id: &str,
+        status: Option<TicketStatus>,
+        limit: i64,
+    ) -> Result<Vec<TicketRecord>> {
+        let rows = sqlx::query(&format!(
+            "select {TICKET_COLUMNS} from {TICKET_FROM} where t.site_id = $1 and \
+             ($2 = '' or t.status = $2) order by t.updated_at desc, t.id limit $3"
+        ))
+        .bind(site_id)
+        .bind(status.map(|s| s.as_str()).unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(TicketRecord::from_row).collect()
+    }
+
+    /// Tickets not solved on any of the account's sites: urgent first, then oldest first.
+    pub async fn active_tickets_for_account(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<TicketRecord>> {
+        let rows = sqlx::query(&format!(
+            "select {TICKET_COLUMNS} from {TICKET_FROM} where s.account_id = $1 and \
+             t.status <> 'solved' order by case t.priority when 'urgent' then 0 when 'high' \
+             then 1 else 2 end, t.created_at limit $2"
+        ))
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(TicketRecord::from_row).collect()
+    }
+
+    /// Applies `set` (an SQL assignment list using $1.. for `binds`) to the conversation's
+    /// active ticket and returns it.
+    async fn update_active_ticket(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        set: &str,
+        binds: &[Option<String>],
+    ) -> Result<Option<TicketRecord>> {
+        let Some(active) = self.active_ticket(site_id, conversation_id).await? else {
+            return Ok(None);
+        };
+        {
+            let _w = self.writer().await;
+            let n = binds.len();
+            let sql = format!(
+                "update tickets set {set}, updated_at = ${} where site_id = ${} and id = ${}",
+                n + 1,
+                n + 2,
+                n + 3
+            );
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = q.bind(b.clone());
+            }
+            q.bind(now_ms())
+                .bind(site_id)
+                .bind(&active.id)
+                .execute(&self.pool)
+                .await?;
+        }
+        self.ticket(site_id, &active.id).await
+    }
+
+    /// An agent took the conversation over: the ticket is pending and assigned to them.
+    pub async fn ticket_taken_over(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<TicketRecord>> {
+        self.update_active_ticket(
+            site_id,
+            conversation_id,
+            "status = 'pending', assigned_agent_id = $1, awaiting_email = 0",
+            &[Some(agent_id.to_string())],
+        )
+        .await
+    }
+
+    /// The first agent reply since the escalation; `None` when there is no ticket or it was
+    /// already answered.
+    pub async fn ticket_first_response(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<TicketRecord>> {
+        match self.active_ticket(site_id, conversation_id).await? {
+            Some(t) if t.first_response_at.is_none() => {
+                self.update_active_ticket(
+                    site_id,
+                    conversation_id,
+                    "first_response_at = $1",
+                    &[Some(now_ms().to_string())],
+                )
+                .await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Back to the bot without resolving: the ticket stays pending.
+    pub async fn ticket_handed_back(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<TicketRecord>> {
+        self.update_active_ticket(site_id, conversation_id, "status = 'pending'", &[])
+            .await
+    }
+
+    pub async fn ticket_solved(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<TicketRecord>> {
+        self.update_active_ticket(
+            site_id,
+            conversation_id,
+            "status = 'solved', awaiting_email = 0, resolved_at = $1",
+            &[Some(now_ms().to_string())],
+        )
+        .await
+    }
+
+    pub async fn ticket_contact_email(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        email: &str,
+    ) -> Result<Option<TicketRecord>> {
+        self.update_active_ticket(
+            site_id,
+            conversation_id,
+            "contact_email = $1, awaiting_email = 0",
+            &[Some(email.to_string())],
+        )
+        .await
+    }
+
+    /// Replaces the handoff packet (an LLM summary arrived).
+    pub async fn set_ticket_handoff(
+        &self,
+        site_id: &str,
+        ticket_id: &str,
+        handoff: &proto::Handoff,
+    ) -> Result<Option<TicketRecord>> {
+        let json = serde_json::to_string(handoff)
+            .map_err(|e| StoreError::Corrupt(format!("handoff: {e}")))?;
+        {
+            let _w = self.writer().await;
+            sqlx::query(
+                "update tickets set handoff = $1, updated_at = $2 where site_id = $3 and id = $4",
+            )
+            .bind(json)
+            .bind(now_ms())
+            .bind(site_id)
+            .bind(ticket_id)
+            .execute(&self.pool)
+            .await?;
+        }
+        self.ticket(site_id, ticket_id).await
+    }
+
+    /// Tickets created since `since_ms`, for analytics.
+    pub async fn ticket_stats_rows(
+        &self,
+        site_id: &str,
+        since_ms: i64,
+    ) -> Result<Vec<TicketStatRow>> {
+        let rows = sqlx::query(
+            "select reasons, priority, status, created_at, first_response_at, resolved_at \
+             from tickets where site_id = $1 and created_at >= $2",
+        )
+        .bind(site_id)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let reasons: String = col(r, "reasons")?;
+                let status: String = col(r, "status")?;
+                Ok(TicketStatRow {
+                    reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                    priority: col(r, "priority")?,
+                    status: TicketStatus::parse(&status).unwrap_or(TicketStatus::Open),
+                    created_at: col(r, "created_at")?,
+                    first_response_at: col(r, "first_response_at")?,
+                    resolved_at: col(r, "resolved_at")?,
+                })
+            })
+            .collect()
+    }
+}
