@@ -8,30 +8,26 @@
 //! next (the embedder's query cache), so escalation costs no extra model call.
 
 pub mod handoff;
+mod handover;
 pub mod presence;
 pub mod triage;
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 use concierge_protocol::{ConversationStatus, FeedbackValue};
-use futures_util::StreamExt;
 use tokio::sync::OnceCell;
 
 use crate::chat::{Chat, ChatError};
-use crate::rag::llm::{LlmEvent, LlmRequest, Role};
-use crate::rag::pii::mask_pii;
 use crate::rag::Knowledge;
 use crate::sentiment::intents::exemplar_phrases;
 use crate::sentiment::{
     analyze, cosine, decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals,
     Priority, Reason, Signals,
 };
-use crate::store::{
-    ConversationRecord, MessageRecord, NewEscalation, SignalRecord, StoreError, TicketRecord,
-};
+use crate::store::{ConversationRecord, MessageRecord, SignalRecord, StoreError, TicketRecord};
 
+pub use handover::find_email;
 pub use presence::Presence;
 
 /// What the visitor reads when a person has been asked to join.
@@ -478,197 +474,5 @@ impl Escalations {
             )
             .await?;
         Ok(escalated.is_some())
-    }
-
-    /// Opens or re-opens the ticket, hands the conversation to people, tells everyone.
-    /// `None` when the conversation is already with people (no double escalation).
-    pub async fn escalate(
-        &self,
-        conversation: &ConversationRecord,
-        reasons: &[String],
-        priority: Priority,
-    ) -> Result<Option<TicketRecord>> {
-        let store = &self.chat.store;
-        let current = store
-            .conversation(&conversation.site_id, &conversation.id)
-            .await?
-            .ok_or(ChatError::UnknownConversation)?;
-        if matches!(
-            current.status,
-            ConversationStatus::Waiting | ConversationStatus::Agent
-        ) {
-            return Ok(None);
-        }
-        let site = store
-            .site_by_id(&current.site_id)
-            .await?
-            .ok_or(StoreError::NotFound("site"))?;
-        let online = self.presence.anyone_online(store, &site.account_id).await?;
-        let messages = store
-            .messages_after(
-                &current.site_id,
-                &current.id,
-                (current.last_seq - 50).max(0),
-                50,
-            )
-            .await?;
-        let signals = store
-            .recent_signals(&current.site_id, &current.id, i64::MAX, 50)
-            .await?;
-        let packet = handoff::build(&messages, &signals, reasons);
-        let (ticket, created) = store
-            .escalate_ticket(
-                &current.site_id,
-                &current.id,
-                NewEscalation {
-                    priority: priority.as_str(),
-                    reasons,
-                    awaiting_email: !online,
-                    handoff: &packet,
-                },
-            )
-            .await?;
-        let waiting = self
-            .chat
-            .set_status(&current, ConversationStatus::Waiting)
-            .await?;
-        self.chat
-            .system_message(
-                &waiting,
-                if online {
-                    ESCALATED_ONLINE
-                } else {
-                    ESCALATED_OFFLINE
-                },
-            )
-            .await?;
-        self.chat.metrics.escalations.fetch_add(1, Relaxed);
-        tracing::info!(
-            conversation = %current.id,
-            ticket = %ticket.id,
-            created,
-            priority = priority.as_str(),
-            reasons = ?reasons,
-            online,
-            "escalated to a person"
-        );
-        self.chat.publish_ticket(&ticket).await;
-        if self.knowledge.llm.is_some() && !messages.is_empty() {
-            self.refine_summary(ticket.clone(), messages);
-        }
-        Ok(Some(ticket))
-    }
-
-    /// Replaces the extractive summary with the LLM's, in the background.
-    fn refine_summary(&self, ticket: TicketRecord, messages: Vec<MessageRecord>) {
-        let Some(llm) = self.knowledge.llm.clone() else {
-            return;
-        };
-        let chat = self.chat.clone();
-        tokio::spawn(async move {
-            let request = LlmRequest {
-                messages: vec![
-                    (
-                        Role::System,
-                        "You summarise a support chat for the human agent who takes it over. \
-                         In at most three short sentences say what the visitor wants, what was \
-                         tried, and how they feel. No greeting, no advice."
-                            .into(),
-                    ),
-                    (Role::User, mask_pii(&handoff::transcript(&messages))),
-                ],
-                max_tokens: Some(120),
-                temperature: Some(0.2),
-            };
-            let collect = async {
-                let mut events = llm.stream(request).await.ok()?;
-                let mut text = String::new();
-                while let Some(event) = events.next().await {
-                    match event {
-                        Ok(LlmEvent::Delta(t)) => text.push_str(&t),
-                        Ok(LlmEvent::Done { .. }) => break,
-                        Err(_) => return None,
-                    }
-                }
-                let text = text.trim().to_string();
-                (!text.is_empty()).then_some(text)
-            };
-            let Ok(Some(summary)) = tokio::time::timeout(SUMMARY_TIMEOUT, collect).await else {
-                tracing::debug!(ticket = %ticket.id, "LLM summary unavailable; keeping the extractive one");
-                return;
-            };
-            let mut packet = ticket.handoff.clone();
-            packet.summary = summary;
-            packet.summary_by = "llm".into();
-            match chat
-                .store
-                .set_ticket_handoff(&ticket.site_id, &ticket.id, &packet)
-                .await
-            {
-                Ok(Some(updated)) => chat.publish_ticket(&updated).await,
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "LLM summary not stored"),
-            }
-        });
-    }
-
-    /// While waiting with nobody online, an email address in the visitor's message is kept
-    /// on the ticket and acknowledged.
-    async fn capture_email(&self, conversation: &ConversationRecord, text: &str) -> Result<()> {
-        let store = &self.chat.store;
-        let Some(ticket) = store
-            .active_ticket(&conversation.site_id, &conversation.id)
-            .await?
-        else {
-            return Ok(());
-        };
-        if !ticket.awaiting_email {
-            return Ok(());
-        }
-        let Some(email) = find_email(text) else {
-            return Ok(());
-        };
-        if let Some(updated) = store
-            .ticket_contact_email(&conversation.site_id, &conversation.id, &email)
-            .await?
-        {
-            self.chat
-                .system_message(
-                    conversation,
-                    &format!(
-                        "Thanks! We'll reply to {email} as soon as someone from our team is back."
-                    ),
-                )
-                .await?;
-            self.chat.publish_ticket(&updated).await;
-        }
-        Ok(())
-    }
-}
-
-/// The first plausible email address in `text`.
-pub fn find_email(text: &str) -> Option<String> {
-    static EMAIL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = EMAIL.get_or_init(|| {
-        regex::Regex::new(
-            r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}\b",
-        )
-        .expect("valid email pattern")
-    });
-    re.find(text).map(|m| m.as_str().to_lowercase())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_found_in_free_text() {
-        assert_eq!(
-            find_email("sure, it's Ana.Diaz+shop@Example.co.uk thanks").as_deref(),
-            Some("ana.diaz+shop@example.co.uk")
-        );
-        assert_eq!(find_email("no address here, just @mentions"), None);
-        assert_eq!(find_email("ana@localhost"), None);
     }
 }
