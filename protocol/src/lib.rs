@@ -7,12 +7,15 @@
 //! Layout:
 //! - [`visitor`]: frames on `GET /ws/visitor?site_key=KEY` (the embeddable widget).
 //! - [`agent`]: frames on `GET /ws/agent` (the agents' dashboard).
+//! - [`widget`]: the widget's settings and a visitor's signed identity.
 //! - this file: the shared views (messages, conversations) and error codes.
 
 use serde::{Deserialize, Serialize};
 
 pub mod agent;
+pub mod theme;
 pub mod visitor;
+pub mod widget;
 
 /// The protocol version a client names in its `hello`. A server refuses other versions with
 /// [`ErrorCode::UnsupportedVersion`].
@@ -164,6 +167,25 @@ pub enum Phase {
     Writing,
     /// A person took over the conversation (with status `agent` and the agent's name).
     AgentJoined,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Searching => "searching",
+            Phase::Writing => "writing",
+            Phase::AgentJoined => "agent_joined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "searching" => Phase::Searching,
+            "writing" => Phase::Writing,
+            "agent_joined" => Phase::AgentJoined,
+            _ => return None,
+        })
+    }
 }
 
 /// Progress of a document ingestion job, as listed by the API and pushed to agents.
@@ -341,6 +363,10 @@ pub enum ErrorCode {
     /// A part the request needs is not ready or not reachable (the embedding model, the
     /// vector index, the LLM); retry later.
     Unavailable,
+    /// The site requires a signed visitor identity and the `hello` carried none.
+    IdentityRequired,
+    /// The visitor identity's `user_hash` does not match its `user_id`.
+    InvalidIdentity,
     Internal,
 }
 
@@ -358,12 +384,18 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::IdentityRequired => "identity_required",
+            ErrorCode::InvalidIdentity => "invalid_identity",
             ErrorCode::Internal => "internal",
         }
     }
 
+    pub fn parse(s: &str) -> Option<Self> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     /// Every code, for metrics labels and documentation.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadFrame,
         ErrorCode::TooLarge,
         ErrorCode::RateLimited,
@@ -375,6 +407,8 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::Unavailable,
+        ErrorCode::IdentityRequired,
+        ErrorCode::InvalidIdentity,
         ErrorCode::Internal,
     ];
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::widget::{ConversationSummary, Identity};
 use crate::{ConversationStatus, ErrorCode, FeedbackValue, Message, Phase};
 
 /// Client → server.
@@ -18,6 +19,11 @@ pub enum VisitorClientFrame {
         conversation_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_seq: Option<i64>,
+        /// The host page's signed visitor identity (see [`Identity`]). A verified identity
+        /// selects that user's visitor on any device; the token it is given in `welcome`
+        /// replaces the client's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<Identity>,
     },
     /// A visitor message. `client_msg_id` (1-64 chars) makes resends safe: the same id always
     /// gets the same `ack` and is stored once.
@@ -30,6 +36,11 @@ pub enum VisitorClientFrame {
     /// Thumbs up or down on the bot answer at `seq`; the latest value counts. Thumbs-down
     /// answers count towards escalation.
     Feedback { seq: i64, value: FeedbackValue },
+    /// Starts a new conversation for this visitor; answered with a `welcome` for it (the
+    /// socket then belongs to the new conversation).
+    NewConversation {},
+    /// Asks for this visitor's conversations, newest first; answered with `conversations`.
+    ListConversations {},
     /// Application-level keepalive; answered with `pong`.
     Ping,
 }
@@ -76,6 +87,10 @@ pub enum VisitorServerFrame {
         agent_name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         phase: Option<Phase>,
+    },
+    /// Answer to `list_conversations`: newest first, at most 50.
+    Conversations {
+        conversations: Vec<ConversationSummary>,
     },
     Pong,
     Error {

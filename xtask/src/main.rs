@@ -13,6 +13,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
+mod widget;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -21,8 +23,9 @@ fn main() -> ExitCode {
             .strip_prefix(&["--".to_string()])
             .unwrap_or(&args[1..])),
         Some("test") => test(&args[1..]),
+        Some("widget") => widget::build(),
         _ => {
-            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...]");
+            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...] | cargo xtask widget");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,217 @@
+//! `cargo xtask widget`: builds the chat widget into `widget/dist/` and checks its size budget.
+//!
+//! wasm32 build (`[profile.wasm-release]`) → `wasm-bindgen --target web` (the CLI at exactly
+//! the lockfile's wasm-bindgen version, installed if missing) → `wasm-opt -Oz` (Debian's
+//! `binaryen`) → content-hashed file names → the loader with those names filled in. The server
+//! embeds `widget/dist/` at compile time (server/build.rs).
+
+use std::io::Write;
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::{cargo, root, step, target_dir};
+
+/// The loader runs on every page view of the host site.
+const LOADER_BUDGET_GZ: usize = 2 * 1024;
+/// Everything fetched when the chat first opens: glue + wasm + css.
+const ON_OPEN_BUDGET_GZ: usize = 50 * 1024;
+
+pub fn build() -> Result<()> {
+    let version = lockfile_version("wasm-bindgen")?;
+    ensure_wasm_bindgen(&version)?;
+    ensure_wasm_opt()?;
+    // Its own target dir: a wasm build never waits on (or invalidates) the server's.
+    let wasm_target = target_dir().join("widget");
+    step(
+        "build the widget for wasm32 (profile wasm-release)",
+        cargo()
+            .args([
+                "build",
+                "-p",
+                "concierge-widget",
+                "--profile",
+                "wasm-release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CARGO_TARGET_DIR", &wasm_target),
+    )?;
+    let wasm = wasm_target.join("wasm32-unknown-unknown/wasm-release/concierge_widget.wasm");
+    let work = wasm_target.join("bindgen");
+    let _ = std::fs::remove_dir_all(&work);
+    step(
+        "wasm-bindgen --target web",
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&work)
+            .arg(&wasm),
+    )?;
+    let optimized = work.join("opt.wasm");
+    step(
+        "wasm-opt -Oz",
+        Command::new("wasm-opt")
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .args(["--strip-debug", "--strip-producers"])
+            .arg(work.join("concierge_widget_bg.wasm"))
+            .arg("-o")
+            .arg(&optimized),
+    )?;
+
+    let dist = root().join("widget").join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist)?;
+    let glue = std::fs::read(work.join("concierge_widget.js"))?;
+    let wasm = std::fs::read(&optimized)?;
+    let css = std::fs::read(root().join("widget/style/widget.css"))?;
+    let files = [
+        (hashed("js", &glue), "text/javascript", glue),
+        (hashed("wasm", &wasm), "application/wasm", wasm),
+        (hashed("css", &css), "text/css", css),
+    ];
+    let loader = std::fs::read_to_string(root().join("widget/loader/widget.js"))?;
+    let loader = minify(&loader)
+        .replace("__JS__", &files[0].0)
+        .replace("__WASM__", &files[1].0)
+        .replace("__CSS__", &files[2].0);
+    std::fs::write(dist.join("widget.js"), &loader)?;
+    let mut manifest = String::from("{\"files\": [");
+    for (i, (name, content_type, bytes)) in files.iter().enumerate() {
+        std::fs::write(dist.join(name), bytes)?;
+        if i > 0 {
+            manifest.push_str(", ");
+        }
+        manifest.push_str(&format!(
+            "{{\"name\": \"{name}\", \"content_type\": \"{content_type}\"}}"
+        ));
+    }
+    manifest.push_str("]}\n");
+    std::fs::write(dist.join("manifest.json"), manifest)?;
+    report(loader.as_bytes(), &files)
+}
+
+/// Rust 1.82+ emits these by default for wasm32; Debian's wasm-opt needs them named.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+];
+
+fn report(loader: &[u8], files: &[(String, &str, Vec<u8>); 3]) -> Result<()> {
+    let loader_gz = gzip_len(loader)?;
+    println!("\nwidget assets (widget/dist)            raw bytes   gzip -9 bytes");
+    println!(
+        "{:<38} {:>9}   {:>13}",
+        "widget.js (loader, every page)",
+        loader.len(),
+        loader_gz
+    );
+    let mut total = (0, 0);
+    for (name, _, bytes) in files {
+        let gz = gzip_len(bytes)?;
+        println!("{:<38} {:>9}   {:>13}", name, bytes.len(), gz);
+        total = (total.0 + bytes.len(), total.1 + gz);
+    }
+    println!(
+        "{:<38} {:>9}   {:>13}",
+        "fetched on first open", total.0, total.1
+    );
+    println!(
+        "budget: loader <= {LOADER_BUDGET_GZ} B gzipped, on open <= {ON_OPEN_BUDGET_GZ} B gzipped"
+    );
+    if loader_gz > LOADER_BUDGET_GZ || total.1 > ON_OPEN_BUDGET_GZ {
+        bail!(
+            "the widget is over its size budget (loader {loader_gz} B, on open {} B gzipped); \
+             find the bloat with `twiggy top -n 30 {}`",
+            total.1,
+            target_dir()
+                .join("widget/bindgen/concierge_widget_bg.wasm")
+                .display()
+        );
+    }
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
+
+/// `cw-<first 8 hex of sha256>.<ext>`: a new name for new bytes, so it can be cached forever.
+fn hashed(ext: &str, bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("cw-{hex}.{ext}")
+}
+
+/// Drops the loader's comments and indentation (it is written to be read, shipped small).
+fn minify(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut rest = js;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The version of a package pinned in Cargo.lock.
+fn lockfile_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_string())
+}
+
+/// wasm-bindgen-cli must match the wasm-bindgen crate exactly (the glue format is versioned).
+fn ensure_wasm_bindgen(version: &str) -> Result<()> {
+    let have = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if have.as_deref() == Some(&format!("wasm-bindgen {version}")) {
+        return Ok(());
+    }
+    // Not `--locked`: the CLI's own lockfile pins a webpki-roots release some registry
+    // mirrors lack; the CLI version itself is exact.
+    step(
+        &format!("install wasm-bindgen-cli {version} (the lockfile's wasm-bindgen)"),
+        Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", version]),
+    )
+}
+
+fn ensure_wasm_opt() -> Result<()> {
+    if Command::new("wasm-opt").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("\n==> wasm-opt is missing: installing Debian's binaryen");
+    let installed = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "binaryen"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !installed {
+        bail!("wasm-opt not found: install binaryen (`apt-get install binaryen`)");
+    }
+    Ok(())
+}
