@@ -14,7 +14,8 @@ fn hello_without_optional_fields_parses() {
             v: 1,
             visitor_token: None,
             conversation_id: None,
-            last_seq: None
+            last_seq: None,
+            identity: None,
         }
     );
 }
