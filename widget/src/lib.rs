@@ -14,9 +14,11 @@
 
 mod app;
 mod dom;
+mod frames;
 pub mod i18n;
 pub mod json;
 pub mod md;
+mod panel;
 mod socket;
 pub mod state;
 mod view;

@@ -1,8 +1,12 @@
 //! `cargo xtask run | test` — the project's two set-up commands.
 //!
-//! - `run`: builds the release server and starts it on the embedded default (SQLite file in
-//!   ./data, in-process bus). Extra arguments go to `concierge serve`.
-//! - `test`: installs what the tests need (wasm32 target), checks formatting, lints, the
+//! - `run`: builds the widget and the release server and starts it on the embedded default
+//!   (SQLite file in ./data, in-process bus), and serves `examples/host-page/` on
+//!   http://localhost:8081 (`CONCIERGE_HOST_PAGE_PORT`). Extra arguments go to
+//!   `concierge serve`.
+//! - `widget`: builds the chat widget into `widget/dist/` and checks its size budget.
+//! - `test`: installs what the tests need (wasm32 target, wasm-bindgen-cli, binaryen,
+//!   chromium, the e2e npm packages), builds the widget, checks formatting, lints, the
 //!   no-feature-gate rule and the wasm32 build of `protocol`, builds the binary the CLI tests
 //!   drive, then runs the whole suite. Postgres/Redis tests run when
 //!   CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL are set (CI sets both), and
@@ -13,6 +17,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
+mod host_page;
 mod widget;
 
 fn main() -> ExitCode {
@@ -67,6 +72,8 @@ fn target_dir() -> PathBuf {
 }
 
 fn run(extra: &[String]) -> Result<()> {
+    // The server embeds the widget's assets: build them first.
+    widget::build()?;
     step(
         "build the release server",
         cargo().args(["build", "--release", "-p", "concierge"]),
@@ -79,11 +86,20 @@ fn run(extra: &[String]) -> Result<()> {
             .current_dir(root()),
     )?;
     eprintln!("\n==> starting {} serve (Ctrl-C stops it)", bin.display());
-    let status = Command::new(&bin)
+    let mut server = Command::new(&bin)
         .arg("serve")
         .args(extra)
         .current_dir(root())
-        .status()?;
+        .spawn()?;
+    let listen = std::env::var("CONCIERGE_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let page_port = std::env::var("CONCIERGE_HOST_PAGE_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8081);
+    if let Err(e) = host_page::serve(&bin, &format!("http://{listen}"), page_port) {
+        eprintln!("xtask: the demo host page is not served: {e:#}");
+    }
+    let status = server.wait()?;
     if !status.success() {
         bail!("concierge exited with {status}");
     }
@@ -98,6 +114,9 @@ fn test(args: &[String]) -> Result<()> {
         "install the wasm32 target (protocol must build for the widget)",
         Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
     )?;
+    // The server embeds the widget (and CI checks its size budget): build it before the suite.
+    widget::build()?;
+    e2e_prerequisites()?;
     if lint {
         step(
             "cargo fmt --check",
@@ -172,6 +191,24 @@ fn test(args: &[String]) -> Result<()> {
     let result = run_tests(&mut test);
     drop(llm);
     result
+}
+
+/// The browser tests need Debian's chromium and the npm packages pinned in tests/e2e.
+fn e2e_prerequisites() -> Result<()> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        step(
+            "install Debian's chromium for the browser tests",
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "chromium"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    step(
+        "npm ci (playwright-core, axe-core, ws; pinned in tests/e2e/package-lock.json)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(root().join("tests/e2e")),
+    )
 }
 
 fn home() -> PathBuf {
@@ -278,7 +315,7 @@ fn run_tests(cmd: &mut Command) -> Result<()> {
 fn check_no_feature_gates() -> Result<()> {
     eprintln!("\n==> no {FEATURE_GATE} in our crates");
     let mut offenders = Vec::new();
-    for dir in ["protocol", "server", "tests", "xtask", "examples"] {
+    for dir in ["protocol", "server", "tests", "xtask", "examples", "widget"] {
         scan(&root().join(dir), &mut offenders)?;
     }
     if !offenders.is_empty() {

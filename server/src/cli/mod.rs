@@ -99,6 +99,8 @@ pub enum SiteCommand {
         #[arg(long)]
         account: Option<String>,
     },
+    /// List every site: key, name, allowed origins.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +150,17 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
                 json!({"site_key": site.site_key, "site_id": site.id, "account_id": site.account_id,
                           "name": site.name, "allowed_origins": site.allowed_origins}),
             )
+        })
+        .await,
+        Command::Site(SiteCommand::List) => with_store(&config, |store| async move {
+            let mut sites = Vec::new();
+            for account in store.account_ids().await? {
+                for site in store.sites_for_account(&account).await? {
+                    sites.push(json!({"site_key": site.site_key, "name": site.name,
+                                      "allowed_origins": site.allowed_origins}));
+                }
+            }
+            Ok(json!({ "sites": sites }))
         })
         .await,
         Command::Agent(AgentCommand::Create {

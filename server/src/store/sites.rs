@@ -91,6 +91,14 @@ impl Store {
 }
 
 impl Store {
+    /// Every account's id, oldest first.
+    pub async fn account_ids(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("select id from accounts order by created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| super::col(r, "id")).collect()
+    }
+
     /// The id of the single account (callers check there is exactly one).
     pub async fn only_account_id(&self) -> Result<String> {
         let row = sqlx::query("select id from accounts order by created_at limit 1")
