@@ -29,17 +29,20 @@ pub fn serve(bin: &PathBuf, server: &str, port: u16) -> Result<()> {
         .replace("{{SITE_KEY}}", &site_key);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("binding the host page on 127.0.0.1:{port}"))?;
-    eprintln!("\n==> the demo host page (another origin, with the snippet): http://localhost:{port}/");
+    eprintln!(
+        "\n==> the demo host page (another origin, with the snippet): http://localhost:{port}/"
+    );
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut stream = stream;
             let mut first = String::new();
             let _ = BufReader::new(&stream).read_line(&mut first);
-            let (status, body) = if first.starts_with("GET / ") || first.starts_with("GET /index.html ") {
-                ("200 OK", page.as_str())
-            } else {
-                ("404 Not Found", "not found")
-            };
+            let (status, body) =
+                if first.starts_with("GET / ") || first.starts_with("GET /index.html ") {
+                    ("200 OK", page.as_str())
+                } else {
+                    ("404 Not Found", "not found")
+                };
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

@@ -1,9 +1,15 @@
 //! `cargo xtask widget`: builds the chat widget into `widget/dist/` and checks its size budget.
 //!
 //! wasm32 build (`[profile.wasm-release]`) → `wasm-bindgen --target web` (the CLI at exactly
-//! the lockfile's wasm-bindgen version, installed if missing) → `wasm-opt -Oz` (Debian's
-//! `binaryen`) → content-hashed file names → the loader with those names filled in. The server
-//! embeds `widget/dist/` at compile time (server/build.rs).
+//! the lockfile's wasm-bindgen version, installed if missing) → `wasm-opt -Oz` → content-hashed
+//! file names → the loader with those names filled in. The server embeds `widget/dist/` at
+//! compile time (server/build.rs).
+//!
+//! wasm-opt comes from npm's `binaryen` 132 pinned in `widget/package-lock.json`, not Debian's
+//! `binaryen` package: Debian 12 ships binaryen 108, which rewrites wasm-bindgen's externref
+//! table as a funcref table (even with no optimisation pass), and the module then fails to
+//! start with "WebAssembly.Table.set(): ... function-typed object". Without npm the build
+//! goes on unoptimised (the budget still holds, and is still checked) and says so.
 
 use std::io::Write;
 
@@ -26,7 +32,7 @@ pub fn build() -> Result<()> {
     )?;
     let version = lockfile_version("wasm-bindgen")?;
     ensure_wasm_bindgen(&version)?;
-    ensure_wasm_opt()?;
+    let wasm_opt = wasm_opt();
     // Its own target dir: a wasm build never waits on (or invalidates) the server's.
     let wasm_target = target_dir().join("widget");
     step(
@@ -53,17 +59,23 @@ pub fn build() -> Result<()> {
             .arg(&work)
             .arg(&wasm),
     )?;
-    let optimized = work.join("opt.wasm");
-    step(
-        "wasm-opt -Oz",
-        Command::new("wasm-opt")
-            .arg("-Oz")
-            .args(WASM_FEATURES)
-            .args(["--strip-debug", "--strip-producers"])
-            .arg(work.join("concierge_widget_bg.wasm"))
-            .arg("-o")
-            .arg(&optimized),
-    )?;
+    let optimized = match &wasm_opt {
+        Some(bin) => {
+            let out = work.join("opt.wasm");
+            step(
+                "wasm-opt -Oz (binaryen 132 from npm)",
+                Command::new(bin)
+                    .arg("-Oz")
+                    .args(WASM_FEATURES)
+                    .args(["--strip-debug", "--strip-producers"])
+                    .arg(work.join("concierge_widget_bg.wasm"))
+                    .arg("-o")
+                    .arg(&out),
+            )?;
+            out
+        }
+        None => work.join("concierge_widget_bg.wasm"),
+    };
 
     let dist = root().join("widget").join("dist");
     let _ = std::fs::remove_dir_all(&dist);
@@ -97,7 +109,7 @@ pub fn build() -> Result<()> {
     report(loader.as_bytes(), &files)
 }
 
-/// Rust 1.82+ emits these by default for wasm32; Debian's wasm-opt needs them named.
+/// Rust 1.82+ emits these by default for wasm32; wasm-opt must be told it may keep them.
 const WASM_FEATURES: [&str; 6] = [
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
@@ -203,19 +215,24 @@ fn ensure_wasm_bindgen(version: &str) -> Result<()> {
     )
 }
 
-fn ensure_wasm_opt() -> Result<()> {
-    if Command::new("wasm-opt").arg("--version").output().is_ok() {
-        return Ok(());
+/// npm's binaryen (pinned in widget/package-lock.json), installed with `npm ci` if needed.
+fn wasm_opt() -> Option<std::path::PathBuf> {
+    let dir = root().join("widget");
+    let bin = dir.join("node_modules/.bin/wasm-opt");
+    if !bin.exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !installed || !bin.exists() {
+            eprintln!(
+                "\n!!! npm is missing or `npm ci --prefix widget` failed: the widget is built \
+                 WITHOUT wasm-opt (larger, still within budget). Install Node.js and npm. !!!"
+            );
+            return None;
+        }
     }
-    eprintln!("\n==> wasm-opt is missing: installing Debian's binaryen");
-    let installed = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "binaryen"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !installed {
-        bail!("wasm-opt not found: install binaryen (`apt-get install binaryen`)");
-    }
-    Ok(())
+    Some(bin)
 }
