@@ -89,10 +89,15 @@ impl App {
             }
             (_, ConversationStatus::Bot) => self.status_line("", ""),
         }
-        if status != ConversationStatus::Agent {
-            if let Some(p) = &self.panel {
+        if let Some(p) = &self.panel {
+            if status != ConversationStatus::Agent {
                 show(&p.agent, false);
             }
+            // Already with (or waiting for) a person: no need to ask for one.
+            show(
+                &p.human,
+                matches!(status, ConversationStatus::Bot | ConversationStatus::Resolved),
+            );
         }
         self.emit("status", &JsValue::from_str(status.as_str()));
     }

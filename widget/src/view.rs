@@ -156,11 +156,12 @@ pub fn render_message(li: &Element, m: &Message, lang: Lang, feedback: Option<bo
             append(li, &sources);
         }
         let thumbs = el("div", "cw-thumbs");
-        for (class, text, label, value) in [
-            ("cw-up", "👍", lang.t(Text::Helpful), true),
-            ("cw-down", "👎", lang.t(Text::NotHelpful), false),
+        // Words, not emoji: they read the same with any font.
+        for (class, text, value) in [
+            ("cw-up", lang.t(Text::Helpful), true),
+            ("cw-down", lang.t(Text::NotHelpful), false),
         ] {
-            let b = button(class, text, label);
+            let b = button(class, text, "");
             attr(
                 &b,
                 "aria-pressed",
