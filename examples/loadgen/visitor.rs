@@ -68,6 +68,7 @@ pub async fn connect(
         visitor_token: None,
         conversation_id: None,
         last_seq: None,
+        identity: None,
     };
     send_json(&mut ws, &hello).await?;
     while let Some(msg) = ws.next().await {

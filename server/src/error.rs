@@ -8,6 +8,7 @@ use concierge_protocol::{ErrorBody, ErrorCode};
 
 use crate::chat::ChatError;
 use crate::rag::RagError;
+use crate::widget::WidgetError;
 
 /// Code and client-facing sentence for a chat error.
 pub fn chat_error_code(e: &ChatError) -> (ErrorCode, String) {
@@ -31,6 +32,12 @@ pub fn chat_error_code(e: &ChatError) -> (ErrorCode, String) {
         ChatError::TooLong => (ErrorCode::TooLarge, e.to_string()),
         ChatError::RateLimited => (ErrorCode::RateLimited, e.to_string()),
         ChatError::Forbidden => (ErrorCode::Forbidden, e.to_string()),
+        ChatError::IdentityRequired => (
+            ErrorCode::IdentityRequired,
+            "this site talks only to signed-in visitors: send identity {user_id, user_hash} in hello"
+                .into(),
+        ),
+        ChatError::InvalidIdentity(m) => (ErrorCode::InvalidIdentity, (*m).to_string()),
     }
 }
 
@@ -45,7 +52,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         }
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::OriginNotAllowed | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidToken | ErrorCode::IdentityRequired | ErrorCode::InvalidIdentity => {
+            StatusCode::UNAUTHORIZED
+        }
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -60,6 +69,10 @@ impl ApiError {
             code,
             message: message.into(),
         })
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
     }
 }
 
@@ -121,6 +134,19 @@ impl From<RagError> for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         RagError::Store(e).into()
+    }
+}
+
+impl From<WidgetError> for ApiError {
+    fn from(e: WidgetError) -> Self {
+        match e {
+            WidgetError::BadConfig(m) => ApiError::new(ErrorCode::BadFrame, m),
+            WidgetError::UnknownSite => ApiError::new(ErrorCode::UnknownSite, e.to_string()),
+            WidgetError::OriginNotAllowed => {
+                ApiError::new(ErrorCode::OriginNotAllowed, e.to_string())
+            }
+            WidgetError::Store(inner) => inner.into(),
+        }
     }
 }
 

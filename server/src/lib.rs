@@ -2,19 +2,21 @@
 //!
 //! # Layout
 //! - [`app`]: builds everything from [`config`], binds the listener, graceful shutdown.
-//! - [`http`]: REST and operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! - [`http`]: REST and operational endpoints (`/healthz`, `/readyz`, `/metrics`), and the
+//!   widget's files, embedded at build time (`build.rs`).
 //! - [`ws`]: websocket upgrades and the visitor / agent session loops.
 //! - [`chat`]: the conversation service every entry point calls (persist, then publish).
 //! - [`bot`]: answers visitors from the knowledge base, streamed, with citations.
 //! - [`rag`]: the knowledge base (ingest, chunk, embed, index, retrieve, answer).
+//! - [`widget`]: the embeddable widget's settings and signed visitor identities.
 //! - [`accounts`]: provisioning of sites, agents and tokens (CLI today, owner API later).
 //! - [`store`]: persistence on SQLite (default) or Postgres.
 //! - [`bus`]: fan-out to sockets on this node and, with Redis, on every node.
 //! - [`limits`]: rate limits and abuse control.
 //! - [`metrics`], [`telemetry`], [`error`] (the only place errors become responses), [`cli`].
 //!
-//! Dependency direction: `cli → app → {http, ws} → {bot, chat, accounts} → {rag, store, bus,
-//! limits} → protocol`. Engine modules never import axum.
+//! Dependency direction: `cli → app → {http, ws} → {bot, chat, accounts, widget} → {rag, store,
+//! bus, limits} → protocol`. Engine modules never import axum.
 
 pub mod accounts;
 pub mod app;
@@ -32,4 +34,5 @@ pub mod rag;
 pub mod sentiment;
 pub mod store;
 pub mod telemetry;
+pub mod widget;
 pub mod ws;

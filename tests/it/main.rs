@@ -1,6 +1,7 @@
 //! Concierge integration tests: real servers on port 0, real websockets, real databases.
 //! Postgres/Redis tests need CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL (CI sets
-//! both); without them they print SKIPPED and pass.
+//! both); without them they print SKIPPED and pass. The widget's browser test (`widget_e2e`)
+//! needs Debian's `chromium` and `npm ci --prefix tests/e2e`; it fails, never skips, without.
 
 mod agent;
 mod answers;
@@ -17,3 +18,5 @@ mod resume;
 mod store_story;
 mod streaming;
 mod visitor;
+mod widget_api;
+mod widget_e2e;

@@ -96,6 +96,7 @@ async fn a_forged_visitor_token_is_refused_with_invalid_token_and_the_socket_sta
         visitor_token: Some("vt_forgedforgedforgedforgedforged00".into()),
         conversation_id: None,
         last_seq: None,
+        identity: None,
     })
     .await;
     match v.next().await.unwrap() {
@@ -121,6 +122,7 @@ async fn a_visitor_cannot_open_another_visitors_conversation() {
         visitor_token: Some(wb.token.clone()),
         conversation_id: Some(wa.conversation_id.clone()),
         last_seq: None,
+        identity: None,
     })
     .await;
     match bob2.next().await.unwrap() {
@@ -146,6 +148,7 @@ async fn a_token_from_another_site_is_invalid_here() {
         visitor_token: Some(w.token),
         conversation_id: None,
         last_seq: None,
+        identity: None,
     })
     .await;
     match here.next().await.unwrap() {
@@ -165,6 +168,7 @@ async fn ping_gets_pong_and_unsupported_versions_are_refused() {
         visitor_token: None,
         conversation_id: None,
         last_seq: None,
+        identity: None,
     })
     .await;
     match v.next().await.unwrap() {

@@ -89,6 +89,7 @@ impl Visitor {
             visitor_token: token.map(str::to_string),
             conversation_id: conversation_id.map(str::to_string),
             last_seq,
+            identity: None,
         })
         .await;
         match self.next().await? {

@@ -12,9 +12,11 @@ use concierge::config::{Config, LimitsConfig};
 use secrecy::SecretString;
 
 pub mod clients;
+pub mod host_pages;
 pub mod kb;
 pub mod llm_stub;
 pub mod pg;
+pub mod restartable;
 
 pub use clients::{Agent, Refused, Visitor, Welcome};
 

@@ -1,10 +1,12 @@
 //! A stand-in OpenAI-compatible server for fault injection in bot tests: it speaks the real
-//! streaming wire format (`data: {chunk}` … `data: [DONE]`) with scripted text, or fails with a
-//! status. The real-model test uses llama-cpp-python instead (CONCIERGE_TEST_LLM_URL).
+//! streaming wire format (`data: {chunk}` … `data: [DONE]`) with scripted text, quotes its
+//! first source back at a model's pace, or fails with a status. The real-model test uses
+//! llama-cpp-python instead (CONCIERGE_TEST_LLM_URL).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -12,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 /// What the stub answers to every request.
@@ -21,6 +24,10 @@ pub enum Script {
     Pieces(Vec<&'static str>),
     /// Answers with this HTTP status.
     Fail(u16),
+    /// Quotes source `[1]` of the grounded prompt verbatim with a `[1]` citation (what an
+    /// extractive answer would say), streamed a few words at a time over `over`, so a browser
+    /// can watch the answer grow. Prompts without sources get a one-line answer.
+    Quote { over: Duration },
 }
 
 pub struct LlmStub {
@@ -67,7 +74,7 @@ type StubState = Arc<(Script, Arc<AtomicUsize>, Arc<Mutex<Vec<Value>>>)>;
 
 async fn completions(State(state): State<StubState>, Json(body): Json<Value>) -> Response {
     state.1.fetch_add(1, Ordering::SeqCst);
-    state.2.lock().unwrap().push(body);
+    state.2.lock().unwrap().push(body.clone());
     match &state.0 {
         Script::Fail(code) => (
             StatusCode::from_u16(*code).unwrap(),
@@ -75,34 +82,91 @@ async fn completions(State(state): State<StubState>, Json(body): Json<Value>) ->
         )
             .into_response(),
         Script::Pieces(pieces) => {
-            let chunk = |delta: Value, finish: Value| {
-                json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "stub",
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-            };
-            let mut events = vec![chunk(
-                json!({"role": "assistant", "content": ""}),
-                Value::Null,
-            )];
-            events.extend(
-                pieces
-                    .iter()
-                    .map(|p| chunk(json!({"content": p}), Value::Null)),
-            );
-            events.push(chunk(json!({}), json!("stop")));
-            events.push(
-                json!({"id": "c1", "object": "chat.completion.chunk", "created": 0,
-                "model": "stub", "choices": [],
-                "usage": {"prompt_tokens": 321, "completion_tokens": 12, "total_tokens": 333}}),
-            );
-            let mut text = String::new();
-            for e in events {
-                text.push_str(&format!("data: {e}\n\n"));
-            }
-            text.push_str("data: [DONE]\n\n");
+            let text: String = sse_events(pieces.iter().copied()).collect();
             Response::builder()
                 .header(header::CONTENT_TYPE, "text/event-stream")
                 .body(Body::from(Bytes::from(text)))
                 .unwrap()
         }
+        Script::Quote { over } => {
+            let answer = format!("{} [1]", first_source(&body).unwrap_or("Noted."));
+            let pieces = word_pieces(&answer, 3);
+            let pause = *over / pieces.len().max(1) as u32;
+            let events: Vec<String> = sse_events(pieces.into_iter()).collect();
+            // Event 0 (the role) goes out at once; each piece after a pause.
+            let stream = futures_util::stream::iter(events.into_iter().enumerate()).then(
+                move |(i, event)| async move {
+                    if i > 0 {
+                        tokio::time::sleep(pause).await;
+                    }
+                    Ok::<_, std::convert::Infallible>(Bytes::from(event))
+                },
+            );
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/event-stream")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
     }
+}
+
+/// The server-sent events of a streamed completion: the role, one chunk per piece, the stop
+/// reason, the usage, `[DONE]`.
+fn sse_events<'a>(pieces: impl Iterator<Item = &'a str>) -> impl Iterator<Item = String> {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    events.extend(pieces.map(|p| chunk(json!({ "content": p }), Value::Null)));
+    events.push(chunk(json!({}), json!("stop")));
+    events.push(
+        json!({"id": "c1", "object": "chat.completion.chunk", "created": 0,
+        "model": "stub", "choices": [],
+        "usage": {"prompt_tokens": 321, "completion_tokens": 12, "total_tokens": 333}}),
+    );
+    events
+        .into_iter()
+        .map(|e| format!("data: {e}\n\n"))
+        .chain(std::iter::once("data: [DONE]\n\n".to_string()))
+}
+
+/// The body of source `[1]` in the last user message of a grounded prompt
+/// (`Sources:\n\n[1] title\nbody\n\n[2] …\n\nQuestion: …`).
+fn first_source(request: &Value) -> Option<&str> {
+    let prompt = request["messages"]
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")?["content"]
+        .as_str()?;
+    let rest = prompt.strip_prefix("Sources:\n\n[1] ")?;
+    let body = &rest[rest.find('\n')? + 1..];
+    let end = [body.find("\n\n[2] "), body.rfind("\n\nQuestion: ")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(body.len());
+    Some(body[..end].trim()).filter(|b| !b.is_empty())
+}
+
+/// `text` in pieces of `words` words, whitespace kept, so they concatenate back to `text`.
+fn word_pieces(text: &str, words: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let (mut start, mut count, mut in_word) = (0, 0, false);
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() && in_word {
+            count += 1;
+            if count == words {
+                pieces.push(&text[start..i]);
+                (start, count) = (i, 0);
+            }
+        }
+        in_word = !c.is_whitespace();
+    }
+    pieces.push(&text[start..]);
+    pieces
 }

@@ -96,7 +96,10 @@ impl App {
             // Already with (or waiting for) a person: no need to ask for one.
             show(
                 &p.human,
-                matches!(status, ConversationStatus::Bot | ConversationStatus::Resolved),
+                matches!(
+                    status,
+                    ConversationStatus::Bot | ConversationStatus::Resolved
+                ),
             );
         }
         self.emit("status", &JsValue::from_str(status.as_str()));

@@ -210,6 +210,8 @@ pub fn render_markdown(parent: &Element, text: &str) {
             }
             Block::Code(code) => {
                 let pre = el("pre", "");
+                // A long line scrolls sideways: keyboard users must be able to reach it.
+                attr(&pre, "tabindex", "0");
                 append(&pre, &el_text("code", "", &code));
                 append(parent, &pre);
             }

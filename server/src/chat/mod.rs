@@ -3,6 +3,7 @@
 //! API and the CLI call these functions; they persist first, then publish on the bus.
 
 mod agent;
+mod identity;
 mod stream;
 mod tickets;
 mod visitor;
@@ -16,8 +17,11 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::store::{ConversationRecord, MessageRecord, Store, StoreError};
 
+pub use identity::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_USER_ID_CHARS};
 pub use stream::StreamHandle;
-pub use visitor::VisitorSession;
+pub use visitor::{
+    preview, Hello, VisitorSession, CONVERSATION_LIST_LIMIT, PREVIEW_CHARS, WELCOME_HISTORY_LIMIT,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -35,6 +39,12 @@ pub enum ChatError {
     RateLimited,
     #[error("not allowed for this role")]
     Forbidden,
+    /// The site requires a signed identity and the hello carried none.
+    #[error("this site requires a signed visitor identity")]
+    IdentityRequired,
+    /// The identity does not verify; the sentence says what is wrong for the site's developer.
+    #[error("{0}")]
+    InvalidIdentity(&'static str),
 }
 
 pub type Result<T, E = ChatError> = std::result::Result<T, E>;

@@ -1,18 +1,38 @@
-//! What a visitor can do: say hello (new or resumed), send, type.
+//! What a visitor can do: say hello (new, resumed, or with a signed identity), send, type,
+//! start another conversation, list their conversations.
 
+use concierge_protocol::widget::{ConversationSummary, Identity};
 use concierge_protocol::{Author, ConversationStatus, MessageState};
 
 use super::{validate_message, Chat, ChatError, Result};
 use crate::bus::EventKind;
-use crate::store::{AppendOutcome, ConversationRecord, MessageRecord, NewMessage, Site, Visitor};
+use crate::store::{
+    rfc3339, AppendOutcome, ConversationRecord, MessageRecord, NewMessage, Site, Visitor,
+};
 
 /// Most messages returned in one `welcome`; older history is paged by the client.
 pub const WELCOME_HISTORY_LIMIT: i64 = 500;
 
+/// Most conversations one `list_conversations` returns.
+pub const CONVERSATION_LIST_LIMIT: i64 = 50;
+
+/// Longest preview of a conversation's last message, in characters.
+pub const PREVIEW_CHARS: usize = 120;
+
+/// What a visitor's `hello` carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hello<'a> {
+    pub token: Option<&'a str>,
+    pub conversation_id: Option<&'a str>,
+    pub last_seq: Option<i64>,
+    pub identity: Option<&'a Identity>,
+}
+
 /// A visitor after `hello`.
 pub struct VisitorSession {
     pub visitor: Visitor,
-    /// Present only when a new token was minted (new visitor).
+    /// The token the client must keep from now on when it is not the one it sent: a new
+    /// visitor's, or a verified identity's.
     pub new_token: Option<String>,
     pub conversation: ConversationRecord,
     /// The seq the messages start after: the client's `last_seq`, clamped to what exists.
@@ -22,52 +42,74 @@ pub struct VisitorSession {
 }
 
 impl Chat {
-    /// Resolves a `hello`: a new visitor without a token; with a token, that visitor's
-    /// conversation (the named one, else their latest, else a new one).
-    pub async fn visitor_hello(
-        &self,
-        site: &Site,
-        token: Option<&str>,
-        conversation_id: Option<&str>,
-        last_seq: Option<i64>,
-    ) -> Result<VisitorSession> {
-        let (visitor, new_token) = match token {
-            Some(t) => match self.store.visitor_by_token(&site.id, t).await? {
-                Some(v) => (v, None),
-                None => return Err(ChatError::InvalidToken),
-            },
-            None => {
-                let (v, t) = self.store.create_visitor(&site.id).await?;
-                (v, Some(t))
-            }
+    /// Resolves a `hello`. With an identity: that user's visitor (see `identity.rs`). Else,
+    /// unless the site requires identities: a new visitor without a token; with a token, that
+    /// visitor's conversation (the named one, else their latest, else a new one).
+    pub async fn visitor_hello(&self, site: &Site, hello: Hello<'_>) -> Result<VisitorSession> {
+        let settings = crate::widget::settings(&self.store, site).await?;
+        if let Some(identity) = hello.identity {
+            let secret = settings.identity_secret.as_deref();
+            return self.identified_hello(site, secret, identity, hello).await;
+        }
+        if settings.config.require_identity {
+            return Err(ChatError::IdentityRequired);
+        }
+        let Some(token) = hello.token else {
+            let (visitor, token) = self.store.create_visitor(&site.id).await?;
+            let conversation = self
+                .store
+                .create_conversation(&site.id, &visitor.id)
+                .await?;
+            return self.join(visitor, Some(token), conversation, 0).await;
         };
-        let conversation = match conversation_id {
-            Some(id) if new_token.is_none() => match self.store.conversation(&site.id, id).await? {
+        let Some(visitor) = self.store.visitor_by_token(&site.id, token).await? else {
+            return Err(ChatError::InvalidToken);
+        };
+        let conversation = match hello.conversation_id {
+            Some(id) => match self.store.conversation(&site.id, id).await? {
                 Some(c) if c.visitor_id == visitor.id => c,
                 _ => return Err(ChatError::UnknownConversation),
             },
-            _ => match self
-                .store
-                .latest_conversation_of_visitor(&site.id, &visitor.id)
-                .await?
-            {
-                Some(c) if new_token.is_none() => c,
-                _ => {
-                    self.store
-                        .create_conversation(&site.id, &visitor.id)
-                        .await?
-                }
-            },
+            None => self.latest_or_new(&visitor).await?,
         };
-        // A fresh visitor has nothing; a claim beyond what exists is clamped.
-        let after = if new_token.is_some() {
-            0
-        } else {
-            last_seq.unwrap_or(0).clamp(0, conversation.last_seq)
-        };
+        self.join(visitor, None, conversation, hello.last_seq.unwrap_or(0))
+            .await
+    }
+
+    /// The visitor's most recent conversation, or a new one.
+    pub(super) async fn latest_or_new(&self, visitor: &Visitor) -> Result<ConversationRecord> {
+        let latest = self
+            .store
+            .latest_conversation_of_visitor(&visitor.site_id, &visitor.id)
+            .await?;
+        Ok(match latest {
+            Some(c) => c,
+            None => {
+                self.store
+                    .create_conversation(&visitor.site_id, &visitor.id)
+                    .await?
+            }
+        })
+    }
+
+    /// The session on `conversation` with its messages after `after` (clamped to what exists:
+    /// a claim beyond it, e.g. from a restored backup, gets nothing now and everything new).
+    pub(super) async fn join(
+        &self,
+        visitor: Visitor,
+        new_token: Option<String>,
+        conversation: ConversationRecord,
+        after: i64,
+    ) -> Result<VisitorSession> {
+        let after = after.clamp(0, conversation.last_seq);
         let messages = self
             .store
-            .messages_after(&site.id, &conversation.id, after, WELCOME_HISTORY_LIMIT)
+            .messages_after(
+                &conversation.site_id,
+                &conversation.id,
+                after,
+                WELCOME_HISTORY_LIMIT,
+            )
             .await?;
         Ok(VisitorSession {
             visitor,
@@ -76,6 +118,40 @@ impl Chat {
             after_seq: after,
             messages,
         })
+    }
+
+    /// Starts another conversation for the visitor (it counts against their message budget,
+    /// so a script cannot fill the inbox with empty conversations).
+    pub async fn visitor_new_conversation(&self, visitor: &Visitor) -> Result<ConversationRecord> {
+        if !self.limits.allow_visitor_message(&visitor.id).await {
+            return Err(ChatError::RateLimited);
+        }
+        Ok(self
+            .store
+            .create_conversation(&visitor.site_id, &visitor.id)
+            .await?)
+    }
+
+    /// The visitor's conversations, newest activity first, at most
+    /// [`CONVERSATION_LIST_LIMIT`], each with a preview of its last message.
+    pub async fn visitor_conversations(
+        &self,
+        visitor: &Visitor,
+    ) -> Result<Vec<ConversationSummary>> {
+        let rows = self
+            .store
+            .conversations_of_visitor(&visitor.site_id, &visitor.id, CONVERSATION_LIST_LIMIT)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, last_text)| ConversationSummary {
+                conversation_id: c.id,
+                status: c.status,
+                preview: preview(last_text.as_deref().unwrap_or("")),
+                last_seq: c.last_seq,
+                updated_at: rfc3339(c.updated_at),
+            })
+            .collect())
     }
 
     /// Stores a visitor message (once per `client_msg_id`) and fans it out. The flag is true
@@ -144,5 +220,38 @@ impl Chat {
             },
         )
         .await;
+    }
+}
+
+/// A message's text on one line, at most [`PREVIEW_CHARS`] characters (an ellipsis marks a cut).
+pub fn preview(text: &str) -> String {
+    let mut words = text.split_whitespace();
+    let mut line = words.next().unwrap_or("").to_string();
+    for w in words {
+        line.push(' ');
+        line.push_str(w);
+    }
+    if line.chars().count() <= PREVIEW_CHARS {
+        return line;
+    }
+    let mut cut: String = line.chars().take(PREVIEW_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_are_one_line_and_at_most_120_characters() {
+        assert_eq!(preview("  Hello\n\nthere\t you "), "Hello there you");
+        assert_eq!(preview(""), "");
+        let exact = "é".repeat(PREVIEW_CHARS);
+        assert_eq!(preview(&exact), exact);
+        let long = preview(&"word ".repeat(100));
+        assert_eq!(long.chars().count(), PREVIEW_CHARS);
+        assert!(long.ends_with("word…"), "{long}");
     }
 }

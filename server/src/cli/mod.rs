@@ -152,17 +152,19 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
             )
         })
         .await,
-        Command::Site(SiteCommand::List) => with_store(&config, |store| async move {
-            let mut sites = Vec::new();
-            for account in store.account_ids().await? {
-                for site in store.sites_for_account(&account).await? {
-                    sites.push(json!({"site_key": site.site_key, "name": site.name,
+        Command::Site(SiteCommand::List) => {
+            with_store(&config, |store| async move {
+                let mut sites = Vec::new();
+                for account in store.account_ids().await? {
+                    for site in store.sites_for_account(&account).await? {
+                        sites.push(json!({"site_key": site.site_key, "name": site.name,
                                       "allowed_origins": site.allowed_origins}));
+                    }
                 }
-            }
-            Ok(json!({ "sites": sites }))
-        })
-        .await,
+                Ok(json!({ "sites": sites }))
+            })
+            .await
+        }
         Command::Agent(AgentCommand::Create {
             email,
             role,

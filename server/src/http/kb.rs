@@ -32,12 +32,13 @@ pub(super) async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiR
     }
 }
 
-pub(super) fn require_manager(auth: &AgentAuth) -> ApiResult<()> {
+/// Owners and admins only; `action` completes "only owners and admins can ...".
+pub(super) fn require_manager(auth: &AgentAuth, action: &str) -> ApiResult<()> {
     match auth.0.role {
         Role::Owner | Role::Admin => Ok(()),
         Role::Agent => Err(ApiError::new(
             ErrorCode::Forbidden,
-            "only owners and admins can change documents",
+            format!("only owners and admins can {action}"),
         )),
     }
 }
@@ -76,7 +77,7 @@ pub async fn add_documents(
     request: axum::extract::Request,
 ) -> ApiResult<impl IntoResponse> {
     let site = site_of(&app, &auth, &site_key).await?;
-    require_manager(&auth)?;
+    require_manager(&auth, "change documents")?;
     let is_json = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -144,7 +145,7 @@ pub async fn delete_document(
     Path((site_key, doc_key)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let site = site_of(&app, &auth, &site_key).await?;
-    require_manager(&auth)?;
+    require_manager(&auth, "change documents")?;
     if app.knowledge.delete_document(&site.id, &doc_key).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -2,11 +2,16 @@
 //!
 //! - this file: `/healthz`, `/readyz`, `/metrics`, the websocket routes, the router.
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
+//! - [`tickets`]: tickets, the escalation policy and escalation analytics.
+//! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
+//! - [`assets`]: the widget's files, embedded at build time (`/widget.js`, `/widget/{name}`).
 //! - [`auth`]: bearer-token authentication of API calls.
 
+pub mod assets;
 pub mod auth;
 pub mod kb;
 pub mod tickets;
+pub mod widget;
 
 use std::sync::Arc;
 
@@ -14,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -58,6 +63,21 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/sites/{site_key}/escalation-stats",
             get(tickets::stats),
         )
+        .route(
+            "/api/sites/{site_key}/widget-config",
+            get(widget::get_config).put(widget::put_config),
+        )
+        .route(
+            "/api/sites/{site_key}/identity-secret",
+            get(widget::get_identity_secret),
+        )
+        .route(
+            "/api/sites/{site_key}/identity-secret/rotate",
+            post(widget::rotate_identity_secret),
+        )
+        .route("/api/widget/config", get(widget::get_public_config))
+        .route("/widget.js", get(assets::get_loader))
+        .route("/widget/{name}", get(assets::get_asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

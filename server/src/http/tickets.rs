@@ -93,7 +93,7 @@ pub async fn put_policy(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let site = site_of(&app, &auth, &site_key).await?;
-    require_manager(&auth)?;
+    require_manager(&auth, "change the escalation policy")?;
     let policy: EscalationPolicy = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
     policy

@@ -125,6 +125,38 @@ impl Store {
         row.as_ref().map(ConversationRecord::from_row).transpose()
     }
 
+    /// A visitor's conversations, newest activity first, each with its last message's text
+    /// (`None` while it has none).
+    pub async fn conversations_of_visitor(
+        &self,
+        site_id: &str,
+        visitor_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(ConversationRecord, Option<String>)>> {
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS}, m.text as last_text from conversations c \
+             join sites s on s.id = c.site_id left join agents a on a.id = c.agent_id \
+             left join messages m on m.conversation_id = c.id and m.seq = c.last_seq \
+             and m.site_id = c.site_id \
+             where c.site_id = $1 and c.visitor_id = $2 \
+             order by c.updated_at desc, c.created_at desc, c.id limit $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(site_id)
+            .bind(visitor_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    ConversationRecord::from_row(r)?,
+                    super::col(r, "last_text")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Unresolved conversations with at least one message, newest activity first.
     pub async fn open_conversations(
         &self,

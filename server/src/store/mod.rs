@@ -1,6 +1,6 @@
-//! Persistence: accounts, sites, agents, visitors, conversations and messages; the knowledge
-//! base's documents, chunks (with full-text search) and ingestion jobs; knowledge gaps and LLM
-//! usage.
+//! Persistence: accounts, sites, agents, visitors, conversations and messages; each site's
+//! widget settings and identified visitors; the knowledge base's documents, chunks (with
+//! full-text search) and ingestion jobs; knowledge gaps and LLM usage.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, a file in the data dir) or Postgres
 //! (`postgres://...`) through sqlx's `Any` driver. SQL is written once in the dialect both
@@ -25,6 +25,7 @@ mod records;
 mod sites;
 mod tickets;
 mod tokens;
+mod widget;
 
 use std::time::Duration;
 
@@ -39,7 +40,8 @@ pub use jobs::{ItemRecord, JobRecord, NewItem};
 pub use messages::{AppendOutcome, NewMessage};
 pub use records::*;
 pub use tickets::{NewEscalation, TicketRecord, TicketStatRow};
-pub use tokens::{hash_token, new_token};
+pub use tokens::{hash_token, new_id, new_token};
+pub use widget::{IdentifiedVisitor, VisitorContact, VisitorProfile, WidgetSettingsRecord};
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

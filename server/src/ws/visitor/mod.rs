@@ -1,26 +1,38 @@
-//! The visitor's socket: `hello` → `welcome`, then sends, typing, and the conversation's
-//! events delivered gap-free through a [`SeqTracker`].
+//! The visitor's socket: `hello` → `welcome`, then sends, typing, feedback, new
+//! conversations, and the conversation's events delivered gap-free through a [`SeqTracker`].
+//!
+//! - this file: the session loop and the frames that act on the joined conversation.
+//! - [`hello`]: `hello`, `new_conversation` and `list_conversations` (which conversation the
+//!   socket follows).
+//! - [`events`]: forwarding the conversation's events, and resync from the store.
+
+mod events;
+mod hello;
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
-use concierge_protocol::{Author, ConversationStatus, ErrorCode, Phase};
+use concierge_protocol::ErrorCode;
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
+use self::events::{on_event, resync, status_frame};
 use super::conn::{next_event, Closed, Conn, Transport};
-use super::tracker::{DeltaVerdict, SeqTracker, Verdict};
+use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
 use crate::app::App;
-use crate::bus::{Event, EventKind, Subscription};
+use crate::bus::{Event, Subscription};
+use crate::chat::Hello;
 use crate::error::chat_error_code;
 use crate::store::{ConversationRecord, Site, Visitor};
 
 /// A visitor after a successful `hello`.
 struct Joined {
     visitor: Visitor,
+    /// The token the client holds, repeated in the `welcome` of a new conversation.
+    token: String,
     /// Kept current from `conversation` events: its status is what the client last heard.
     conversation: ConversationRecord,
     tracker: SeqTracker,
@@ -118,52 +130,27 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             visitor_token,
             conversation_id,
             last_seq,
+            identity,
         } => {
             if !conn.accept_hello(joined.is_some(), v, error).await? {
                 return Ok(());
             }
-            let hello = app
-                .chat
-                .visitor_hello(
-                    site,
-                    visitor_token.as_deref(),
-                    conversation_id.as_deref(),
-                    last_seq,
-                )
-                .await;
-            let session = match hello {
-                Ok(s) => s,
-                Err(e) => {
-                    let (code, message) = chat_error_code(&e);
-                    return conn.error(code, &error(code, message)).await;
-                }
+            let hello = Hello {
+                token: visitor_token.as_deref(),
+                conversation_id: conversation_id.as_deref(),
+                last_seq,
+                identity: identity.as_ref(),
             };
-            // Subscribe before answering, then re-read once: nothing published between the
-            // history read and the subscription can fall through the crack.
-            *sub = Some(app.hub.subscribe_conversation(&session.conversation.id));
-            let mut tracker = SeqTracker::new(session.after_seq);
-            let messages: Vec<_> = session.messages.iter().map(|m| m.view()).collect();
-            for m in &messages {
-                tracker.message(m);
-            }
-            let token = session
-                .new_token
-                .clone()
-                .unwrap_or_else(|| visitor_token.unwrap_or_default());
-            conn.send(&VisitorServerFrame::Welcome {
-                visitor_token: token,
-                conversation_id: session.conversation.id.clone(),
-                status: session.conversation.status,
-                messages,
-            })
-            .await?;
-            let j = joined.insert(Joined {
-                visitor: session.visitor,
-                conversation: session.conversation,
-                tracker,
-            });
-            resync(app, conn, j).await
+            hello::on_hello(app, site, conn, joined, sub, hello).await
         }
+        VisitorClientFrame::NewConversation {} => match joined.as_mut() {
+            Some(j) => hello::on_new_conversation(app, conn, j, sub).await,
+            None => hello_first(conn).await,
+        },
+        VisitorClientFrame::ListConversations {} => match joined.as_ref() {
+            Some(j) => hello::on_list_conversations(app, conn, j).await,
+            None => hello_first(conn).await,
+        },
         VisitorClientFrame::Send {
             client_msg_id,
             text,
@@ -253,68 +240,6 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
     }
 }
 
-async fn on_event<S: Sink<Outgoing> + Unpin>(
-    app: &Arc<App>,
-    conn: &mut Conn<S>,
-    j: &mut Joined,
-    event: &Event,
-) -> Result<(), Closed> {
-    match &event.kind {
-        EventKind::Message { message } => match j.tracker.message(message) {
-            Verdict::Forward => {
-                conn.send(&VisitorServerFrame::Message {
-                    message: message.clone(),
-                })
-                .await
-            }
-            Verdict::Drop => Ok(()),
-            Verdict::Resync => resync(app, conn, j).await,
-        },
-        EventKind::Delta { seq, offset, text } => match j.tracker.delta(*seq, *offset, text) {
-            DeltaVerdict::Forward { offset, text } => {
-                conn.send(&VisitorServerFrame::Delta {
-                    seq: *seq,
-                    offset,
-                    text,
-                })
-                .await
-            }
-            DeltaVerdict::Drop => Ok(()),
-            DeltaVerdict::Resync => resync(app, conn, j).await,
-        },
-        EventKind::Typing { author, who, on } => {
-            if *author == Author::Visitor {
-                return Ok(());
-            }
-            conn.send(&VisitorServerFrame::Typing {
-                on: *on,
-                who: who.clone(),
-            })
-            .await
-        }
-        EventKind::Conversation { conversation } => {
-            if conversation.status == j.conversation.status {
-                return Ok(());
-            }
-            j.conversation.status = conversation.status;
-            conn.send(&status_frame(
-                conversation.status,
-                conversation.agent_name.clone(),
-            ))
-            .await
-        }
-        EventKind::Phase { status, phase } => {
-            conn.send(&VisitorServerFrame::Status {
-                status: *status,
-                agent_name: None,
-                phase: Some(*phase),
-            })
-            .await
-        }
-        EventKind::Ingest { .. } | EventKind::Ticket { .. } => Ok(()),
-    }
-}
-
 /// A frame other than `hello` or `ping` before `hello`.
 async fn hello_first<S: Sink<Outgoing> + Unpin>(conn: &mut Conn<S>) -> Result<(), Closed> {
     conn.error(
@@ -322,54 +247,4 @@ async fn hello_first<S: Sink<Outgoing> + Unpin>(conn: &mut Conn<S>) -> Result<()
         &error(ErrorCode::BadFrame, "send hello first"),
     )
     .await
-}
-
-/// A status change as the visitor sees it: a person taking over carries `agent_joined` and
-/// their name.
-fn status_frame(status: ConversationStatus, agent_name: Option<String>) -> VisitorServerFrame {
-    let joined = status == ConversationStatus::Agent;
-    VisitorServerFrame::Status {
-        status,
-        agent_name: if joined { agent_name } else { None },
-        phase: joined.then_some(Phase::AgentJoined),
-    }
-}
-
-/// Re-reads the store after what this client has and sends what it lacks.
-async fn resync<S: Sink<Outgoing> + Unpin>(
-    app: &Arc<App>,
-    conn: &mut Conn<S>,
-    j: &mut Joined,
-) -> Result<(), Closed> {
-    let store = &app.chat.store;
-    let (site_id, conversation_id) = (&j.conversation.site_id, &j.conversation.id);
-    let mut updates = Vec::new();
-    for seq in j.tracker.streaming_seqs() {
-        if let Ok(Some(m)) = store.message(site_id, conversation_id, seq).await {
-            updates.push(m.view());
-        }
-    }
-    match store
-        .messages_after(site_id, conversation_id, j.tracker.last_sent(), 1_000)
-        .await
-    {
-        Ok(fresh) => updates.extend(fresh.iter().map(|m| m.view())),
-        Err(e) => {
-            tracing::warn!(error = %e, "resync read failed; the client can resume by last_seq")
-        }
-    }
-    for m in updates {
-        if j.tracker.message(&m) == Verdict::Forward {
-            conn.send(&VisitorServerFrame::Message { message: m })
-                .await?;
-        }
-    }
-    if let Ok(Some(c)) = store.conversation(site_id, conversation_id).await {
-        if c.status != j.conversation.status {
-            j.conversation.status = c.status;
-            conn.send(&status_frame(c.status, c.agent_name.clone()))
-                .await?;
-        }
-    }
-    Ok(())
 }

@@ -1,0 +1,121 @@
+//! Widget API. Public: `GET /api/widget/config?site_key=KEY`, read by the widget loader on a
+//! host page (CORS for that page's origin, so its script can read even a refusal). For the
+//! site's team, under `/api/sites/{site_key}/` with a bearer token: `widget-config` (read by
+//! any agent of the account, replaced by owners and admins) and `identity-secret` (owners and
+//! admins).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, ORIGIN, VARY};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use concierge_protocol::widget::WidgetConfig;
+use concierge_protocol::ErrorCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::AgentAuth;
+use super::kb::{require_manager, site_of};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::widget;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Deserialize)]
+pub struct ConfigQuery {
+    #[serde(default)]
+    pub site_key: String,
+}
+
+/// `GET /api/widget/config?site_key=KEY`: the site's [`WidgetConfig`]. A request whose
+/// `Origin` the site does not allow gets 403 `origin_not_allowed`; an unknown key 404
+/// `unknown_site`. Never cached without revalidation: an owner's change shows on the next load.
+pub async fn get_public_config(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ConfigQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let origin = headers.get(ORIGIN);
+    // A header that is not text cannot match any allowed origin.
+    let origin_text = origin.map(|o| o.to_str().unwrap_or("\u{0}"));
+    let mut response = match widget::public_config(&app.chat.store, &q.site_key, origin_text).await
+    {
+        Ok(config) => Json(config).into_response(),
+        Err(e) => {
+            let e = ApiError::from(e);
+            app.chat.metrics.error(e.code());
+            e.into_response()
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(VARY, HeaderValue::from_static("Origin"));
+    if let Some(o) = origin {
+        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
+    }
+    response
+}
+
+/// `GET /api/sites/{site_key}/widget-config`.
+pub async fn get_config(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Json<WidgetConfig>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    Ok(Json(widget::config(&app.chat.store, &site).await?))
+}
+
+/// `PUT /api/sites/{site_key}/widget-config` with any of the config's fields (the rest take
+/// their defaults; `{}` restores them). Bad values are refused with `bad_frame`.
+pub async fn put_config(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<WidgetConfig>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth, "change the widget")?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad JSON body: {e}")))?;
+    Ok(Json(
+        widget::set_config(&app.chat.store, &site, &body).await?,
+    ))
+}
+
+/// `GET /api/sites/{site_key}/identity-secret`: `{"identity_secret": HEX}`, created on first
+/// call.
+pub async fn get_identity_secret(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Response> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth, "see the identity secret")?;
+    let secret = widget::identity_secret(&app.chat.store, &site).await?;
+    Ok(secret_response(&secret))
+}
+
+/// `POST /api/sites/{site_key}/identity-secret/rotate`: a new secret; hashes signed with the
+/// old one stop verifying at once.
+pub async fn rotate_identity_secret(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+) -> ApiResult<Response> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth, "rotate the identity secret")?;
+    let secret = widget::rotate_identity_secret(&app.chat.store, &site).await?;
+    Ok(secret_response(&secret))
+}
+
+fn secret_response(secret: &str) -> Response {
+    (
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(json!({ "identity_secret": secret })),
+    )
+        .into_response()
+}
