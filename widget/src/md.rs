@@ -317,6 +317,10 @@ pub fn safe_href(target: &str) -> Option<String> {
         .chars()
         .filter(|c| !c.is_control() && !c.is_whitespace())
         .collect();
+    // Quotes and angle brackets have no business in a link target (attribute-breaking tricks).
+    if cleaned.contains(['"', '\'', '<', '>', '`']) {
+        return None;
+    }
     let lower = cleaned.to_ascii_lowercase();
     let scheme = ["https://", "http://", "mailto:"]
         .into_iter()

@@ -133,11 +133,12 @@ export async function openPanel(page, name = 'the panel opens', via = 'click') {
   );
 }
 
-/** Types `text` into the composer and presses Enter. */
-export async function send(page, text) {
+/** Types `text` into the composer and presses Enter (or clicks Send). */
+export async function send(page, text, via = 'enter') {
   const input = page.locator('textarea.cw-input');
   await input.fill(text);
-  await input.press('Enter');
+  if (via === 'button') await page.locator('button.cw-send').click();
+  else await input.press('Enter');
 }
 
 /** Waits for the complete bot answer that follows the visitor message `question`. */

@@ -62,6 +62,19 @@ export async function keyboardOpensAndCloses(page) {
     undefined,
     5_000,
   );
+  await page.keyboard.type('line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('line two');
+  const composed = await probe(page, () => ({
+    value: window.__cwTest.q('textarea.cw-input').value,
+    messages: window.__cwTest.qa('li.cw-msg').length,
+  }));
+  check(
+    'Shift+Enter adds a new line instead of sending',
+    composed.value === 'line one\nline two' && composed.messages === 0,
+    `composer ${JSON.stringify(composed.value)}, ${composed.messages} message(s) in the list`,
+  );
+  await page.locator('textarea.cw-input').fill('');
   const expanded = await probe(page, () => window.__cwTest.q('button.cw-launcher').getAttribute('aria-expanded'));
   check('the launcher says aria-expanded="true" while open', expanded === 'true', `aria-expanded=${expanded}`);
   await page.keyboard.press('Escape');

@@ -24,7 +24,7 @@ export async function restartLosesNothing({ page, cfg, control }) {
     15_000,
   );
   check('the offline banner says so in words', banner.text.length > 5, JSON.stringify(banner.text));
-  await send(page, OFFLINE_TEXT);
+  await send(page, OFFLINE_TEXT, 'button');
   await until(
     page,
     'a message typed offline shows as pending, without a seq',

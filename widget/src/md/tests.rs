@@ -57,6 +57,8 @@ fn dangerous_link_targets_become_plain_text() {
         "//evil.test/x",
         "/relative",
         "https://",
+        "https://shop.example/\" onmouseover=\"alert(1)",
+        "https://x.test/<script>",
     ] {
         let md = format!("[click]({target})");
         let parsed = inline(&md);
