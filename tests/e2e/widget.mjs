@@ -5,8 +5,10 @@
 //   SERVER_URL     the Concierge server (http://127.0.0.1:PORT)
 //   HOST_URL       a page embedding the snippet, on an allowed origin (http://127.0.0.2:PORT/)
 //   HOSTILE_URL    the same page with aggressive CSS
+//   FRENCH_URL     the same page with <html lang="fr">
 //   BAD_HOST_URL   a page embedding the snippet on an origin the site does not allow
 //   AGENT_TOKEN    bearer token of an agent of the site's account
+//   OWNER_TOKEN    bearer token of an owner (reads the site's identity secret)
 //   SITE_KEY       the site's key
 //   CONTROL_URL    POST /stop, /start, /restart take the server away and bring it back
 //   SCREENSHOT_DIR where widget-closed.png, widget-open.png, widget-streaming.png go
@@ -22,6 +24,7 @@ import { Watch, checkInert, describe, openPage } from './lib/widget.mjs';
 import { axeHasNoSeriousViolations } from './scenarios/a11y.mjs';
 import { agentJoinsAndReplies, unreadBadge } from './scenarios/agent.mjs';
 import { closedWidget, reloadBringsHistoryBack, streamedAnswer } from './scenarios/chat.mjs';
+import { forgedIdentityIsRefused, frenchPage, identityFollowsTheUser, severalConversations } from './scenarios/identity.mjs';
 import { hostileCssChangesNothing, originNotAllowed } from './scenarios/isolation.mjs';
 import { restartLosesNothing } from './scenarios/restart.mjs';
 import { agentTextIsInert, botTextIsInert } from './scenarios/xss.mjs';
@@ -35,8 +38,10 @@ function config() {
     hostUrl,
     hostOrigin: new URL(hostUrl).origin,
     hostileUrl: env('HOSTILE_URL', new URL('/hostile-css', hostUrl).href),
+    frenchUrl: env('FRENCH_URL', new URL('/fr', hostUrl).href),
     badHostUrl: env('BAD_HOST_URL'),
     agentToken: env('AGENT_TOKEN'),
+    ownerToken: env('OWNER_TOKEN'),
     siteKey: env('SITE_KEY'),
     controlUrl: env('CONTROL_URL').replace(/\/$/, ''),
     screenshotDir: env('SCREENSHOT_DIR'),
@@ -114,6 +119,16 @@ async function main() {
 
     section(`a page on an origin the site does not allow (${new URL(cfg.badHostUrl).origin})`);
     await originNotAllowed(ctx);
+
+    section('a signed identity follows the user to another device');
+    const devices = await identityFollowsTheUser(ctx);
+    section('a forged identity');
+    await forgedIdentityIsRefused(ctx, devices.secret);
+    section('several conversations: a new one, past ones, back to the first');
+    await severalConversations(ctx, devices);
+    section(`a page in French (${cfg.frenchUrl})`);
+    await frenchPage(ctx);
+    check('no uncaught error on the identity and French pages', watch.pageErrors.length === 0, watch.pageErrors.join('; '));
 
     section('a host page with hostile CSS');
     await hostileCssChangesNothing(ctx);

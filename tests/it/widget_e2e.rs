@@ -45,7 +45,7 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
     let server = Arc::new(Restartable::start(opts).await.expect("server starts"));
     let server_url = format!("http://{}", server.addr);
 
-    let (site_key, agent_token) = server
+    let (site_key, agent_token, owner_token) = server
         .with_app(async |app| {
             let site = concierge::accounts::create_site(
                 &app.app.chat.store,
@@ -56,7 +56,9 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
             .await
             .expect("widget site");
             app.site_key = site.site_key.clone();
-            (site.site_key, app.agent_token.clone())
+            // The script reads the site's identity secret as the site's backend would.
+            let owner_token = app.owner_token().await;
+            (site.site_key, app.agent_token.clone(), owner_token)
         })
         .await;
     let site = Arc::new(HostSite::new(server_url.clone(), site_key.clone()).unwrap());
@@ -71,8 +73,10 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
         ("SERVER_URL", server_url),
         ("HOST_URL", format!("{host_url}/")),
         ("HOSTILE_URL", format!("{host_url}/hostile-css")),
+        ("FRENCH_URL", format!("{host_url}/fr")),
         ("BAD_HOST_URL", format!("http://{bad_addr}/")),
         ("AGENT_TOKEN", agent_token),
+        ("OWNER_TOKEN", owner_token),
         ("SITE_KEY", site_key),
         ("CONTROL_URL", control_url),
         ("SCREENSHOT_DIR", screenshots.display().to_string()),

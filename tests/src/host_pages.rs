@@ -74,10 +74,11 @@ impl HostSite {
             .collect()
     }
 
-    fn page(&self, title: &str, head: &str) -> String {
+    /// A page in language `lang` (its `<html lang>`, which the widget follows).
+    fn page(&self, lang: &str, title: &str, head: &str) -> String {
         format!(
             r#"<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -134,11 +135,13 @@ span { position: absolute !important; }
 [hidden] { display: block !important; }
 </style>"#;
 
-/// Serves the host pages on `listener`: `/` (plain), `/hostile-css`, `/help/...`.
+/// Serves the host pages on `listener`: `/` (plain), `/hostile-css`, `/fr` (a French page),
+/// `/help/...`.
 pub fn serve(listener: TcpListener, site: Arc<HostSite>) {
     let router = Router::new()
         .route("/", get(plain_page))
         .route("/hostile-css", get(hostile_page))
+        .route("/fr", get(french_page))
         .route("/help/{*path}", get(doc))
         // Browsers ask for it; a 404 would be noise in the script's console log.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -158,11 +161,16 @@ pub async fn bind(ip: &str) -> Result<(TcpListener, SocketAddr)> {
 }
 
 async fn plain_page(State(site): State<Arc<HostSite>>) -> Html<String> {
-    Html(site.page("Test shop", ""))
+    Html(site.page("en", "Test shop", ""))
 }
 
 async fn hostile_page(State(site): State<Arc<HostSite>>) -> Html<String> {
-    Html(site.page("Test shop with hostile CSS", HOSTILE_CSS))
+    Html(site.page("en", "Test shop with hostile CSS", HOSTILE_CSS))
+}
+
+/// The same snippet on a page whose `<html lang="fr">`: the widget speaks French.
+async fn french_page(State(site): State<Arc<HostSite>>) -> Html<String> {
+    Html(site.page("fr", "Boutique de test", ""))
 }
 
 async fn doc(State(site): State<Arc<HostSite>>, UrlPath(path): UrlPath<String>) -> Response {

@@ -16,6 +16,7 @@
     host.style.setProperty("--cw-brand", c.color);
     host.style.setProperty("--cw-on-brand", c.on_color);
     if (c.position == "left") host.classList.add("cw-left");
+    btn.setAttribute("aria-label", { fr: "Ouvrir le chat", es: "Abrir el chat", de: "Chat öffnen" }[(c.language || d.documentElement.lang || navigator.language).slice(0, 2).toLowerCase()] || "Open chat");
     if (c.launcher_icon == "help") btn.firstChild.outerHTML = "?";
     if (c.launcher_icon == "mail") btn.querySelector("path").setAttribute("d", "M2 5h20v14H2zm10 7 8-5H4z");
   };

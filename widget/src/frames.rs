@@ -202,6 +202,10 @@ impl App {
 
     pub fn switch_conversation(&mut self, id: &str) {
         self.hide_history();
+        // A message not yet acked belongs to the conversation on screen: switch once it is.
+        if !self.thread.pending.is_empty() {
+            return;
+        }
         self.saved.conversation_id = Some(id.to_string());
         self.persist();
         self.restart_socket();

@@ -133,7 +133,10 @@ impl App {
             a.send(&VisitorClientFrame::RequestHuman {});
         });
         on(&panel.new_conversation, "click", |a, _| {
-            a.send(&VisitorClientFrame::NewConversation {});
+            // Unacked messages belong to this conversation: start another once they are in.
+            if a.thread.pending.is_empty() {
+                a.send(&VisitorClientFrame::NewConversation {});
+            }
         });
         on(&panel.history_button, "click", |a, _| a.toggle_history());
         on(&panel.list, "click", |a, e| {

@@ -234,7 +234,7 @@ impl App {
         self.update_greeting();
         self.persist();
         self.scroll_to_end();
-        self.emit("ready", &JsValue::NULL);
+        self.emit("connected", &JsValue::NULL);
     }
 
     /// Applies a snapshot; `live` messages (not history) are announced and counted as unread.
