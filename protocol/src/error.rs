@@ -1,0 +1,97 @@
+//! Error codes every client switches on, the REST error body, and websocket close codes.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, machine-readable error codes. Clients switch on these; the `message` next to them is
+/// for humans and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, not a known frame type, a missing field, or a frame sent before `hello`.
+    BadFrame,
+    /// Frame over 16 KiB or text over 4,000 characters.
+    TooLarge,
+    /// Too many messages or frames; slow down.
+    RateLimited,
+    UnknownSite,
+    OriginNotAllowed,
+    /// Visitor token or agent bearer token unknown or revoked.
+    InvalidToken,
+    UnsupportedVersion,
+    /// The conversation does not exist or does not belong to this visitor / agent.
+    UnknownConversation,
+    /// The agent's role does not allow this action.
+    Forbidden,
+    /// A REST resource (document, job) does not exist on this site.
+    NotFound,
+    /// A part the request needs is not ready or not reachable (the embedding model, the
+    /// vector index, the LLM); retry later.
+    Unavailable,
+    /// The site requires a signed visitor identity and the `hello` carried none.
+    IdentityRequired,
+    /// The visitor identity's `user_hash` does not match its `user_id`.
+    InvalidIdentity,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::UnknownConversation => "unknown_conversation",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::IdentityRequired => "identity_required",
+            ErrorCode::InvalidIdentity => "invalid_identity",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Every code, for metrics labels and documentation.
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::BadFrame,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::UnknownSite,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::InvalidToken,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::UnknownConversation,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Unavailable,
+        ErrorCode::IdentityRequired,
+        ErrorCode::InvalidIdentity,
+        ErrorCode::Internal,
+    ];
+}
+
+/// Body of every REST error and of the 4xx answer to a refused websocket upgrade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Websocket close codes the server uses, so clients know whether to reconnect.
+pub mod close {
+    /// Server restarting (SIGTERM): reconnect, possibly to another node.
+    pub const SERVICE_RESTART: u16 = 1012;
+    /// Repeated abuse (bad frames, floods): do not reconnect immediately.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A websocket message over the hard cap.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// No traffic (not even pongs) within the idle timeout.
+    pub const IDLE_TIMEOUT: u16 = 1001;
+}
