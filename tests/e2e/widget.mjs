@@ -26,6 +26,7 @@ import { agentJoinsAndReplies, unreadBadge } from './scenarios/agent.mjs';
 import { closedWidget, reloadBringsHistoryBack, streamedAnswer } from './scenarios/chat.mjs';
 import { forgedIdentityIsRefused, frenchPage, identityFollowsTheUser, severalConversations } from './scenarios/identity.mjs';
 import { hostileCssChangesNothing, originNotAllowed } from './scenarios/isolation.mjs';
+import { deviceSettingsAreFollowed } from './scenarios/media.mjs';
 import { restartLosesNothing } from './scenarios/restart.mjs';
 import { agentTextIsInert, botTextIsInert } from './scenarios/xss.mjs';
 
@@ -130,6 +131,8 @@ async function main() {
     await frenchPage(ctx);
     check('no uncaught error on the identity and French pages', watch.pageErrors.length === 0, watch.pageErrors.join('; '));
 
+    section('phone-sized screen, dark mode, reduced motion, brand contrast');
+    await deviceSettingsAreFollowed(ctx);
     section('a host page with hostile CSS');
     await hostileCssChangesNothing(ctx);
     watch.checkNoDialogs();
