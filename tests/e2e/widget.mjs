@@ -27,6 +27,7 @@ import { closedWidget, reloadBringsHistoryBack, streamedAnswer } from './scenari
 import { forgedIdentityIsRefused, frenchPage, identityFollowsTheUser, severalConversations } from './scenarios/identity.mjs';
 import { hostileCssChangesNothing, originNotAllowed } from './scenarios/isolation.mjs';
 import { deviceSettingsAreFollowed } from './scenarios/media.mjs';
+import { ownerSettingsAreApplied } from './scenarios/theme.mjs';
 import { restartLosesNothing } from './scenarios/restart.mjs';
 import { agentTextIsInert, botTextIsInert } from './scenarios/xss.mjs';
 
@@ -133,6 +134,8 @@ async function main() {
 
     section('phone-sized screen, dark mode, reduced motion, brand contrast');
     await deviceSettingsAreFollowed(ctx);
+    section("the owner's settings: color, corner, title, greeting, icon, preload");
+    await ownerSettingsAreApplied(ctx);
     section('a host page with hostile CSS');
     await hostileCssChangesNothing(ctx);
     watch.checkNoDialogs();
