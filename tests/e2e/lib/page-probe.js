@@ -52,6 +52,13 @@
         sourceCount: li.querySelectorAll('ol.cw-sources li, ol.cw-sources a').length,
       }));
     },
+    /** Messages the server has stored, as (seq, author, text): what must survive reloads. */
+    settled() {
+      return t
+        .messages()
+        .filter((m) => m.seq)
+        .map((m) => ({ seq: Number(m.seq), author: m.author, text: m.text.trim() }));
+    },
     banner() {
       const b = t.q('.cw-banner');
       return b ? { code: b.getAttribute('data-code') ?? '', text: b.textContent.trim(), shown: t.visible(b) } : null;

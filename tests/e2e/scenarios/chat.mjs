@@ -102,12 +102,7 @@ export async function streamedAnswer({ page, cfg }) {
 
 /** Every settled message as (seq, author, text). */
 export function settled(page) {
-  return probe(page, () =>
-    window.__cwTest
-      .messages()
-      .filter((m) => m.seq)
-      .map((m) => ({ seq: Number(m.seq), author: m.author, text: m.text.trim() })),
-  );
+  return probe(page, () => window.__cwTest.settled());
 }
 
 export async function reloadBringsHistoryBack({ page, cfg }) {
@@ -125,13 +120,7 @@ export async function reloadBringsHistoryBack({ page, cfg }) {
   await until(
     page,
     `the reload brings back all ${before.length} messages with the same seqs`,
-    (k) =>
-      JSON.stringify(
-        window.__cwTest
-          .messages()
-          .filter((m) => m.seq)
-          .map((m) => ({ seq: Number(m.seq), author: m.author, text: m.text.trim() })),
-      ) === k,
+    (k) => JSON.stringify(window.__cwTest.settled()) === k,
     key,
     15_000,
   );

@@ -214,13 +214,7 @@ export async function severalConversations({ cfg }, { phone, firstId, firstMessa
     await until(
       phone,
       `clicking it brings back the first conversation's ${firstMessages.length} messages`,
-      (k) =>
-        JSON.stringify(
-          window.__cwTest
-            .messages()
-            .filter((m) => m.seq)
-            .map((m) => ({ seq: Number(m.seq), author: m.author, text: m.text.trim() })),
-        ) === k,
+      (k) => JSON.stringify(window.__cwTest.settled()) === k,
       JSON.stringify(firstMessages),
       15_000,
     );
