@@ -106,9 +106,13 @@ async fn run(
     nofile: (u64, u64, bool),
     server: &Server,
 ) -> anyhow::Result<Report> {
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The baseline is the server at rest: what it loads in the background at start (the
+    // embedding model, the intent classifier) is not counted per socket.
+    let settled = server.wait_quiet(Duration::from_secs(180)).await;
+    eprintln!("server idle after {:.1} s", settled.as_secs_f64());
     let stats = Arc::new(Stats::default());
     let mut report = Report::new(args, bin, nofile);
+    report.settle_secs = settled.as_secs_f64();
     report.rss_baseline_kib = server.rss_kib();
     report.server_fds_baseline = server.open_fds();
 

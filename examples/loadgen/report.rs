@@ -15,6 +15,8 @@ pub struct Report {
     /// RLIMIT_NOFILE (soft, hard, whether the hard limit could be raised).
     nofile: (u64, u64, bool),
     pub rss_baseline_kib: u64,
+    /// Seconds from the server's start until it was idle (the baseline was read then).
+    pub settle_secs: f64,
     pub server_fds_baseline: usize,
     pub idle_planned: usize,
     pub active: usize,
@@ -178,8 +180,9 @@ impl Report {
             }
         );
         println!(
-            "| server RSS | {:.1} MiB at start → {:.1} MiB with the idle sockets → {:.1} MiB at the end | |",
+            "| server RSS | {:.1} MiB at rest (idle {:.0} s after start) → {:.1} MiB with the idle sockets → {:.1} MiB at the end | |",
             mib(self.rss_baseline_kib),
+            self.settle_secs,
             mib(self.rss_idle_kib),
             mib(self.rss_end_kib)
         );

@@ -96,6 +96,22 @@ impl Server {
         cpu_secs(self.pid)
     }
 
+    /// Waits until the server is idle after its start (the embedding model loaded and the
+    /// intent classifier ready, both done in the background): two consecutive seconds with
+    /// under 2% of a core of CPU. Returns how long that took; gives up after `limit`.
+    pub async fn wait_quiet(&self, limit: Duration) -> Duration {
+        let started = std::time::Instant::now();
+        let mut quiet = 0;
+        let mut last = self.cpu_secs();
+        while started.elapsed() < limit && quiet < 2 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = self.cpu_secs();
+            quiet = if now - last < 0.02 { quiet + 1 } else { 0 };
+            last = now;
+        }
+        started.elapsed()
+    }
+
     pub fn open_fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid))
             .map(|d| d.count())

@@ -40,6 +40,21 @@ struct Args {
     /// (an experiment: dev results are then training results; test stays held out).
     #[arg(long)]
     dev_exemplars: bool,
+    /// More exemplar files (`{"intent": [phrases], "none": [...]}`) added to the shipped ones.
+    #[arg(long)]
+    extra_exemplars: Vec<PathBuf>,
+    /// Only these exemplar files, not the shipped ones.
+    #[arg(long)]
+    no_shipped: bool,
+    /// How exemplars score a message: vote, linear or mean (default: the shipped scorer).
+    #[arg(long)]
+    scorer: Option<String>,
+    /// Transcript splits to report (files `SPLIT.jsonl` under --transcripts).
+    #[arg(long, default_values_t = vec!["dev".to_string(), "test".to_string()])]
+    splits: Vec<String>,
+    /// Skip the human-rated VADER sets (eval).
+    #[arg(long)]
+    transcripts_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -124,11 +139,41 @@ impl Drop for Setup {
 }
 
 async fn setup_for(args: &Args) -> Result<Setup> {
-    if !args.dev_exemplars {
+    use concierge::sentiment::intents::Scorer;
+    let custom = args.dev_exemplars || !args.extra_exemplars.is_empty() || args.no_shipped;
+    let scorer = match &args.scorer {
+        Some(s) => Some(Scorer::parse(s).context("--scorer is vote, linear or mean")?),
+        None => None,
+    };
+    if !custom && scorer.is_none() {
         return setup(None).await;
     }
-    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
-    let mut phrases = concierge::sentiment::intents::exemplar_phrases();
+    let mut phrases = if args.no_shipped {
+        Vec::new()
+    } else {
+        concierge::sentiment::intents::exemplar_phrases()
+    };
+    for file in &args.extra_exemplars {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let map: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+        for (label, list) in map {
+            let intent = match label.as_str() {
+                "none" => None,
+                l => Some(
+                    concierge::sentiment::Intent::parse(l)
+                        .with_context(|| format!("unknown intent {l}"))?,
+                ),
+            };
+            phrases.extend(list.into_iter().map(|p| (intent, p)));
+        }
+    }
+    let turns: Vec<Turn> = if args.dev_exemplars {
+        read_jsonl(&args.transcripts.join("dev.jsonl"))?
+    } else {
+        Vec::new()
+    };
     for t in turns {
         match t.intents.as_slice() {
             [one] => {
@@ -140,12 +185,20 @@ async fn setup_for(args: &Args) -> Result<Setup> {
             _ => {}
         }
     }
-    setup(Some(phrases)).await
+    eprintln!("{} exemplars", phrases.len());
+    setup(Some((phrases, scorer.unwrap_or(DEFAULT_SCORER)))).await
 }
 
-async fn setup(
-    phrases: Option<Vec<(Option<concierge::sentiment::Intent>, String)>>,
-) -> Result<Setup> {
+const DEFAULT_SCORER: concierge::sentiment::intents::Scorer =
+    concierge::sentiment::intents::Scorer::Vote;
+
+/// Exemplar phrases and how they score.
+type Exemplars = (
+    Vec<(Option<concierge::sentiment::Intent>, String)>,
+    concierge::sentiment::intents::Scorer,
+);
+
+async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     let mut config = Config {
@@ -171,8 +224,8 @@ async fn setup(
         metrics: Arc::new(Metrics::default()),
     });
     let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("bench")));
-    if let Some(phrases) = phrases {
-        escalations.use_exemplars(phrases).await?;
+    if let Some((phrases, scorer)) = phrases {
+        escalations.use_exemplars(phrases, scorer).await?;
     }
     escalations
         .exemplars()
@@ -213,6 +266,18 @@ async fn replay(
     for t in turns {
         let (escalate, negative, already) = if use_embeddings {
             let out = triage.turn(&t.conversation_id, &t.text).await;
+            if let Some(path) = std::env::var_os("TRIAGE_DUMP") {
+                use std::io::Write;
+                let line = serde_json::json!({"gold_escalate": t.escalate, "gold_negative": t.negative,
+                    "gold_intents": t.intents, "text": t.text, "out": out});
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
             (
                 out["escalate"] == true,
                 out["negative"] == true,
@@ -280,7 +345,12 @@ async fn eval(args: &Args) -> Result<()> {
     let policy = EscalationPolicy::default();
     println!("## Negative messages: human-rated sets (label_3way = negative)\n");
     println!("| set | scorer | precision | recall | F1 |\n|---|---|---|---|---|");
-    for file in ["tweets.jsonl", "amazonReviewSnippets.jsonl"] {
+    let rated_sets: &[&str] = if args.transcripts_only {
+        &[]
+    } else {
+        &["tweets.jsonl", "amazonReviewSnippets.jsonl"]
+    };
+    for file in rated_sets {
         let rated: Vec<Rated> = read_jsonl(&args.sentiment.join(file))?;
         let (mut vader05, mut vader_ours, mut ours) =
             (Counts::default(), Counts::default(), Counts::default());
@@ -313,7 +383,7 @@ async fn eval(args: &Args) -> Result<()> {
     }
     println!("\n## Support transcripts (our labels), default policy\n");
     println!("| set | what | scorer | precision | recall | F1 |\n|---|---|---|---|---|---|");
-    for split in ["dev", "test"] {
+    for split in args.splits.iter().map(String::as_str) {
         let turns: Vec<Turn> = read_jsonl(&args.transcripts.join(format!("{split}.jsonl")))?;
         let (v_esc, v_neg) = vader_counts(&turns, -0.05);
         let rules = replay(&s.escalations, &policy, &turns, false).await;
@@ -361,10 +431,10 @@ async fn calibrate(args: &Args) -> Result<()> {
     with_both.push(Intent::Urgency);
     let mut results = Vec::new();
     for escalate_on in [base, with_refund, with_urgency, with_both] {
-        for intent_threshold in [0.5f32, 0.6, 0.7, 0.8] {
+        for intent_threshold in [0.5f32, 0.6, 0.7, 0.8, 0.9] {
             for negative_message in [-0.5f32, -0.6, -0.7] {
                 for negative_mood in [-0.35f32, -0.45] {
-                    for repeat_similarity in [0.85f32, 0.9] {
+                    for repeat_similarity in [0.9f32] {
                         let policy = EscalationPolicy {
                             escalate_on: escalate_on.clone(),
                             intent_threshold,
@@ -374,19 +444,21 @@ async fn calibrate(args: &Args) -> Result<()> {
                             ..EscalationPolicy::default()
                         };
                         let r = replay(&s.escalations, &policy, &turns, true).await;
-                        results.push((r.escalate.prf(), policy));
+                        results.push((r.escalate.prf(), r.explicit.prf(), policy));
                     }
                 }
             }
         }
     }
-    results.sort_by(|a, b| b.0 .2.total_cmp(&a.0 .2));
-    println!("| escalate_on | intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 |");
-    println!("|---|---|---|---|---|---|---|---|");
-    for ((p, r, f), pol) in results.iter().take(15) {
+    // Ranked by the mean of the two F1s: every turn, and explicit hand-off/complaint turns
+    // against calm ones.
+    results.sort_by(|a, b| (b.0 .2 + b.1 .2).total_cmp(&(a.0 .2 + a.1 .2)));
+    println!("| escalate_on | intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 | explicit P | explicit R | explicit F1 |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for ((p, r, f), (ep, er, ef), pol) in results.iter().take(15) {
         let on: Vec<&str> = pol.escalate_on.iter().map(|i| i.as_str()).collect();
         println!(
-            "| {} | {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} |",
+            "| {} | {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} | {ep:.3} | {er:.3} | {ef:.3} |",
             on.join(" "),
             pol.intent_threshold,
             pol.negative_message,

@@ -171,12 +171,15 @@ impl Escalations {
     pub async fn use_exemplars(
         &self,
         phrases: Vec<(Option<crate::sentiment::Intent>, String)>,
+        scorer: crate::sentiment::intents::Scorer,
     ) -> Result<(), crate::rag::RagError> {
         let embedder = self.knowledge.embedder().await?;
         let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
         let vectors = embedder.embed_batch(texts).await?;
         self.exemplars
-            .set(Arc::new(ExemplarSet::new(&phrases, vectors)))
+            .set(Arc::new(
+                ExemplarSet::new(&phrases, vectors).with_scorer(scorer),
+            ))
             .map_err(|_| crate::rag::RagError::BadInput("exemplars already built".into()))
     }
 

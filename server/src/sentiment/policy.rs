@@ -132,7 +132,7 @@ impl Default for EscalationPolicy {
         EscalationPolicy {
             enabled: true,
             // A keyword rule scores 0.95; the exemplar vote alone needs a clear majority.
-            intent_threshold: 0.7,
+            intent_threshold: 0.8,
             escalate_on: Intent::ALL.to_vec(),
             negative_message: -0.5,
             negative_mood: -0.45,
@@ -237,6 +237,23 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
             reasons.push(Reason::of_intent(intent));
         }
     }
+    // Exemplar scores split between neighbouring intents ("20 minutes and no reply,
+    // seriously?" is part complaint, part chasing a person): when no single escalating
+    // intent reaches the threshold but together they do, the strongest of them is the
+    // reason.
+    if reasons.is_empty() {
+        let mass: f32 = policy.escalate_on.iter().map(|i| intents.get(*i)).sum();
+        let strongest = policy
+            .escalate_on
+            .iter()
+            .copied()
+            .max_by(|a, b| intents.get(*a).total_cmp(&intents.get(*b)));
+        if let Some(top) = strongest {
+            if mass >= policy.intent_threshold && intents.get(top) > 0.0 {
+                reasons.push(Reason::of_intent(top));
+            }
+        }
+    }
     let sentiment = signals.message.sentiment;
     let mut turns = history.sentiments.clone();
     turns.push(sentiment);
@@ -269,12 +286,16 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
 
     let negative = sentiment <= policy.negative_turn;
     let priority = if on(Intent::LegalThreat)
+        || reasons.contains(&Reason::LegalThreat)
         || (on(Intent::Urgency) && (negative || on(Intent::Complaint)))
     {
         Priority::Urgent
     } else if on(Intent::Complaint)
         || on(Intent::CancelRefund)
         || on(Intent::Urgency)
+        || reasons.contains(&Reason::Complaint)
+        || reasons.contains(&Reason::CancelRefund)
+        || reasons.contains(&Reason::Urgency)
         || reasons.contains(&Reason::NegativeMood)
         || reasons.contains(&Reason::ThumbsDown)
     {
@@ -438,6 +459,39 @@ mod tests {
                 priority: Priority::Normal,
             },
             Case {
+                name: "a vote split between complaint and a person, together past the line",
+                signals: signals(
+                    0.0,
+                    &[(Intent::Complaint, 0.55), (Intent::HumanRequest, 0.35)],
+                ),
+                history: calm.clone(),
+                escalate: true,
+                reasons: &[Complaint],
+                priority: Priority::High,
+            },
+            Case {
+                name: "a split vote led by a person is a request for one",
+                signals: signals(
+                    0.0,
+                    &[(Intent::HumanRequest, 0.5), (Intent::Complaint, 0.35)],
+                ),
+                history: calm.clone(),
+                escalate: true,
+                reasons: &[AskedForHuman],
+                priority: Priority::Normal,
+            },
+            Case {
+                name: "a split vote led by a legal threat is urgent",
+                signals: signals(
+                    0.0,
+                    &[(Intent::LegalThreat, 0.45), (Intent::Complaint, 0.4)],
+                ),
+                history: calm.clone(),
+                escalate: true,
+                reasons: &[LegalThreat],
+                priority: Priority::Urgent,
+            },
+            Case {
                 name: "legal threat is urgent",
                 signals: signals(-0.2, &[(Intent::LegalThreat, 0.95)]),
                 history: calm.clone(),
@@ -486,6 +540,31 @@ mod tests {
             assert_eq!(d.reasons, c.reasons, "{}", c.name);
             assert_eq!(d.priority, c.priority, "{}", c.name);
         }
+    }
+
+    #[test]
+    fn only_escalating_intents_add_up() {
+        // Without cancel_refund in escalate_on, its share of a split vote does not count.
+        let policy = EscalationPolicy {
+            escalate_on: vec![Intent::HumanRequest, Intent::Complaint],
+            ..EscalationPolicy::default()
+        };
+        let s = signals(
+            0.0,
+            &[(Intent::Complaint, 0.4), (Intent::CancelRefund, 0.5)],
+        );
+        let d = decide(&policy, &s, &History::default());
+        assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
+        // With it, the same vote escalates on its strongest part.
+        let d = decide(&EscalationPolicy::default(), &s, &History::default());
+        assert!(d.escalate, "{d:?}");
+        assert_eq!(d.reasons, vec![Reason::CancelRefund]);
+        // Below the line together: nothing.
+        let s = signals(
+            0.0,
+            &[(Intent::Complaint, 0.4), (Intent::HumanRequest, 0.3)],
+        );
+        assert!(!decide(&EscalationPolicy::default(), &s, &History::default()).escalate);
     }
 
     #[test]
