@@ -11,6 +11,7 @@
 //!   decision with its reasons and a priority.
 
 pub mod intents;
+pub mod linear;
 pub mod policy;
 pub mod rules;
 pub mod score;
