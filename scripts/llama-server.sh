@@ -106,7 +106,10 @@ start() {
             echo "$url"
             return 0
         fi
-        die "a server (pid $(cat "$PID_FILE")) is running on another port; run stop first"
+        # One server per cache dir: one left on another port by an interrupted run (its
+        # watcher killed with SIGKILL) is ours to replace.
+        log "replacing the server left on another port (pid $(cat "$PID_FILE"))"
+        stop
     fi
     local model log_file="$HOME_DIR/server-$port.log"
     model="$(verify_model)"
