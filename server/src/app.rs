@@ -150,18 +150,19 @@ impl Application {
             .presence
             .clone()
             .spawn_refresher(app.chat.store.clone(), app.shutdown.clone());
+        let mut preload = None;
         if app.config.rag.preload_model {
             // Load the model (and embed the intent exemplars) now rather than on the first
             // question.
             let knowledge = app.knowledge.clone();
             let escalations = app.escalations.clone();
-            tokio::spawn(async move {
+            preload = Some(tokio::spawn(async move {
                 if let Err(e) = knowledge.embedder().await {
                     tracing::error!(error = %e, "embedding model unavailable; answers and ingestion will fail until it loads");
                     return;
                 }
                 escalations.exemplars().await;
-            });
+            }));
         }
         let router = crate::http::router(app.clone());
         // Chat frames are small and latency-bound: without TCP_NODELAY an ack followed by the
@@ -185,6 +186,12 @@ impl Application {
             app.sessions.wait().await;
             app.bot.tasks.wait().await;
             let _ = worker.await;
+            // A process must not exit while ONNX Runtime runs on another thread: its static
+            // teardown under a running session crashes the process (SIGSEGV seen when SIGTERM
+            // came during the start-up embedding of the intent exemplars).
+            if let Some(preload) = preload {
+                let _ = preload.await;
+            }
         };
         if tokio::time::timeout(grace, drained).await.is_err() {
             tracing::warn!(
