@@ -9,22 +9,19 @@
 //! ```
 //! Needs the embedding model (`concierge model fetch`, or CONCIERGE_MODEL_CACHE).
 
+mod bench;
+mod replay;
+mod setup;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use concierge::bus::{Hub, LocalBus};
-use concierge::chat::Chat;
-use concierge::config::Config;
-use concierge::escalation::triage::Triage;
-use concierge::escalation::{Escalations, Presence};
-use concierge::limits::{Limits, LimitsConfig};
-use concierge::metrics::Metrics;
-use concierge::sentiment::{analyze, decide, EscalationPolicy, History, Signals};
-use concierge::store::Store;
+use concierge::sentiment::EscalationPolicy;
 use serde::Deserialize;
+
+use replay::{replay, vader_counts, Counts};
+use setup::setup_for;
 
 #[derive(Parser)]
 struct Args {
@@ -90,254 +87,6 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| Ok(serde_json::from_str(l)?))
         .collect()
-}
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    tp: u32,
-    fp: u32,
-    fn_: u32,
-    /// Turns counted.
-    n: u32,
-}
-
-impl Counts {
-    fn add(&mut self, predicted: bool, gold: bool) {
-        self.n += 1;
-        match (predicted, gold) {
-            (true, true) => self.tp += 1,
-            (true, false) => self.fp += 1,
-            (false, true) => self.fn_ += 1,
-            _ => {}
-        }
-    }
-    fn prf(&self) -> (f64, f64, f64) {
-        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
-        let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
-        let f = if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        };
-        (p, r, f)
-    }
-    fn row(&self, name: &str) -> String {
-        let (p, r, f) = self.prf();
-        format!("| {name} | {p:.3} | {r:.3} | **{f:.3}** |")
-    }
-}
-
-struct Setup {
-    escalations: Escalations,
-    dir: PathBuf,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn setup_for(args: &Args) -> Result<Setup> {
-    use concierge::sentiment::intents::Scorer;
-    let custom = args.dev_exemplars || !args.extra_exemplars.is_empty() || args.no_shipped;
-    let scorer = match &args.scorer {
-        Some(s) => Some(Scorer::parse(s).context("--scorer is vote, linear or mean")?),
-        None => None,
-    };
-    if !custom && scorer.is_none() {
-        return setup(None).await;
-    }
-    let mut phrases = if args.no_shipped {
-        Vec::new()
-    } else {
-        concierge::sentiment::intents::exemplar_phrases()
-    };
-    for file in &args.extra_exemplars {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let map: std::collections::BTreeMap<String, Vec<String>> =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-        for (label, list) in map {
-            let intent = match label.as_str() {
-                "none" => None,
-                l => Some(
-                    concierge::sentiment::Intent::parse(l)
-                        .with_context(|| format!("unknown intent {l}"))?,
-                ),
-            };
-            phrases.extend(list.into_iter().map(|p| (intent, p)));
-        }
-    }
-    let turns: Vec<Turn> = if args.dev_exemplars {
-        read_jsonl(&args.transcripts.join("dev.jsonl"))?
-    } else {
-        Vec::new()
-    };
-    for t in turns {
-        match t.intents.as_slice() {
-            [one] => {
-                if let Some(i) = concierge::sentiment::Intent::parse(one) {
-                    phrases.push((Some(i), t.text));
-                }
-            }
-            [] if !t.escalate && !t.negative => phrases.push((None, t.text)),
-            _ => {}
-        }
-    }
-    eprintln!("{} exemplars", phrases.len());
-    setup(Some((phrases, scorer.unwrap_or(DEFAULT_SCORER)))).await
-}
-
-const DEFAULT_SCORER: concierge::sentiment::intents::Scorer =
-    concierge::sentiment::intents::Scorer::Vote;
-
-/// Exemplar phrases and how they score.
-type Exemplars = (
-    Vec<(Option<concierge::sentiment::Intent>, String)>,
-    concierge::sentiment::intents::Scorer,
-);
-
-async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
-    let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    let mut config = Config {
-        data_dir: dir.clone(),
-        ..Config::default()
-    };
-    if let Some(cache) = std::env::var_os("CONCIERGE_MODEL_CACHE") {
-        config.model_cache = Some(PathBuf::from(cache));
-    } else if let Some(home) = std::env::var_os("HOME") {
-        config.model_cache = Some(PathBuf::from(home).join(".cache/concierge/models"));
-    }
-    config.model_dir = std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from);
-    config.ort_dylib = std::env::var_os("CONCIERGE_ORT_DYLIB").map(PathBuf::from);
-    let store = Arc::new(Store::connect(&config.database_url()).await?);
-    store.migrate().await?;
-    let bus = Arc::new(LocalBus::new(Hub::new()));
-    let knowledge =
-        Arc::new(concierge::app::build_knowledge(&config, store.clone(), bus.clone()).await?);
-    let chat = Arc::new(Chat {
-        store,
-        bus,
-        limits: Limits::new(LimitsConfig::default(), None),
-        metrics: Arc::new(Metrics::default()),
-    });
-    let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("bench")));
-    if let Some((phrases, scorer)) = phrases {
-        escalations.use_exemplars(phrases, scorer).await?;
-    }
-    escalations
-        .exemplars()
-        .await
-        .context("the embedding model is needed: run `concierge model fetch`")?;
-    Ok(Setup { escalations, dir })
-}
-
-/// Counts of one replay.
-#[derive(Default, Clone, Copy)]
-struct Replay {
-    /// Every turn.
-    escalate: Counts,
-    negative: Counts,
-    /// Turns labelled as explicit hand-off requests or complaints, against calm turns.
-    explicit: Counts,
-    /// Turns the bot would still be handling live (not already escalated earlier).
-    live: Counts,
-    /// Per conversation: escalated at some turn, against "some turn is labelled escalate".
-    conversations: Counts,
-    /// Conversations escalated by both, and of those escalated no later than the first
-    /// labelled turn.
-    on_time: (u32, u32),
-}
-
-/// Replays transcripts through the policy.
-async fn replay(
-    escalations: &Escalations,
-    policy: &EscalationPolicy,
-    turns: &[Turn],
-    use_embeddings: bool,
-) -> Replay {
-    let mut triage = Triage::with_policy(escalations, policy.clone());
-    let mut r = Replay::default();
-    // conversation -> (turn index, first gold escalation, first predicted escalation)
-    let mut convs: std::collections::BTreeMap<&str, (usize, Option<usize>, Option<usize>)> =
-        std::collections::BTreeMap::new();
-    for t in turns {
-        let (escalate, negative, already) = if use_embeddings {
-            let out = triage.turn(&t.conversation_id, &t.text).await;
-            if let Some(path) = std::env::var_os("TRIAGE_DUMP") {
-                use std::io::Write;
-                let line = serde_json::json!({"gold_escalate": t.escalate, "gold_negative": t.negative,
-                    "gold_intents": t.intents, "text": t.text, "out": out});
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                {
-                    let _ = writeln!(f, "{line}");
-                }
-            }
-            (
-                out["escalate"] == true,
-                out["negative"] == true,
-                out["already_escalated"] == true,
-            )
-        } else {
-            // Rules and VADER only, one turn at a time with no history.
-            let s = analyze(&t.text, None, None);
-            let d = decide(
-                policy,
-                &Signals {
-                    message: s,
-                    explicit_request: false,
-                    repeated_question: false,
-                },
-                &History::default(),
-            );
-            (d.escalate, d.negative, false)
-        };
-        r.escalate.add(escalate, t.escalate);
-        r.negative.add(negative, t.negative);
-        let is_explicit = t
-            .intents
-            .iter()
-            .any(|i| i == "human_request" || i == "complaint");
-        if is_explicit || !t.escalate {
-            r.explicit.add(escalate, is_explicit);
-        }
-        if !already {
-            r.live.add(escalate, t.escalate);
-        }
-        let c = convs.entry(t.conversation_id.as_str()).or_default();
-        if t.escalate && c.1.is_none() {
-            c.1 = Some(c.0);
-        }
-        if escalate && c.2.is_none() {
-            c.2 = Some(c.0);
-        }
-        c.0 += 1;
-    }
-    for (_, gold, predicted) in convs.values() {
-        r.conversations.add(predicted.is_some(), gold.is_some());
-        if let (Some(g), Some(p)) = (gold, predicted) {
-            r.on_time.1 += 1;
-            if p <= g {
-                r.on_time.0 += 1;
-            }
-        }
-    }
-    r
-}
-
-fn vader_counts(turns: &[Turn], threshold: f32) -> (Counts, Counts) {
-    let (mut esc, mut neg) = (Counts::default(), Counts::default());
-    for t in turns {
-        let v = concierge::sentiment::vader(&t.text) <= threshold;
-        esc.add(v, t.escalate);
-        neg.add(v, t.negative);
-    }
-    (esc, neg)
 }
 
 async fn eval(args: &Args) -> Result<()> {
@@ -479,99 +228,12 @@ async fn calibrate(args: &Args) -> Result<()> {
     Ok(())
 }
 
-async fn bench(args: &Args) -> Result<()> {
-    let s = setup_for(args).await?;
-    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
-    let policy = EscalationPolicy::default();
-    let texts: Vec<&str> = turns.iter().map(|t| t.text.as_str()).collect();
-    let reps = 50;
-    // Warm up the lexicon and rule tables.
-    let _ = analyze(texts[0], None, None);
-
-    let started = Instant::now();
-    for _ in 0..reps {
-        for t in &texts {
-            let signals = analyze(t, None, None);
-            let d = decide(
-                &policy,
-                &Signals {
-                    message: signals,
-                    explicit_request: false,
-                    repeated_question: false,
-                },
-                &History {
-                    sentiments: vec![0.1, -0.2, 0.0],
-                    ..History::default()
-                },
-            );
-            std::hint::black_box(d);
-        }
-    }
-    let lexicon = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
-
-    let started = Instant::now();
-    for _ in 0..reps {
-        for t in &texts {
-            std::hint::black_box(concierge::sentiment::vader(t));
-        }
-    }
-    let vader_only = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
-
-    let exemplars = s.escalations.exemplars().await.context("exemplars")?;
-    let embedder = s.escalations.knowledge.embedder().await?;
-    let mut vectors = Vec::new();
-    let started = Instant::now();
-    for (i, t) in texts.iter().enumerate() {
-        // A unique text per call: never a cache hit.
-        vectors.push(embedder.embed_query(&format!("{t} #{i}")).await?);
-    }
-    let embed_ms = started.elapsed().as_secs_f64() * 1e3 / texts.len() as f64;
-
-    let started = Instant::now();
-    for _ in 0..reps {
-        for v in &vectors {
-            std::hint::black_box(exemplars.classify(v));
-        }
-    }
-    let vote = started.elapsed().as_secs_f64() * 1e6 / (reps * vectors.len()) as f64;
-
-    // The bot path: the embedding is computed once per message and found in the query cache
-    // by the next user (retrieval after the assessment); measure with the cache warm.
-    for t in &texts {
-        std::hint::black_box(s.escalations.analyze(t).await);
-    }
-    let started = Instant::now();
-    for _ in 0..reps {
-        for t in &texts {
-            std::hint::black_box(s.escalations.analyze(t).await);
-        }
-    }
-    let cached = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
-
-    println!(
-        "Decision time per visitor message ({} dev turns):\n",
-        texts.len()
-    );
-    println!("| step | time |\n|---|---|");
-    println!("| VADER alone | {vader_only:.1} µs |");
-    println!("| lexicon + keyword rules + policy decision | {lexicon:.1} µs |");
-    println!(
-        "| exemplar vote given the embedding ({} exemplars) | {vote:.1} µs |",
-        exemplars.len()
-    );
-    println!(
-        "| message embedding, not cached (MiniLM, shared with retrieval) | {embed_ms:.2} ms |"
-    );
-    println!("| full analysis (VADER, rules, vote) with the message embedding already cached | {cached:.1} µs |");
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
     match args.command {
         Cmd::Eval => eval(&args).await,
         Cmd::Calibrate => calibrate(&args).await,
-        Cmd::Bench => bench(&args).await,
+        Cmd::Bench => bench::bench(&args).await,
     }
 }
