@@ -59,7 +59,7 @@ pub async fn bench(args: &Args) -> Result<()> {
     let started = Instant::now();
     for _ in 0..reps {
         for v in &vectors {
-            std::hint::black_box(exemplars.classify(v));
+            std::hint::black_box(exemplars.classify("", v));
         }
     }
     let vote = started.elapsed().as_secs_f64() * 1e6 / (reps * vectors.len()) as f64;

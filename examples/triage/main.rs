@@ -43,7 +43,7 @@ struct Args {
     /// Only these exemplar files, not the shipped ones.
     #[arg(long)]
     no_shipped: bool,
-    /// How exemplars score a message: vote, linear or mean (default: the shipped scorer).
+    /// How a message is scored: model (the shipped classifier), vote, linear or mean.
     #[arg(long)]
     scorer: Option<String>,
     /// Transcript splits to report (files `SPLIT.jsonl` under --transcripts).
@@ -52,6 +52,9 @@ struct Args {
     /// Skip the human-rated VADER sets (eval).
     #[arg(long)]
     transcripts_only: bool,
+    /// With `--scorer model`: train on the phrases alone, without data/intent-training.jsonl.
+    #[arg(long)]
+    no_training_turns: bool,
 }
 
 #[derive(Subcommand)]

@@ -28,9 +28,12 @@ impl Drop for Setup {
 
 pub async fn setup_for(args: &Args) -> Result<Setup> {
     use concierge::sentiment::intents::Scorer;
-    let custom = args.dev_exemplars || !args.extra_exemplars.is_empty() || args.no_shipped;
+    let custom = args.dev_exemplars
+        || !args.extra_exemplars.is_empty()
+        || args.no_shipped
+        || args.no_training_turns;
     let scorer = match &args.scorer {
-        Some(s) => Some(Scorer::parse(s).context("--scorer is vote, linear or mean")?),
+        Some(s) => Some(Scorer::parse(s).context("--scorer is model, vote, linear or mean")?),
         None => None,
     };
     if !custom && scorer.is_none() {
@@ -73,12 +76,15 @@ pub async fn setup_for(args: &Args) -> Result<Setup> {
             _ => {}
         }
     }
-    eprintln!("{} exemplars", phrases.len());
-    setup(Some((phrases, scorer.unwrap_or(DEFAULT_SCORER)))).await
+    let scorer = scorer.unwrap_or(Scorer::Model);
+    // The classifier trains on the training transcripts too, as the shipped one does; the
+    // vote and the embedding-only regression score the phrases alone, as they always did.
+    if scorer == Scorer::Model && !args.no_training_turns {
+        phrases = concierge::sentiment::model::training_examples(phrases);
+    }
+    eprintln!("{} training texts, scorer {scorer:?}", phrases.len());
+    setup(Some((phrases, scorer))).await
 }
-
-const DEFAULT_SCORER: concierge::sentiment::intents::Scorer =
-    concierge::sentiment::intents::Scorer::Vote;
 
 /// Exemplar phrases and how they score.
 type Exemplars = (

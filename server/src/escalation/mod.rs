@@ -9,6 +9,7 @@
 
 pub mod handoff;
 mod handover;
+mod intent_model;
 pub mod presence;
 pub mod triage;
 
@@ -20,7 +21,6 @@ use tokio::sync::OnceCell;
 
 use crate::chat::{Chat, ChatError};
 use crate::rag::Knowledge;
-use crate::sentiment::intents::exemplar_phrases;
 use crate::sentiment::{
     analyze, cosine, decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals,
     Priority, Reason, Signals,
@@ -89,13 +89,9 @@ static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
 async fn shipped_exemplars(
     knowledge: Arc<Knowledge>,
 ) -> Result<Arc<ExemplarSet>, crate::rag::RagError> {
-    let embedder = knowledge.embedder().await?;
     let set = SHIPPED
         .get_or_try_init(|| async {
-            let phrases = exemplar_phrases();
-            let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
-            let vectors = embedder.embed_batch(texts).await?;
-            Ok::<_, crate::rag::RagError>(Arc::new(ExemplarSet::new(&phrases, vectors)))
+            Ok::<_, crate::rag::RagError>(Arc::new(intent_model::shipped(&knowledge).await?))
         })
         .await?;
     Ok(set.clone())

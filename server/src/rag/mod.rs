@@ -179,6 +179,12 @@ impl Knowledge {
         }
     }
 
+    /// Where fetched models live; derived models (the trained intent classifier) are cached
+    /// there too, shared by every process using the same cache.
+    pub fn model_cache_dir(&self) -> &std::path::Path {
+        &self.model.cache_dir
+    }
+
     /// The embedding service, provisioning and loading the model on first use.
     pub async fn embedder(&self) -> Result<&embed::Embedder, RagError> {
         self.embedder

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::linear::{Linear, LINEAR_EPOCHS, LINEAR_L2};
+use super::model::IntentModel;
 
 /// What a visitor wants besides an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -171,6 +172,9 @@ pub enum Scorer {
     Linear,
     /// The mean of the two.
     Mean,
+    /// Softmax regression over the embedding and word/character n-grams ([`IntentModel`]),
+    /// the shipped scorer.
+    Model,
 }
 
 impl Scorer {
@@ -179,6 +183,7 @@ impl Scorer {
             "vote" => Some(Scorer::Vote),
             "linear" => Some(Scorer::Linear),
             "mean" => Some(Scorer::Mean),
+            "model" => Some(Scorer::Model),
             _ => None,
         }
     }
@@ -188,13 +193,16 @@ impl Scorer {
 pub struct ExemplarSet {
     /// Labels and unit-length vectors: a dot product is the cosine similarity.
     items: Vec<(Option<Intent>, Vec<f32>)>,
+    /// The phrases' texts (the model scorer trains on words too).
+    texts: Vec<String>,
     /// Trained only when a scorer needs it.
     linear: Option<Linear>,
+    model: Option<IntentModel>,
     scorer: Scorer,
 }
 
 /// `v` scaled to unit length (unchanged when zero).
-pub(crate) fn unit(mut v: Vec<f32>) -> Vec<f32> {
+pub fn unit(mut v: Vec<f32>) -> Vec<f32> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
@@ -212,19 +220,47 @@ impl ExemplarSet {
             .collect();
         ExemplarSet {
             items,
+            texts: phrases.iter().map(|(_, t)| t.clone()).collect(),
             linear: None,
+            model: None,
             scorer: Scorer::Vote,
         }
     }
 
-    /// The same exemplars scored another way (evaluation; the shipped scorer is the vote,
-    /// which did better on the dev transcripts).
+    /// A trained classifier, without the exemplars' vectors (the shipped scorer).
+    pub fn from_model(model: IntentModel) -> Self {
+        ExemplarSet {
+            items: Vec::new(),
+            texts: Vec::new(),
+            linear: None,
+            model: Some(model),
+            scorer: Scorer::Model,
+        }
+    }
+
+    /// The same exemplars scored another way (evaluation of other exemplar sets and
+    /// scorers; `Model` trains a classifier on exactly these phrases).
     pub fn with_scorer(mut self, scorer: Scorer) -> Self {
-        if scorer != Scorer::Vote && self.linear.is_none() {
+        if matches!(scorer, Scorer::Linear | Scorer::Mean) && self.linear.is_none() {
             self.linear = Some(Linear::train(&self.items, LINEAR_L2, LINEAR_EPOCHS));
+        }
+        if scorer == Scorer::Model && self.model.is_none() {
+            let labelled: Vec<(Option<Intent>, String)> = self
+                .items
+                .iter()
+                .map(|(i, _)| *i)
+                .zip(self.texts.iter().cloned())
+                .collect();
+            let vectors: Vec<Vec<f32>> = self.items.iter().map(|(_, v)| v.clone()).collect();
+            self.model = Some(IntentModel::train(&labelled, &vectors, "custom".into()).0);
         }
         self.scorer = scorer;
         self
+    }
+
+    /// The trained classifier, when the scorer is one.
+    pub fn model(&self) -> Option<&IntentModel> {
+        self.model.as_ref()
     }
 
     fn linear_scores(&self, embedding: &[f32]) -> IntentScores {
@@ -234,9 +270,13 @@ impl ExemplarSet {
         }
     }
 
-    /// Intent scores of a message embedding.
-    pub fn classify(&self, embedding: &[f32]) -> IntentScores {
+    /// Intent scores of a message (its text and its embedding).
+    pub fn classify(&self, text: &str, embedding: &[f32]) -> IntentScores {
         match self.scorer {
+            Scorer::Model => match &self.model {
+                Some(m) => m.classify(text, &unit(embedding.to_vec())),
+                None => IntentScores::default(),
+            },
             Scorer::Vote => self.vote(embedding),
             Scorer::Linear => self.linear_scores(embedding),
             Scorer::Mean => {
@@ -250,12 +290,13 @@ impl ExemplarSet {
         }
     }
 
+    /// Number of exemplar vectors held (0 for a model loaded on its own).
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.is_empty() && self.model.is_none()
     }
 
     /// Similarity-weighted vote of the nearest exemplars: the share of the neighbours'
@@ -319,13 +360,13 @@ mod tests {
             &phrases,
             vec![vec![1.0, 0.0], vec![0.9, 0.1], vec![0.0, 1.0]],
         );
-        let s = set.classify(&[1.0, 0.05]);
+        let s = set.classify("", &[1.0, 0.05]);
         assert!(s.get(Intent::HumanRequest) > 0.9, "{s:?}");
         assert_eq!(s.get(Intent::Complaint), 0.0);
-        let s = set.classify(&[0.0, 1.0]);
+        let s = set.classify("", &[0.0, 1.0]);
         assert!(s.get(Intent::HumanRequest) < 0.5, "{s:?}");
         // Far from everything: no vote.
-        let s = set.classify(&[-1.0, -1.0]);
+        let s = set.classify("", &[-1.0, -1.0]);
         assert_eq!(s.max(), 0.0);
     }
 
@@ -345,17 +386,17 @@ mod tests {
             vectors.push(vec![0.0, jitter, 1.0]);
         }
         let set = ExemplarSet::new(&phrases, vectors).with_scorer(Scorer::Linear);
-        let s = set.classify(&[1.0, 0.0, 0.0]);
+        let s = set.classify("", &[1.0, 0.0, 0.0]);
         assert!(s.get(Intent::HumanRequest) > 0.9, "{s:?}");
         assert!(s.get(Intent::Complaint) < 0.1, "{s:?}");
         // No exemplars of these: never fired.
         assert!(s.get(Intent::Urgency) < 1e-3 && s.get(Intent::LegalThreat) < 1e-3);
-        let s = set.classify(&[0.0, 0.0, 2.0]);
+        let s = set.classify("", &[0.0, 0.0, 2.0]);
         assert!(s.max() < 0.1, "{s:?}");
-        let s = set.classify(&[0.0, 3.0, 0.0]);
+        let s = set.classify("", &[0.0, 3.0, 0.0]);
         assert!(s.get(Intent::Complaint) > 0.9, "{s:?}");
-        let near = set.classify(&[0.8, 0.0, 0.2]).get(Intent::HumanRequest);
-        let far = set.classify(&[0.2, 0.0, 0.8]).get(Intent::HumanRequest);
+        let near = set.classify("", &[0.8, 0.0, 0.2]).get(Intent::HumanRequest);
+        let far = set.classify("", &[0.2, 0.0, 0.8]).get(Intent::HumanRequest);
         assert!(near > 0.5 && far < 0.5 && near > far, "{near} {far}");
         // Deterministic: the same exemplars give the same scores.
         let again = ExemplarSet::new(
@@ -376,8 +417,8 @@ mod tests {
         )
         .with_scorer(Scorer::Linear);
         assert_eq!(
-            again.classify(&[0.8, 0.0, 0.2]),
-            set.classify(&[0.8, 0.0, 0.2])
+            again.classify("", &[0.8, 0.0, 0.2]),
+            set.classify("", &[0.8, 0.0, 0.2])
         );
     }
 

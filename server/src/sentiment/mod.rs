@@ -5,13 +5,18 @@
 //!   vaderSentiment 3.3.2) and the conversation's mood, a trend over recent visitor turns.
 //! - [`rules`]: precise keyword rules for the intents VADER cannot see (asks for a person,
 //!   complaint, cancel/refund, legal or public threat, urgency).
-//! - [`intents`]: the same intents by nearest labelled exemplar phrases in the MiniLM space
-//!   the knowledge base already uses (one embedding per message, shared with retrieval).
+//! - [`model`]: the same intents by a classifier trained on labelled phrases and visitor turns,
+//!   over the MiniLM embedding the knowledge base already uses (one embedding per message,
+//!   shared with retrieval) joined with word and character n-grams ([`lexical`]).
+//! - [`intents`]: intent names and scores, and the earlier scorers kept for comparison
+//!   (nearest-exemplar vote, [`linear`] regression on the embedding alone).
 //! - [`policy`]: [`EscalationPolicy`] (per site, owner-tunable) and [`decide`], which gives a
 //!   decision with its reasons and a priority.
 
 pub mod intents;
+pub mod lexical;
 pub mod linear;
+pub mod model;
 pub mod policy;
 pub mod rules;
 pub mod score;
@@ -41,7 +46,7 @@ pub fn analyze(
     let vader = vader(text);
     let mut intents = rules::match_rules(text);
     if let (Some(e), Some(set)) = (embedding, exemplars) {
-        intents.merge_max(&set.classify(e));
+        intents.merge_max(&set.classify(text, e));
     }
     let mut sentiment = support_sentiment(vader, &intents);
     // A calm question about a grim topic is not an unhappy visitor, unless an intent says so.
