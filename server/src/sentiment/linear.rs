@@ -2,7 +2,8 @@
 //! one-vs-rest logistic regression over the exemplar embeddings. Not the shipped scorer; kept
 //! so the comparison in docs/escalation.md can be rerun.
 
-use super::intents::{dot, Intent, IntentScores};
+use super::intents::{Intent, IntentScores};
+use super::vote::dot;
 
 /// One-vs-rest logistic regression over unit-length exemplar embeddings: per intent a weight
 /// vector and a bias, trained with the classes balanced (an intent's few exemplars weigh as

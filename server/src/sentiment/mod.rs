@@ -20,6 +20,7 @@ pub mod model;
 pub mod policy;
 pub mod rules;
 pub mod score;
+pub mod vote;
 
 pub use intents::{ExemplarSet, Intent, IntentScores};
 pub use policy::{decide, Decision, EscalationPolicy, History, Priority, Reason, Signals};
