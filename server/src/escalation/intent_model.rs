@@ -2,12 +2,17 @@
 //! kept in the model cache, so every later process (and every node sharing the cache) loads
 //! it instead of embedding and training again.
 
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::OnceCell;
+
+use super::Escalations;
 use crate::rag::{Knowledge, RagError};
-use crate::sentiment::intents::{exemplar_phrases, unit};
+use crate::sentiment::intents::{exemplar_phrases, unit, Scorer};
 use crate::sentiment::model::{self, IntentModel};
-use crate::sentiment::ExemplarSet;
+use crate::sentiment::{ExemplarSet, Intent};
 
 /// Loads the cached classifier trained from exactly this binary's data and this embedding
 /// model, or trains it (embedding every training text) and caches it.
@@ -61,4 +66,71 @@ pub async fn shipped(knowledge: &Knowledge) -> Result<ExemplarSet, RagError> {
         tracing::warn!(error = %e, dir = %dir.display(), "intent classifier not cached; the next start trains it again");
     }
     Ok(ExemplarSet::from_model(m))
+}
+
+/// The shipped exemplars, embedded once per process: one model per process (see
+/// `rag::loaded_models`), however many services run (tests run many).
+static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
+
+pub(super) async fn shipped_exemplars(
+    knowledge: Arc<Knowledge>,
+) -> Result<Arc<ExemplarSet>, RagError> {
+    let set = SHIPPED
+        .get_or_try_init(|| async { Ok::<_, RagError>(Arc::new(shipped(&knowledge).await?)) })
+        .await?;
+    Ok(set.clone())
+}
+
+impl Escalations {
+    /// The embedded exemplar phrases, built on first use; `None` while the model is
+    /// unavailable (rules still work).
+    pub async fn exemplars(&self) -> Option<Arc<ExemplarSet>> {
+        let built = self
+            .exemplars
+            .get_or_try_init(|| shipped_exemplars(self.knowledge.clone()))
+            .await;
+        match built {
+            Ok(set) => Some(set.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
+                None
+            }
+        }
+    }
+
+    /// The exemplars if they are ready, without waiting: on the live path a visitor never
+    /// waits for the exemplars to be embedded (the server builds them at start when it
+    /// preloads the model). When they are not ready the build starts in the background and
+    /// this message gets the keyword rules.
+    pub(super) fn exemplars_ready(&self) -> Option<Arc<ExemplarSet>> {
+        if let Some(set) = self.exemplars.get().or_else(|| SHIPPED.get()) {
+            return Some(set.clone());
+        }
+        if !self.building.swap(true, Ordering::AcqRel) {
+            let knowledge = self.knowledge.clone();
+            tokio::spawn(async move {
+                if let Err(e) = shipped_exemplars(knowledge).await {
+                    tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
+                }
+            });
+        }
+        None
+    }
+
+    /// Uses `phrases` instead of the shipped exemplars (evaluation of other exemplar sets).
+    /// Fails when the exemplars were already built.
+    pub async fn use_exemplars(
+        &self,
+        phrases: Vec<(Option<Intent>, String)>,
+        scorer: Scorer,
+    ) -> Result<(), RagError> {
+        let embedder = self.knowledge.embedder().await?;
+        let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
+        let vectors = embedder.embed_batch(texts).await?;
+        self.exemplars
+            .set(Arc::new(
+                ExemplarSet::new(&phrases, vectors).with_scorer(scorer),
+            ))
+            .map_err(|_| RagError::BadInput("exemplars already built".into()))
+    }
 }

@@ -82,21 +82,6 @@ pub struct Escalations {
     pub live: bool,
 }
 
-/// The shipped exemplars, embedded once per process: one model per process (see
-/// `rag::loaded_models`), however many services run (tests run many).
-static SHIPPED: OnceCell<Arc<ExemplarSet>> = OnceCell::const_new();
-
-async fn shipped_exemplars(
-    knowledge: Arc<Knowledge>,
-) -> Result<Arc<ExemplarSet>, crate::rag::RagError> {
-    let set = SHIPPED
-        .get_or_try_init(|| async {
-            Ok::<_, crate::rag::RagError>(Arc::new(intent_model::shipped(&knowledge).await?))
-        })
-        .await?;
-    Ok(set.clone())
-}
-
 impl Escalations {
     pub fn new(chat: Arc<Chat>, knowledge: Arc<Knowledge>, presence: Arc<Presence>) -> Self {
         Escalations {
@@ -122,61 +107,6 @@ impl Escalations {
                 EscalationPolicy::default()
             }
         }
-    }
-
-    /// The embedded exemplar phrases, built on first use; `None` while the model is
-    /// unavailable (rules still work).
-    pub async fn exemplars(&self) -> Option<Arc<ExemplarSet>> {
-        let built = self
-            .exemplars
-            .get_or_try_init(|| shipped_exemplars(self.knowledge.clone()))
-            .await;
-        match built {
-            Ok(set) => Some(set.clone()),
-            Err(e) => {
-                tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
-                None
-            }
-        }
-    }
-
-    /// The exemplars if they are ready, without waiting: on the live path a visitor never
-    /// waits for the exemplars to be embedded (the server builds them at start when it
-    /// preloads the model). When they are not ready the build starts in the background and
-    /// this message gets the keyword rules.
-    fn exemplars_ready(&self) -> Option<Arc<ExemplarSet>> {
-        if let Some(set) = self.exemplars.get().or_else(|| SHIPPED.get()) {
-            return Some(set.clone());
-        }
-        if !self
-            .building
-            .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            let knowledge = self.knowledge.clone();
-            tokio::spawn(async move {
-                if let Err(e) = shipped_exemplars(knowledge).await {
-                    tracing::warn!(error = %e, "intent exemplars unavailable; keyword rules only");
-                }
-            });
-        }
-        None
-    }
-
-    /// Uses `phrases` instead of the shipped exemplars (evaluation of other exemplar sets).
-    /// Fails when the exemplars were already built.
-    pub async fn use_exemplars(
-        &self,
-        phrases: Vec<(Option<crate::sentiment::Intent>, String)>,
-        scorer: crate::sentiment::intents::Scorer,
-    ) -> Result<(), crate::rag::RagError> {
-        let embedder = self.knowledge.embedder().await?;
-        let texts: Vec<String> = phrases.iter().map(|(_, p)| p.clone()).collect();
-        let vectors = embedder.embed_batch(texts).await?;
-        self.exemplars
-            .set(Arc::new(
-                ExemplarSet::new(&phrases, vectors).with_scorer(scorer),
-            ))
-            .map_err(|_| crate::rag::RagError::BadInput("exemplars already built".into()))
     }
 
     /// The message's embedding, from the cache retrieval shares.
