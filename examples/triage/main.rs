@@ -6,10 +6,12 @@
 //! cargo run --release -p concierge-examples --bin triage -- eval
 //! cargo run --release -p concierge-examples --bin triage -- calibrate
 //! cargo run --release -p concierge-examples --bin triage -- bench
+//! cargo run --release -p concierge-examples --bin triage -- cv
 //! ```
 //! Needs the embedding model (`concierge model fetch`, or CONCIERGE_MODEL_CACHE).
 
 mod bench;
+mod cv;
 mod replay;
 mod setup;
 
@@ -65,6 +67,9 @@ enum Cmd {
     Calibrate,
     /// Decision time per message.
     Bench,
+    /// Leave-one-writer-out cross-validation of the classifier over the training
+    /// transcripts, by intent threshold.
+    Cv,
 }
 
 #[derive(Deserialize)]
@@ -238,5 +243,6 @@ async fn main() -> Result<()> {
         Cmd::Eval => eval(&args).await,
         Cmd::Calibrate => calibrate(&args).await,
         Cmd::Bench => bench::bench(&args).await,
+        Cmd::Cv => cv::cv().await,
     }
 }

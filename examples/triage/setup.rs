@@ -87,12 +87,12 @@ pub async fn setup_for(args: &Args) -> Result<Setup> {
 }
 
 /// Exemplar phrases and how they score.
-type Exemplars = (
+pub type Exemplars = (
     Vec<(Option<concierge::sentiment::Intent>, String)>,
     concierge::sentiment::intents::Scorer,
 );
 
-async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
+pub async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     let mut config = Config {

@@ -51,6 +51,8 @@ pub struct IntentModel {
 
 #[derive(Debug, Deserialize)]
 struct Turn {
+    #[serde(default)]
+    conversation_id: String,
     text: String,
     #[serde(default)]
     intents: Vec<String>,
@@ -61,10 +63,22 @@ struct Turn {
 pub fn training_examples(
     exemplars: Vec<(Option<Intent>, String)>,
 ) -> Vec<(Option<Intent>, String)> {
+    training_examples_where(exemplars, |_| true)
+}
+
+/// As [`training_examples`], with only the transcript turns whose conversation id passes
+/// `keep` (`triage cv` leaves one writer's conversations out at a time).
+pub fn training_examples_where(
+    exemplars: Vec<(Option<Intent>, String)>,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(Option<Intent>, String)> {
     let mut out = exemplars;
     for line in TRAINING_JSONL.lines().filter(|l| !l.trim().is_empty()) {
         let turn: Turn =
             serde_json::from_str(line).expect("data/intent-training.jsonl is valid (unit-tested)");
+        if !keep(&turn.conversation_id) {
+            continue;
+        }
         if turn.intents.is_empty() {
             out.push((None, turn.text));
         } else {
@@ -75,6 +89,28 @@ pub fn training_examples(
         }
     }
     out
+}
+
+/// The writers of the training transcripts: the `trainN` prefixes of their conversation ids,
+/// in order of first appearance.
+pub fn training_writers() -> Vec<String> {
+    let mut writers: Vec<String> = Vec::new();
+    for line in TRAINING_JSONL.lines().filter(|l| !l.trim().is_empty()) {
+        let turn: Turn =
+            serde_json::from_str(line).expect("data/intent-training.jsonl is valid (unit-tested)");
+        let writer = writer_of(&turn.conversation_id).to_string();
+        if !writers.contains(&writer) {
+            writers.push(writer);
+        }
+    }
+    writers
+}
+
+/// `train3` of `train3-017`.
+pub fn writer_of(conversation_id: &str) -> &str {
+    conversation_id
+        .split_once('-')
+        .map_or(conversation_id, |(w, _)| w)
 }
 
 /// Identifies a trained model: the format, the hyperparameters, the training data and the
@@ -253,6 +289,12 @@ mod tests {
             );
         }
         assert!(all.iter().filter(|(i, _)| i.is_none()).count() >= 500);
+        // Every turn belongs to a writer; leaving one out removes exactly its turns.
+        let writers = training_writers();
+        assert!(writers.len() >= 8, "{writers:?}");
+        let without = training_examples_where(Vec::new(), |c| writer_of(c) != writers[0]);
+        assert!(without.len() < all.len() && !without.is_empty());
+        assert_eq!(writer_of("train3-017"), "train3");
     }
 
     /// Two-dimensional "embeddings" plus words: the model learns both kinds of feature and
