@@ -243,6 +243,6 @@ async fn main() -> Result<()> {
         Cmd::Eval => eval(&args).await,
         Cmd::Calibrate => calibrate(&args).await,
         Cmd::Bench => bench::bench(&args).await,
-        Cmd::Cv => cv::cv().await,
+        Cmd::Cv => cv::cv(&args).await,
     }
 }

@@ -16,15 +16,23 @@ pub fn vader(text: &str) -> f32 {
     analyzer().polarity_scores(text).compound as f32
 }
 
+/// The complaint or legal-threat score from which a message counts as negative whatever its
+/// words.
+pub const GRIEVANCE: f32 = 0.7;
+/// ... and from which it overrides a positive VADER score (sarcasm: "great, charged twice").
+/// Chosen on dev and the human-rated tweets and review snippets (docs/escalation.md): below
+/// these the classifier's guesses turned many positive tweets negative.
+pub const GRIEVANCE_OVER_POSITIVE: f32 = 0.9;
+
 /// Sentiment for support text: VADER, except that a complaint or a threat counts as negative
 /// even without sentiment words ("I was charged twice", "I'll see you in court"). The
-/// stronger the intent, the lower the score (a rule match, 0.95, gives -0.57; a bare exemplar
-/// majority, 0.5, gives -0.3); VADER's own score wins when it is lower.
+/// stronger the intent, the lower the score (a rule match, 0.95, gives -0.57; a classifier
+/// probability of 0.7 gives -0.42); VADER's own score wins when it is lower.
 pub fn support_sentiment(vader: f32, intents: &IntentScores) -> f32 {
     let grievance = intents
         .get(Intent::Complaint)
         .max(intents.get(Intent::LegalThreat));
-    if grievance < 0.5 {
+    if grievance < GRIEVANCE || (vader > 0.05 && grievance < GRIEVANCE_OVER_POSITIVE) {
         return vader;
     }
     vader.min(-(0.6 * grievance)).clamp(-1.0, 1.0)
@@ -113,6 +121,11 @@ mod tests {
         assert_eq!(support_sentiment(-0.95, &intents), -0.95);
         intents.set(Intent::Complaint, 0.4);
         assert_eq!(support_sentiment(0.1, &intents), 0.1);
+        // A likely complaint darkens a neutral message but needs near certainty to
+        // overrule a positive one.
+        intents.set(Intent::Complaint, 0.75);
+        assert!((support_sentiment(0.0, &intents) - -0.45).abs() < 1e-5);
+        assert_eq!(support_sentiment(0.5, &intents), 0.5);
     }
 
     #[test]

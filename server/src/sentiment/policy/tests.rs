@@ -128,16 +128,16 @@ fn each_reason_table() {
             priority: Priority::High,
         },
         Case {
-            name: "cancellation or refund",
+            name: "a calm cancellation stays with the bot, at a higher priority",
             signals: signals(0.0, &[(Intent::CancelRefund, 0.95)]),
             history: calm.clone(),
-            escalate: true,
-            reasons: &[CancelRefund],
+            escalate: false,
+            reasons: &[],
             priority: Priority::High,
         },
         Case {
             name: "a weak exemplar vote is not an intent",
-            signals: signals(0.0, &[(Intent::Complaint, 0.6)]),
+            signals: signals(0.0, &[(Intent::Complaint, 0.4)]),
             history: calm.clone(),
             escalate: false,
             reasons: &[],
@@ -147,7 +147,7 @@ fn each_reason_table() {
             name: "a vote split between complaint and a person, together past the line",
             signals: signals(
                 0.0,
-                &[(Intent::Complaint, 0.55), (Intent::HumanRequest, 0.35)],
+                &[(Intent::Complaint, 0.3), (Intent::HumanRequest, 0.25)],
             ),
             history: calm.clone(),
             escalate: true,
@@ -158,7 +158,7 @@ fn each_reason_table() {
             name: "a split vote led by a person is a request for one",
             signals: signals(
                 0.0,
-                &[(Intent::HumanRequest, 0.5), (Intent::Complaint, 0.35)],
+                &[(Intent::HumanRequest, 0.3), (Intent::Complaint, 0.25)],
             ),
             history: calm.clone(),
             escalate: true,
@@ -229,25 +229,26 @@ fn each_reason_table() {
 
 #[test]
 fn only_escalating_intents_add_up() {
-    // Without cancel_refund in escalate_on, its share of a split vote does not count.
-    let policy = EscalationPolicy {
-        escalate_on: vec![Intent::HumanRequest, Intent::Complaint],
-        ..EscalationPolicy::default()
-    };
+    // cancel_refund is not in the default escalate_on: its share of a split vote does not
+    // count.
     let s = signals(
         0.0,
-        &[(Intent::Complaint, 0.4), (Intent::CancelRefund, 0.5)],
+        &[(Intent::Complaint, 0.25), (Intent::CancelRefund, 0.3)],
     );
-    let d = decide(&policy, &s, &History::default());
-    assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
-    // With it, the same vote escalates on its strongest part.
     let d = decide(&EscalationPolicy::default(), &s, &History::default());
+    assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
+    // An owner who adds it: the same vote escalates on its strongest part.
+    let policy = EscalationPolicy {
+        escalate_on: Intent::ALL.to_vec(),
+        ..EscalationPolicy::default()
+    };
+    let d = decide(&policy, &s, &History::default());
     assert!(d.escalate, "{d:?}");
     assert_eq!(d.reasons, vec![Reason::CancelRefund]);
     // Below the line together: nothing.
     let s = signals(
         0.0,
-        &[(Intent::Complaint, 0.4), (Intent::HumanRequest, 0.3)],
+        &[(Intent::Complaint, 0.25), (Intent::HumanRequest, 0.2)],
     );
     assert!(!decide(&EscalationPolicy::default(), &s, &History::default()).escalate);
 }
@@ -293,6 +294,12 @@ fn thresholds_are_tunable_and_validated() {
     let d = decide(&calm_refunds, &refund, &History::default());
     assert!(!d.escalate && d.reasons.is_empty());
     assert_eq!(d.priority, Priority::High, "still raises the priority");
+    let refunds_to_people = EscalationPolicy {
+        escalate_on: Intent::ALL.to_vec(),
+        ..EscalationPolicy::default()
+    };
+    let d = decide(&refunds_to_people, &refund, &History::default());
+    assert!(d.escalate && d.reasons == vec![Reason::CancelRefund], "{d:?}");
     assert!(EscalationPolicy::default().validate().is_ok());
     let bad = EscalationPolicy {
         intent_threshold: 1.5,
