@@ -63,7 +63,7 @@ struct Args {
 enum Cmd {
     /// P/R/F1 for "negative" and "escalate" with the default policy.
     Eval,
-    /// Sweeps the policy's thresholds on the dev transcripts.
+    /// Sweeps the policy's sentiment and repeat thresholds on the dev transcripts.
     Calibrate,
     /// Decision time per message.
     Bench,
@@ -172,38 +172,26 @@ async fn eval(args: &Args) -> Result<()> {
 }
 
 async fn calibrate(args: &Args) -> Result<()> {
-    use concierge::sentiment::Intent;
     let s = setup_for(args).await?;
     let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
     println!(
         "Escalation F1 on dev ({} turns), best 15 of the grid:\n",
         turns.len()
     );
-    let base = vec![Intent::HumanRequest, Intent::Complaint, Intent::LegalThreat];
-    let mut with_refund = base.clone();
-    with_refund.push(Intent::CancelRefund);
-    let mut with_urgency = base.clone();
-    with_urgency.push(Intent::Urgency);
-    let mut with_both = with_refund.clone();
-    with_both.push(Intent::Urgency);
+    // The intent settings (escalate_on, intent_threshold) are chosen by `cv` over nine
+    // writers; dev alone chooses the sentiment and repeat thresholds.
     let mut results = Vec::new();
-    for escalate_on in [base, with_refund, with_urgency, with_both] {
-        for intent_threshold in [0.5f32, 0.6, 0.7, 0.8, 0.9] {
-            for negative_message in [-0.5f32, -0.6, -0.7] {
-                for negative_mood in [-0.35f32, -0.45] {
-                    for repeat_similarity in [0.9f32] {
-                        let policy = EscalationPolicy {
-                            escalate_on: escalate_on.clone(),
-                            intent_threshold,
-                            negative_message,
-                            negative_mood,
-                            repeat_similarity,
-                            ..EscalationPolicy::default()
-                        };
-                        let r = replay(&s.escalations, &policy, &turns, true).await;
-                        results.push((r.escalate.prf(), r.explicit.prf(), policy));
-                    }
-                }
+    for negative_message in [-0.4f32, -0.5, -0.6, -0.7] {
+        for negative_mood in [-0.35f32, -0.45, -0.55] {
+            for repeat_similarity in [0.85f32, 0.9, 0.95] {
+                let policy = EscalationPolicy {
+                    negative_message,
+                    negative_mood,
+                    repeat_similarity,
+                    ..EscalationPolicy::default()
+                };
+                let r = replay(&s.escalations, &policy, &turns, true).await;
+                results.push((r.escalate.prf(), r.explicit.prf(), policy));
             }
         }
     }

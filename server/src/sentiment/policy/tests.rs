@@ -299,7 +299,10 @@ fn thresholds_are_tunable_and_validated() {
         ..EscalationPolicy::default()
     };
     let d = decide(&refunds_to_people, &refund, &History::default());
-    assert!(d.escalate && d.reasons == vec![Reason::CancelRefund], "{d:?}");
+    assert!(
+        d.escalate && d.reasons == vec![Reason::CancelRefund],
+        "{d:?}"
+    );
     assert!(EscalationPolicy::default().validate().is_ok());
     let bad = EscalationPolicy {
         intent_threshold: 1.5,
