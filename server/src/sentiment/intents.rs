@@ -1,6 +1,7 @@
-//! Intents VADER cannot see, scored in [0, 1], and their detection by nearest labelled
-//! exemplar phrases (`server/data/intents.json`, written by us) in the embedding space of the
-//! knowledge base's MiniLM model.
+//! Intents VADER cannot see, scored in [0, 1]; the labelled exemplar phrases
+//! (`server/data/intents.json`, written by us); and [`ExemplarSet`], which scores a message
+//! with the shipped classifier ([`super::model`]) or, for comparison, the nearest-exemplar
+//! vote ([`super::vote`]) or an embedding-only regression ([`super::linear`]).
 
 use serde::{Deserialize, Serialize};
 

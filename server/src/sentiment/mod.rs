@@ -9,7 +9,7 @@
 //!   over the MiniLM embedding the knowledge base already uses (one embedding per message,
 //!   shared with retrieval) joined with word and character n-grams ([`lexical`]).
 //! - [`intents`]: intent names and scores, and the earlier scorers kept for comparison
-//!   (nearest-exemplar vote, [`linear`] regression on the embedding alone).
+//!   ([`vote`]: nearest-exemplar vote, [`linear`]: regression on the embedding alone).
 //! - [`policy`]: [`EscalationPolicy`] (per site, owner-tunable) and [`decide`], which gives a
 //!   decision with its reasons and a priority.
 
@@ -38,7 +38,7 @@ pub struct MessageSignals {
     pub intents: IntentScores,
 }
 
-/// Scores one message: VADER, rules, and the exemplar vote when an embedding is given.
+/// Scores one message: VADER, rules, and the intent classifier when an embedding is given.
 pub fn analyze(
     text: &str,
     embedding: Option<&[f32]>,
