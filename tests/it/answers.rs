@@ -177,6 +177,11 @@ async fn the_dev_set_is_ingested_and_answered_with_citations_extractively_and_by
         ),
     }
     for (mode, llm) in modes {
+        let _llm = if llm.is_some() {
+            Some(REAL_LLM.lock().await)
+        } else {
+            None
+        };
         let mut opts = Options {
             llm_base_url: llm,
             llm_model: Some("smollm2".into()),

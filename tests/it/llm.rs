@@ -112,6 +112,7 @@ async fn a_real_llm_streams_a_grounded_answer_through_the_bot() {
             "CONCIERGE_TEST_LLM_URL",
         );
     };
+    let _llm = REAL_LLM.lock().await;
     let app = app_with_llm(url, Some("smollm2")).await;
     let mut v = app.visitor().await;
     v.hello(None, None, None).await.unwrap();

@@ -26,6 +26,11 @@ pub const ORIGIN: &str = "https://shop.example";
 /// How long a test waits for an expected frame before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// Held by each test that talks to the real test LLM (one llama.cpp thread on a 2-core
+/// machine): two such tests at once could each wait past their first-token timeout and
+/// fall back to the extractive answer.
+pub static REAL_LLM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Logs only when TEST_LOG is set.
 pub fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
