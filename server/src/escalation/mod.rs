@@ -11,6 +11,7 @@ pub mod handoff;
 mod handover;
 mod intent_model;
 pub mod presence;
+mod signals;
 pub mod triage;
 
 use std::sync::Arc;
@@ -22,10 +23,10 @@ use tokio::sync::OnceCell;
 use crate::chat::{Chat, ChatError};
 use crate::rag::Knowledge;
 use crate::sentiment::{
-    analyze, cosine, decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals,
-    Priority, Reason, Signals,
+    decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals, Priority, Reason,
+    Signals,
 };
-use crate::store::{ConversationRecord, MessageRecord, SignalRecord, StoreError, TicketRecord};
+use crate::store::{ConversationRecord, MessageRecord, StoreError, TicketRecord};
 
 pub use handover::find_email;
 pub use presence::Presence;
@@ -39,10 +40,6 @@ here and we'll reply by email as soon as someone is back.";
 
 /// Visitor turns whose signals the policy reads back.
 const HISTORY_TURNS: i64 = 12;
-/// Earlier visitor questions compared for "asked again".
-const REPEAT_LOOKBACK: usize = 3;
-/// Questions shorter than this (in words) are never "asked again" ("ok", "hello?").
-const REPEAT_MIN_WORDS: usize = 4;
 /// How long the LLM may take to refine a handoff summary.
 const SUMMARY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -107,68 +104,6 @@ impl Escalations {
                 EscalationPolicy::default()
             }
         }
-    }
-
-    /// The message's embedding, from the cache retrieval shares.
-    async fn embedding(&self, text: &str) -> Option<Arc<[f32]>> {
-        let embedder = self.knowledge.embedder().await.ok()?;
-        embedder.embed_query(text).await.ok()
-    }
-
-    /// Scores a text alone: VADER, rules, and the exemplar vote when the model is available.
-    pub async fn analyze(&self, text: &str) -> (MessageSignals, Option<Arc<[f32]>>) {
-        self.analyze_with(text, true).await
-    }
-
-    /// As [`analyze`](Self::analyze); `embed: false` skips the embedding (VADER and rules).
-    pub async fn analyze_with(
-        &self,
-        text: &str,
-        embed: bool,
-    ) -> (MessageSignals, Option<Arc<[f32]>>) {
-        if !embed {
-            return (analyze(text, None, None), None);
-        }
-        let exemplars = if self.live {
-            self.exemplars_ready()
-        } else {
-            self.exemplars().await
-        };
-        let embedding = match exemplars {
-            Some(_) => self.embedding(text).await,
-            None => None,
-        };
-        let signals = analyze(text, embedding.as_deref(), exemplars.as_deref());
-        (signals, embedding)
-    }
-
-    /// Whether `embedding` repeats one of the visitor's recent questions (their embeddings come
-    /// from the query cache: each was embedded when it was asked).
-    async fn repeats(
-        &self,
-        text: &str,
-        earlier: &[SignalRecord],
-        embedding: Option<&[f32]>,
-        threshold: f32,
-    ) -> bool {
-        let Some(embedding) = embedding else {
-            return false;
-        };
-        if text.split_whitespace().count() < REPEAT_MIN_WORDS {
-            return false;
-        }
-        let questions = earlier
-            .iter()
-            .rev()
-            .filter(|s| s.text.split_whitespace().count() >= REPEAT_MIN_WORDS);
-        for q in questions.take(REPEAT_LOOKBACK) {
-            if let Some(v) = self.embedding(&q.text).await {
-                if cosine(embedding, &v) >= threshold {
-                    return true;
-                }
-            }
-        }
-        false
     }
 
     fn in_cooldown(conversation: &ConversationRecord, policy: &EscalationPolicy) -> bool {

@@ -78,11 +78,11 @@ impl<'a> Triage<'a> {
         let (message, embedding) = self.escalations.analyze_with(text, self.embed).await;
         let state = self.states.entry(conversation_id.to_string()).or_default();
         let repeated = match &embedding {
-            Some(e) if text.split_whitespace().count() >= super::REPEAT_MIN_WORDS => state
+            Some(e) if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS => state
                 .questions
                 .iter()
                 .rev()
-                .take(super::REPEAT_LOOKBACK)
+                .take(super::signals::REPEAT_LOOKBACK)
                 .any(|q| cosine(e, q) >= self.policy.repeat_similarity),
             _ => false,
         };
@@ -132,7 +132,7 @@ impl<'a> Triage<'a> {
         state.escalated |= decision.escalate;
         state.sentiments.push(signals.message.sentiment);
         if let Some(e) = embedding {
-            if text.split_whitespace().count() >= super::REPEAT_MIN_WORDS {
+            if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS {
                 state.questions.push(e);
             }
         }
