@@ -72,8 +72,12 @@ impl<'a> Triage<'a> {
         &self.policy
     }
 
-    /// One visitor turn: the JSON line `concierge triage` writes.
-    pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
+    /// This turn's signals and the conversation's history before it, as the policy sees them.
+    async fn signals(
+        &mut self,
+        conversation_id: &str,
+        text: &str,
+    ) -> (Signals, History, Option<Arc<[f32]>>) {
         // As live: the embedding when the site has documents (or no site was named).
         let (message, embedding) = self.escalations.analyze_with(text, self.embed).await;
         let state = self.states.entry(conversation_id.to_string()).or_default();
@@ -97,7 +101,41 @@ impl<'a> Triage<'a> {
             explicit_request: false,
             repeated_question: repeated,
         };
+        (signals, history, embedding)
+    }
+
+    /// Remembers a turn's sentiment and question for the conversation's later turns.
+    fn remember(
+        &mut self,
+        conversation_id: &str,
+        text: &str,
+        sentiment: f32,
+        e: Option<Arc<[f32]>>,
+    ) {
+        let state = self.states.entry(conversation_id.to_string()).or_default();
+        state.sentiments.push(sentiment);
+        if let Some(e) = e {
+            if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS {
+                state.questions.push(e);
+            }
+        }
+    }
+
+    /// A turn's signals and history without a decision, for sweeping many policies over
+    /// one replay (`triage cv`). Only for replays without a knowledge base (`with_policy`):
+    /// the bot's failures there depend on the decisions.
+    pub async fn observe(&mut self, conversation_id: &str, text: &str) -> (Signals, History) {
+        debug_assert!(self.site_id.is_none());
+        let (signals, history, embedding) = self.signals(conversation_id, text).await;
+        self.remember(conversation_id, text, signals.message.sentiment, embedding);
+        (signals, history)
+    }
+
+    /// One visitor turn: the JSON line `concierge triage` writes.
+    pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
+        let (signals, history, embedding) = self.signals(conversation_id, text).await;
         let mut decision = decide(&self.policy, &signals, &history);
+        let state = self.states.entry(conversation_id.to_string()).or_default();
         // The bot answers what was not escalated; with documents, its gate says whether it
         // could, and another failure may escalate as it does live.
         let mut answered = None;
@@ -130,12 +168,7 @@ impl<'a> Triage<'a> {
         }
         let already = state.escalated;
         state.escalated |= decision.escalate;
-        state.sentiments.push(signals.message.sentiment);
-        if let Some(e) = embedding {
-            if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS {
-                state.questions.push(e);
-            }
-        }
+        self.remember(conversation_id, text, signals.message.sentiment, embedding);
         let round = |x: f32| (x * 1000.0).round() / 1000.0;
         let mut out = json!({
             "conversation_id": conversation_id,

@@ -9,7 +9,7 @@ use super::linear::{Linear, LINEAR_EPOCHS, LINEAR_L2};
 use super::model::IntentModel;
 
 /// What a visitor wants besides an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// "can I talk to a real person"

@@ -1,5 +1,7 @@
 //! The escalation policy: when a conversation should go to a person, why, and how urgently.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::intents::Intent;
@@ -105,8 +107,11 @@ impl Priority {
 pub struct EscalationPolicy {
     /// Escalate automatically. A visitor's explicit request for a person always works.
     pub enabled: bool,
-    /// An intent counts when its score reaches this.
+    /// An intent counts when its score reaches this (unless `intent_thresholds` names it).
     pub intent_threshold: f32,
+    /// Per-intent thresholds that replace `intent_threshold` for the intents they name,
+    /// e.g. `{"urgency": 0.8}` so only a clearly urgent message escalates on urgency.
+    pub intent_thresholds: BTreeMap<Intent, f32>,
     /// Intents that escalate by themselves (the others only raise the priority).
     pub escalate_on: Vec<Intent>,
     /// One visitor message at or below this sentiment escalates (`negative_mood`).
@@ -136,6 +141,7 @@ impl Default for EscalationPolicy {
             // than not (a keyword rule scores 0.95). Chosen with `escalate_on` by holding
             // out each of nine writers' transcripts in turn (`triage cv`).
             intent_threshold: 0.5,
+            intent_thresholds: BTreeMap::new(),
             // A calm cancellation or refund stays with the bot (it only raises the
             // priority); an upset one escalates as a complaint or on the mood.
             escalate_on: vec![
@@ -167,6 +173,14 @@ impl EscalationPolicy {
             }
         };
         unit("intent_threshold", self.intent_threshold, 0.05, 1.0)?;
+        for (intent, t) in &self.intent_thresholds {
+            unit(
+                &format!("intent_thresholds.{}", intent.as_str()),
+                *t,
+                0.05,
+                1.0,
+            )?;
+        }
         unit("negative_message", self.negative_message, -1.0, 0.0)?;
         unit("negative_mood", self.negative_mood, -1.0, 0.0)?;
         unit("negative_turn", self.negative_turn, -1.0, 0.0)?;
@@ -184,6 +198,14 @@ impl EscalationPolicy {
             return Err("cooldown_secs must be at most 604800 (a week)".into());
         }
         Ok(())
+    }
+
+    /// The score from which `intent` counts.
+    pub fn threshold(&self, intent: Intent) -> f32 {
+        self.intent_thresholds
+            .get(&intent)
+            .copied()
+            .unwrap_or(self.intent_threshold)
     }
 
     /// Whether `failures` consecutive "I don't know" answers are enough to escalate.
@@ -232,7 +254,7 @@ pub struct Decision {
 /// Applies `policy` to one visitor turn.
 pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -> Decision {
     let intents = &signals.message.intents;
-    let on = |i: Intent| intents.get(i) >= policy.intent_threshold;
+    let on = |i: Intent| intents.get(i) >= policy.threshold(i);
     let mut reasons = Vec::new();
     if signals.explicit_request || on(Intent::HumanRequest) {
         reasons.push(Reason::AskedForHuman);
@@ -249,8 +271,8 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
     }
     // Exemplar scores split between neighbouring intents ("20 minutes and no reply,
     // seriously?" is part complaint, part chasing a person): when no single escalating
-    // intent reaches the threshold but together they do, the strongest of them is the
-    // reason.
+    // intent reaches the threshold but together they reach the strongest one's, that one is
+    // the reason.
     if reasons.is_empty() {
         let mass: f32 = policy.escalate_on.iter().map(|i| intents.get(*i)).sum();
         let strongest = policy
@@ -259,7 +281,7 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
             .copied()
             .max_by(|a, b| intents.get(*a).total_cmp(&intents.get(*b)));
         if let Some(top) = strongest {
-            if mass >= policy.intent_threshold && intents.get(top) > 0.0 {
+            if mass >= policy.threshold(top) && intents.get(top) > 0.0 {
                 reasons.push(Reason::of_intent(top));
             }
         }

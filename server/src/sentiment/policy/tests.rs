@@ -318,6 +318,48 @@ fn thresholds_are_tunable_and_validated() {
 }
 
 #[test]
+fn per_intent_thresholds_replace_the_common_one() {
+    let policy = EscalationPolicy {
+        intent_thresholds: BTreeMap::from([(Intent::Urgency, 0.8), (Intent::Complaint, 0.3)]),
+        ..EscalationPolicy::default()
+    };
+    assert_eq!(policy.threshold(Intent::Urgency), 0.8);
+    assert_eq!(policy.threshold(Intent::Complaint), 0.3);
+    assert_eq!(
+        policy.threshold(Intent::HumanRequest),
+        policy.intent_threshold
+    );
+    // An urgent how-to question at 0.6: escalates under the common 0.5, not under 0.8
+    // (also not through the summed scores: their strongest, urgency, needs 0.8).
+    let urgent = signals(0.0, &[(Intent::Urgency, 0.6)]);
+    let d = decide(&EscalationPolicy::default(), &urgent, &History::default());
+    assert!(d.escalate && d.reasons == vec![Reason::Urgency], "{d:?}");
+    let d = decide(&policy, &urgent, &History::default());
+    assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
+    assert_eq!(d.priority, Priority::Normal, "urgency below its threshold");
+    let split = signals(0.0, &[(Intent::Urgency, 0.45), (Intent::HumanRequest, 0.2)]);
+    assert!(!decide(&policy, &split, &History::default()).escalate);
+    // A complaint stated as a bare fact at 0.35: only the lowered threshold catches it.
+    let fact = signals(0.0, &[(Intent::Complaint, 0.35)]);
+    assert!(!decide(&EscalationPolicy::default(), &fact, &History::default()).escalate);
+    let d = decide(&policy, &fact, &History::default());
+    assert!(d.escalate && d.reasons == vec![Reason::Complaint], "{d:?}");
+    // Owners set them in the same JSON; out-of-range ones are refused by name.
+    let parsed: EscalationPolicy =
+        serde_json::from_str(r#"{"intent_thresholds": {"urgency": 0.9}}"#).unwrap();
+    assert_eq!(parsed.threshold(Intent::Urgency), 0.9);
+    let bad: EscalationPolicy =
+        serde_json::from_str(r#"{"intent_thresholds": {"complaint": 0}}"#).unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err(),
+        "intent_thresholds.complaint must be between 0.05 and 1"
+    );
+    let unknown: Result<EscalationPolicy, _> =
+        serde_json::from_str(r#"{"intent_thresholds": {"grumpy": 0.5}}"#);
+    assert!(unknown.is_err(), "unknown intents are refused");
+}
+
+#[test]
 fn reasons_and_priorities_have_stable_names() {
     for r in Reason::ALL {
         assert_eq!(Reason::parse(r.as_str()), Some(r));
