@@ -156,6 +156,8 @@ async fn eval(args: &Args) -> Result<()> {
             (full.live, format!("{split} | escalate, turns the bot still handles ({}) | Concierge policy", full.live.n)),
             (rules.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | keyword rules")),
             (full.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | Concierge policy")),
+            (full.handoff, format!("{split} | escalate, of those: hand-off requests alone vs calm turns | Concierge policy")),
+            (full.complaint, format!("{split} | escalate, of those: complaints alone vs calm turns | Concierge policy")),
         ];
         for (counts, name) in rows {
             println!("{}", counts.row(&name));

