@@ -7,6 +7,7 @@ before they are worth porting. See README.md next to this file for set-up and re
     python proto.py context               # + a second stage over earlier turns (writer-out OOF)
     python proto.py finetune              # fine-tunes all-MiniLM-L6-v2 itself (needs torch)
     python proto.py encoder               # frozen all-mpnet-base-v2 instead of MiniLM (torch)
+    python proto.py pooling               # MiniLM's token states mean+max(+CLS) pooled
 """
 import hashlib, io, json, os, pickle, random, sys, time, urllib.request, zipfile
 import numpy as np
@@ -90,7 +91,7 @@ class Embedder:
         self.run = None
 
     def _load(self):
-        if self.kind == 'minilm-int8':
+        if self.kind.startswith('minilm-int8'):
             import onnxruntime as ort
             from tokenizers import Tokenizer
             tok = Tokenizer.from_file(f'{MINILM}/tokenizer.json')
@@ -128,7 +129,11 @@ class Embedder:
             h, am = self.run(todo[i:i + 64])
             m = am[..., None].astype(np.float32)
             v = (h * m).sum(1) / m.sum(1)
-            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            if self.kind == 'minilm-int8-pooled':  # mean | max | CLS, each unit length
+                v = [v, np.where(m > 0, h, -1e9).max(1), h[:, 0]]
+            else:
+                v = [v]
+            v = np.concatenate([x / np.linalg.norm(x, axis=1, keepdims=True) for x in v], axis=1)
             self.cache.update(zip(todo[i:i + 64], v))
         if todo:
             pickle.dump(self.cache, open(self.path, 'wb'))
@@ -186,8 +191,9 @@ def held_out():
     return {s: load(f'{FIX}/{s}.jsonl') for s in SPLITS}
 
 
-def cmd_errors(kind='minilm-int8'):
-    m = Classifier(Embedder(kind)).fit(*rows(TRAIN))
+def cmd_errors(kind='minilm-int8', dims=None):
+    embed = Embedder(kind)
+    m = Classifier(embed if dims is None else lambda X: embed(X)[:, :dims]).fit(*rows(TRAIN))
     out = {}
     for split, turns in held_out().items():
         esc = np.array([sum(p[k] for k in ESC) for p in m.proba([t['text'] for t in turns])])
@@ -197,7 +203,12 @@ def cmd_errors(kind='minilm-int8'):
                 pos = any(i in ('human_request', 'complaint') for i in t['intents'])
                 if (pos or not t['escalate']) and (e >= 0.5) != pos:
                     print('  %s %s %.2f %s %s' % ('FN' if pos else 'FP', t['conversation_id'], e, t['intents'], t['text']))
-    report(f'classifier ({kind})', out, (0.4, 0.5, 0.6))
+    report(f'classifier ({kind}{"" if dims is None else f", {dims} dims"})', out, (0.4, 0.5, 0.6))
+
+
+def cmd_pooling():
+    cmd_errors('minilm-int8-pooled', 768)  # mean | max
+    cmd_errors('minilm-int8-pooled')  # mean | max | CLS
 
 
 def context_features(turns, probs, vader):
@@ -300,4 +311,4 @@ if __name__ == '__main__':
     cmd = sys.argv[1] if len(sys.argv) > 1 else 'errors'
     fetch(mpnet=cmd in ('fetch', 'encoder'))
     {'fetch': lambda: None, 'errors': cmd_errors, 'context': cmd_context, 'finetune': cmd_finetune,
-     'encoder': lambda: cmd_errors('mpnet')}[cmd]()
+     'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling}[cmd]()
