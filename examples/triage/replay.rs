@@ -117,14 +117,11 @@ pub async fn replay(
         };
         r.escalate.add(escalate, t.escalate);
         r.negative.add(negative, t.negative);
-        let is_explicit = t
-            .intents
-            .iter()
-            .any(|i| i == "human_request" || i == "complaint");
+        let has = |name: &str| t.intents.iter().any(|i| i == name);
+        let is_explicit = has("human_request") || has("complaint");
         if is_explicit || !t.escalate {
             r.explicit.add(escalate, is_explicit);
         }
-        let has = |name: &str| t.intents.iter().any(|i| i == name);
         if has("human_request") || !t.escalate {
             r.handoff.add(escalate, has("human_request"));
         }
