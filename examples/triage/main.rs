@@ -156,11 +156,17 @@ async fn eval(args: &Args) -> Result<()> {
             (full.live, format!("{split} | escalate, turns the bot still handles ({}) | Concierge policy", full.live.n)),
             (rules.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | keyword rules")),
             (full.explicit, format!("{split} | escalate, explicit hand-off/complaint vs calm turns | Concierge policy")),
-            (full.handoff, format!("{split} | escalate, of those: hand-off requests alone vs calm turns | Concierge policy")),
-            (full.complaint, format!("{split} | escalate, of those: complaints alone vs calm turns | Concierge policy")),
         ];
         for (counts, name) in rows {
             println!("{}", counts.row(&name));
+        }
+        // Which explicit turns are missed: hand-off requests or complaints.
+        for (counts, kind) in [
+            (full.handoff, "human_request"),
+            (full.complaint, "complaint"),
+        ] {
+            let what = format!("{split} | escalate, `{kind}` turns caught");
+            println!("{}", counts.recall_row(&what, "Concierge policy"));
         }
         println!(
             "{}",

@@ -42,6 +42,15 @@ impl Counts {
         };
         (p, r, f)
     }
+    /// A row with the recall alone (the counts hold positives only).
+    pub fn recall_row(&self, what: &str, scorer: &str) -> String {
+        format!(
+            "| {what} ({} of {}) | {scorer} | – | {:.3} | – |",
+            self.tp,
+            self.n,
+            self.prf().1
+        )
+    }
     pub fn row(&self, name: &str) -> String {
         let (p, r, f) = self.prf();
         format!("| {name} | {p:.3} | {r:.3} | **{f:.3}** |")
@@ -56,9 +65,9 @@ pub struct Replay {
     pub negative: Counts,
     /// Turns labelled as explicit hand-off requests or complaints, against calm turns.
     pub explicit: Counts,
-    /// Of those, hand-off requests alone (`human_request` turns against calm turns).
+    /// `human_request` turns only (their recall: every calm turn is in `explicit` already).
     pub handoff: Counts,
-    /// Of those, complaints alone (`complaint` turns against calm turns).
+    /// `complaint` turns only (their recall).
     pub complaint: Counts,
     /// Turns the bot would still be handling live (not already escalated earlier).
     pub live: Counts,
@@ -122,11 +131,11 @@ pub async fn replay(
         if is_explicit || !t.escalate {
             r.explicit.add(escalate, is_explicit);
         }
-        if has("human_request") || !t.escalate {
-            r.handoff.add(escalate, has("human_request"));
+        if has("human_request") {
+            r.handoff.add(escalate, true);
         }
-        if has("complaint") || !t.escalate {
-            r.complaint.add(escalate, has("complaint"));
+        if has("complaint") {
+            r.complaint.add(escalate, true);
         }
         if !already {
             r.live.add(escalate, t.escalate);
