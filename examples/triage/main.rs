@@ -57,6 +57,19 @@ struct Args {
     /// With `--scorer model`: train on the phrases alone, without data/intent-training.jsonl.
     #[arg(long)]
     no_training_turns: bool,
+    /// An OpenAI-compatible server (base URL with `/v1`) for the policy's `llm_review`.
+    #[arg(long)]
+    llm_url: Option<String>,
+    /// The model name sent to `--llm-url`.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    llm_model: String,
+    /// eval: turn the policy's `llm_review` on (needs --llm-url), with this band and timeout.
+    #[arg(long)]
+    llm_review: bool,
+    #[arg(long, num_args = 2, value_names = ["LOW", "HIGH"])]
+    review_band: Option<Vec<f32>>,
+    #[arg(long)]
+    review_timeout_ms: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -99,7 +112,25 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 
 async fn eval(args: &Args) -> Result<()> {
     let s = setup_for(args).await?;
-    let policy = EscalationPolicy::default();
+    let mut policy = EscalationPolicy::default();
+    if args.llm_review {
+        anyhow::ensure!(args.llm_url.is_some(), "--llm-review needs --llm-url");
+        policy.llm_review = true;
+        if let Some(b) = &args.review_band {
+            policy.llm_review_band = [b[0], b[1]];
+        }
+        if let Some(t) = args.review_timeout_ms {
+            policy.llm_review_timeout_ms = t;
+        }
+        policy.validate().map_err(anyhow::Error::msg)?;
+        println!(
+            "LLM review: {} at {}, band {:?}, timeout {} ms\n",
+            args.llm_model,
+            args.llm_url.as_deref().unwrap_or_default(),
+            policy.llm_review_band,
+            policy.llm_review_timeout_ms
+        );
+    }
     println!("## Negative messages: human-rated sets (label_3way = negative)\n");
     println!("| set | scorer | precision | recall | F1 |\n|---|---|---|---|---|");
     let rated_sets: &[&str] = if args.transcripts_only {
@@ -167,6 +198,12 @@ async fn eval(args: &Args) -> Result<()> {
         ] {
             let what = format!("{split} | escalate, `{kind}` turns caught");
             println!("{}", counts.recall_row(&what, "Concierge policy"));
+        }
+        if args.llm_review {
+            println!(
+                "| {split} | turns reviewed by the LLM: {} of {n} ({} without a verdict) | – | – | – | – |",
+                full.reviews.0, full.reviews.1
+            );
         }
         println!(
             "{}",

@@ -76,6 +76,8 @@ pub struct Replay {
     /// Conversations escalated by both, and of those escalated no later than the first
     /// labelled turn.
     pub on_time: (u32, u32),
+    /// Turns the LLM reviewed, and of those how many got no verdict.
+    pub reviews: (u32, u32),
 }
 
 /// Replays transcripts through the policy.
@@ -103,6 +105,12 @@ pub async fn replay(
                     .open(path)
                 {
                     let _ = writeln!(f, "{line}");
+                }
+            }
+            if let Some(v) = out["llm_review"].as_str() {
+                r.reviews.0 += 1;
+                if matches!(v, "timeout" | "error" | "unreadable") {
+                    r.reviews.1 += 1;
                 }
             }
             (

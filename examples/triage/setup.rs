@@ -37,7 +37,7 @@ pub async fn setup_for(args: &Args) -> Result<Setup> {
         None => None,
     };
     if !custom && scorer.is_none() {
-        return setup(None).await;
+        return setup_with(None, llm_of(args)).await;
     }
     let mut phrases = if args.no_shipped {
         Vec::new()
@@ -83,7 +83,14 @@ pub async fn setup_for(args: &Args) -> Result<Setup> {
         phrases = concierge::sentiment::model::training_examples(phrases);
     }
     eprintln!("{} training texts, scorer {scorer:?}", phrases.len());
-    setup(Some((phrases, scorer))).await
+    setup_with(Some((phrases, scorer)), llm_of(args)).await
+}
+
+/// The language model `--llm-url` names (base URL with `/v1`, model).
+fn llm_of(args: &Args) -> Option<(String, String)> {
+    args.llm_url
+        .clone()
+        .map(|url| (url, args.llm_model.clone()))
 }
 
 /// Exemplar phrases and how they score.
@@ -93,6 +100,14 @@ pub type Exemplars = (
 );
 
 pub async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
+    setup_with(phrases, None).await
+}
+
+/// As [`setup`], with an OpenAI-compatible language model (for `llm_review`).
+pub async fn setup_with(
+    phrases: Option<Exemplars>,
+    llm: Option<(String, String)>,
+) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     let mut config = Config {
@@ -106,6 +121,10 @@ pub async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
     }
     config.model_dir = std::env::var_os("CONCIERGE_MODEL_DIR").map(PathBuf::from);
     config.ort_dylib = std::env::var_os("CONCIERGE_ORT_DYLIB").map(PathBuf::from);
+    if let Some((url, model)) = llm {
+        config.llm_base_url = Some(url);
+        config.llm_model = model;
+    }
     let store = Arc::new(Store::connect(&config.database_url()).await?);
     store.migrate().await?;
     let bus = Arc::new(LocalBus::new(Hub::new()));

@@ -8,6 +8,7 @@ before they are worth porting. See README.md next to this file for set-up and re
     python proto.py finetune              # fine-tunes all-MiniLM-L6-v2 itself (needs torch)
     python proto.py encoder               # frozen all-mpnet-base-v2 instead of MiniLM (torch)
     python proto.py pooling               # MiniLM's token states mean+max(+CLS) pooled
+    python proto.py review                # the LLM review's ceiling: a careful human as reviewer
 """
 import hashlib, io, json, os, pickle, random, sys, time, urllib.request, zipfile
 import numpy as np
@@ -307,8 +308,28 @@ def cmd_finetune():
     report('fine-tuned MiniLM', out, (0.3, 0.4, 0.5, 0.6))
 
 
+def cmd_review():
+    """How good the LLM review (EscalationPolicy::llm_review) could get: the classifier decides
+    every turn outside the band, and inside it the verdict is the second annotator's label (a
+    careful human with the conversation, *.second-labeller.jsonl; dev and test only)."""
+    m = Classifier(Embedder()).fit(*rows(TRAIN))
+    for split in ('dev', 'test'):
+        turns = load(f'{FIX}/{split}.jsonl')
+        second = load(f'{FIX}/{split}.second-labeller.jsonl')
+        esc = np.array([sum(p[k] for k in ESC) for p in m.proba([t['text'] for t in turns])])
+        scored = [(t, e) for t, e in zip(turns, esc)
+                  if any(i in ('human_request', 'complaint') for i in t['intents']) or not t['escalate']]
+        print(f'{split}: classifier alone F1 %.3f (P %.2f R %.2f)' % explicit(turns, esc >= 0.5))
+        for lo, hi in ((0.2, 0.8), (0.1, 0.9), (0.05, 0.95)):
+            band = sum(lo <= e < hi for _, e in scored)
+            pred = [any(i in ('human_request', 'complaint') for i in u['intents']) if lo <= e < hi else e >= 0.5
+                    for u, e in zip(second, esc)]
+            print(f'  band [{lo}, {hi}): {band} of {len(scored)} scored turns reviewed; '
+                  'reviewed by the second annotator: F1 %.3f (P %.2f R %.2f)' % explicit(turns, pred))
+
+
 if __name__ == '__main__':
     cmd = sys.argv[1] if len(sys.argv) > 1 else 'errors'
     fetch(mpnet=cmd in ('fetch', 'encoder'))
     {'fetch': lambda: None, 'errors': cmd_errors, 'context': cmd_context, 'finetune': cmd_finetune,
-     'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling}[cmd]()
+     'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling, 'review': cmd_review}[cmd]()

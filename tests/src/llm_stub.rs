@@ -28,6 +28,19 @@ pub enum Script {
     /// extractive answer would say), streamed a few words at a time over `over`, so a browser
     /// can watch the answer grow. Prompts without sources get a one-line answer.
     Quote { over: Duration },
+    /// Escalation reviews (a system prompt starting "You triage") get `verdict` after
+    /// `delay`; every other request is answered as `Quote` over 50 ms.
+    Review {
+        verdict: &'static str,
+        delay: Duration,
+    },
+}
+
+/// Whether a request is an escalation review (`concierge::sentiment::review::REVIEW_SYSTEM`).
+pub fn is_review(request: &Value) -> bool {
+    request["messages"][0]["content"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("You triage"))
 }
 
 pub struct LlmStub {
@@ -88,10 +101,22 @@ async fn completions(State(state): State<StubState>, Json(body): Json<Value>) ->
                 .body(Body::from(Bytes::from(text)))
                 .unwrap()
         }
-        Script::Quote { over } => {
+        Script::Review { verdict, delay } if is_review(&body) => {
+            tokio::time::sleep(*delay).await;
+            let text: String = sse_events(std::iter::once(*verdict)).collect();
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/event-stream")
+                .body(Body::from(Bytes::from(text)))
+                .unwrap()
+        }
+        Script::Quote { .. } | Script::Review { .. } => {
+            let over = match &state.0 {
+                Script::Quote { over } => *over,
+                _ => Duration::from_millis(50),
+            };
             let answer = format!("{} [1]", first_source(&body).unwrap_or("Noted."));
             let pieces = word_pieces(&answer, 3);
-            let pause = *over / pieces.len().max(1) as u32;
+            let pause = over / pieces.len().max(1) as u32;
             let events: Vec<String> = sse_events(pieces.into_iter()).collect();
             // Event 0 (the role) goes out at once; each piece after a pause.
             let stream = futures_util::stream::iter(events.into_iter().enumerate()).then(

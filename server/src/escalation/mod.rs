@@ -11,6 +11,7 @@ pub mod handoff;
 mod handover;
 mod intent_model;
 pub mod presence;
+pub mod review;
 mod signals;
 pub mod triage;
 
@@ -22,6 +23,7 @@ use tokio::sync::OnceCell;
 
 use crate::chat::{Chat, ChatError};
 use crate::rag::Knowledge;
+use crate::sentiment::review::{needs_review, reviewed};
 use crate::sentiment::{
     decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals, Priority, Reason,
     Signals,
@@ -165,12 +167,33 @@ impl Escalations {
             thumbs_down: thumbs_down.clamp(0, u32::MAX as i64) as u32,
             in_cooldown: Self::in_cooldown(conversation, &policy),
         };
-        let signals = Signals {
+        let mut signals = Signals {
             message: message_signals,
             explicit_request: false,
             repeated_question: repeated,
         };
-        let decision = decide(&policy, &signals, &history);
+        let mut decision = decide(&policy, &signals, &history);
+        // An unsure turn of a conversation the bot handles: the site's LLM decides it, when
+        // the owner asked for that (a failed or slow review leaves the classifier's decision).
+        if let Some(llm) = &self.knowledge.llm {
+            if conversation.status == ConversationStatus::Bot
+                && needs_review(&policy, &signals, &message.text, &history)
+            {
+                let earlier = self.earlier_visitor_texts(conversation, message.seq).await;
+                let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
+                let timeout = Duration::from_millis(policy.llm_review_timeout_ms);
+                match review::review(llm.as_ref(), &earlier, &message.text, timeout).await {
+                    Ok(verdict) => {
+                        tracing::debug!(conversation = %conversation.id, verdict = verdict.as_str(), "LLM review");
+                        signals = reviewed(&policy, &signals, &message.text, verdict);
+                        decision = decide(&policy, &signals, &history);
+                    }
+                    Err(e) => {
+                        tracing::warn!(conversation = %conversation.id, failure = ?e, "LLM review unavailable; the classifier decides")
+                    }
+                }
+            }
+        }
         let mut assessment = Assessment {
             escalated: false,
             failures,
@@ -203,6 +226,32 @@ impl Escalations {
             }
         }
         Ok(assessment)
+    }
+
+    /// The visitor's messages before `seq` (at most the reviewer's context), oldest first.
+    async fn earlier_visitor_texts(
+        &self,
+        conversation: &ConversationRecord,
+        seq: i64,
+    ) -> Vec<String> {
+        const LOOK_BACK: i64 = 3 * review::REVIEW_CONTEXT_TURNS as i64;
+        let after = (seq - 1 - LOOK_BACK).max(0);
+        let messages = self
+            .chat
+            .store
+            .messages_after(&conversation.site_id, &conversation.id, after, LOOK_BACK)
+            .await
+            .unwrap_or_default();
+        let mut texts: Vec<String> = messages
+            .into_iter()
+            .filter(|m| {
+                m.seq < seq && m.author == concierge_protocol::Author::Visitor && !m.text.is_empty()
+            })
+            .map(|m| m.text)
+            .collect();
+        let skip = texts.len().saturating_sub(review::REVIEW_CONTEXT_TURNS);
+        texts.drain(..skip);
+        texts
     }
 
     /// Stores the message's signals with what happened to it (`answered`, `dont_know`,

@@ -5,15 +5,19 @@
 //! sentiments, the run of "I don't know" answers (when the site has documents, each turn is
 //! searched and the bot's confidence gate applied), and earlier questions for "asked again".
 //! Each turn's verdict is reported; `already_escalated` says that live traffic would already
-//! have handed the conversation to a person at an earlier turn.
+//! have handed the conversation to a person at an earlier turn; `llm_review` is the site's
+//! LLM's verdict on an unsure turn when the policy has `llm_review` on and an LLM is
+//! configured (or why there was none: `timeout`, `error`, `unreadable`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::Escalations;
 use crate::rag::SearchMode;
+use crate::sentiment::review::{needs_review, reviewed};
 use crate::sentiment::{cosine, decide, EscalationPolicy, History, Reason, Signals};
 
 #[derive(Default)]
@@ -21,6 +25,8 @@ struct State {
     sentiments: Vec<f32>,
     failures: u32,
     questions: Vec<Arc<[f32]>>,
+    /// Earlier turns' text, for the LLM review.
+    texts: Vec<String>,
     escalated: bool,
 }
 
@@ -114,6 +120,7 @@ impl<'a> Triage<'a> {
     ) {
         let state = self.states.entry(conversation_id.to_string()).or_default();
         state.sentiments.push(sentiment);
+        state.texts.push(text.to_string());
         if let Some(e) = e {
             if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS {
                 state.questions.push(e);
@@ -133,8 +140,28 @@ impl<'a> Triage<'a> {
 
     /// One visitor turn: the JSON line `concierge triage` writes.
     pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
-        let (signals, history, embedding) = self.signals(conversation_id, text).await;
+        let (mut signals, history, embedding) = self.signals(conversation_id, text).await;
         let mut decision = decide(&self.policy, &signals, &history);
+        // As live: an unsure turn goes to the site's LLM when the policy asks for it (a turn
+        // live traffic would not have reached the bot with is reviewed all the same, so the
+        // replay scores every turn).
+        let mut review = None;
+        if let Some(llm) = &self.escalations.knowledge.llm {
+            if needs_review(&self.policy, &signals, text, &history) {
+                let state = self.states.entry(conversation_id.to_string()).or_default();
+                let earlier: Vec<&str> = state.texts.iter().map(String::as_str).collect();
+                let timeout = Duration::from_millis(self.policy.llm_review_timeout_ms);
+                let outcome = super::review::review(llm.as_ref(), &earlier, text, timeout).await;
+                review = Some(match outcome {
+                    Ok(verdict) => {
+                        signals = reviewed(&self.policy, &signals, text, verdict);
+                        decision = decide(&self.policy, &signals, &history);
+                        verdict.as_str()
+                    }
+                    Err(failure) => failure.as_str(),
+                });
+            }
+        }
         let state = self.states.entry(conversation_id.to_string()).or_default();
         // The bot answers what was not escalated; with documents, its gate says whether it
         // could, and another failure may escalate as it does live.
@@ -184,6 +211,9 @@ impl<'a> Triage<'a> {
         });
         if let Some(a) = answered {
             out["answered"] = json!(a);
+        }
+        if let Some(r) = review {
+            out["llm_review"] = json!(r);
         }
         out
     }

@@ -12,12 +12,15 @@
 //!   ([`vote`]: nearest-exemplar vote, [`linear`]: regression on the embedding alone).
 //! - [`policy`]: [`EscalationPolicy`] (per site, owner-tunable) and [`decide`], which gives a
 //!   decision with its reasons and a priority.
+//! - [`review`]: which uncertain turns the site's language model is asked about (when the
+//!   owner turns `llm_review` on), its prompt, and how its verdict changes the signals.
 
 pub mod intents;
 pub mod lexical;
 pub mod linear;
 pub mod model;
 pub mod policy;
+pub mod review;
 pub mod rules;
 pub mod score;
 pub mod vote;
@@ -49,16 +52,22 @@ pub fn analyze(
     if let (Some(e), Some(set)) = (embedding, exemplars) {
         intents.merge_max(&set.classify(text, e));
     }
-    let mut sentiment = support_sentiment(vader, &intents);
-    // A calm question about a grim topic is not an unhappy visitor, unless an intent says so.
-    if sentiment < 0.0 && intents.max() < 0.5 && score::calm_question(text) {
-        sentiment *= score::QUESTION_DAMPING;
-    }
+    let sentiment = sentiment_of(text, vader, &intents);
     MessageSignals {
         vader,
         sentiment,
         intents,
     }
+}
+
+/// The support-adjusted sentiment of a message from its VADER score and intents.
+fn sentiment_of(text: &str, vader: f32, intents: &IntentScores) -> f32 {
+    let mut sentiment = support_sentiment(vader, intents);
+    // A calm question about a grim topic is not an unhappy visitor, unless an intent says so.
+    if sentiment < 0.0 && intents.max() < 0.5 && score::calm_question(text) {
+        sentiment *= score::QUESTION_DAMPING;
+    }
+    sentiment
 }
 
 /// Cosine similarity of two vectors (0 for empty or zero vectors).

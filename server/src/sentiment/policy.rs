@@ -131,6 +131,15 @@ pub struct EscalationPolicy {
     /// After an agent hands a conversation back to the bot, automatic escalation waits this
     /// long (an explicit request still escalates at once).
     pub cooldown_secs: u64,
+    /// Ask the site's language model (when one is configured) about the turns the intent
+    /// classifier is unsure of: its verdict, read with the visitor's earlier messages,
+    /// decides them. Off by default; see docs/escalation.md for what it was measured with.
+    pub llm_review: bool,
+    /// The classifier's escalation score (the escalating intents together) from which, and
+    /// below which, a turn is unsure: `[low, high]`.
+    pub llm_review_band: [f32; 2],
+    /// How long the bot waits for the verdict before deciding without it.
+    pub llm_review_timeout_ms: u64,
 }
 
 impl Default for EscalationPolicy {
@@ -158,6 +167,9 @@ impl Default for EscalationPolicy {
             max_thumbs_down: 2,
             repeat_similarity: 0.9,
             cooldown_secs: 600,
+            llm_review: false,
+            llm_review_band: [0.1, 0.9],
+            llm_review_timeout_ms: 3000,
         }
     }
 }
@@ -193,6 +205,15 @@ impl EscalationPolicy {
         }
         if !(1..=20).contains(&self.max_thumbs_down) {
             return Err("max_thumbs_down must be between 1 and 20".into());
+        }
+        let [lo, hi] = self.llm_review_band;
+        unit("llm_review_band[0]", lo, 0.0, 1.0)?;
+        unit("llm_review_band[1]", hi, 0.0, 1.0)?;
+        if lo >= hi {
+            return Err("llm_review_band must be [low, high] with low < high".into());
+        }
+        if !(100..=30_000).contains(&self.llm_review_timeout_ms) {
+            return Err("llm_review_timeout_ms must be between 100 and 30000".into());
         }
         if self.cooldown_secs > 7 * 24 * 3600 {
             return Err("cooldown_secs must be at most 604800 (a week)".into());
