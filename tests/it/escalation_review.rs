@@ -1,0 +1,117 @@
+//! The LLM review of unsure turns (`EscalationPolicy::llm_review`) end to end, against an
+//! OpenAI-compatible stand-in that gives each verdict, or gives it too late.
+
+use concierge_protocol::{ConversationStatus, TicketStatus};
+use concierge_tests::kb::{bot_answer, helpcenter};
+use concierge_tests::llm_stub::{is_review, LlmStub, Script};
+use concierge_tests::*;
+use serde_json::{json, Value};
+
+use crate::escalation::{next_ticket, put_policy, status_of};
+/// Turns the classifier is unsure about go to the site's LLM when the owner turns
+/// `llm_review` on; its verdict decides them, a slow or failed review leaves the classifier's
+/// decision, and sure turns are never sent.
+#[tokio::test]
+async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
+    use std::time::Duration;
+    // The classifier's escalation scores (`concierge triage`: 0.20 and 0.68): UNSURE_LOW
+    // below the 0.5 the policy escalates from, UNSURE_HIGH above it, both inside the review
+    // band [0.1, 0.9), and neither matched by a keyword rule.
+    const UNSURE_LOW: &str = "my discount code didnt apply at checkout";
+    const UNSURE_HIGH: &str = "the sofa legs are a different colour from the photo";
+    const SURE_CALM: &str = "How long does a refund take?";
+
+    struct Case {
+        verdict: &'static str,
+        delay: Duration,
+        text: &'static str,
+        escalates: bool,
+    }
+    let cases = [
+        // The LLM calls a turn the classifier leaned calm on a complaint.
+        Case {
+            verdict: "complaint",
+            delay: Duration::ZERO,
+            text: UNSURE_LOW,
+            escalates: true,
+        },
+        // ... and one it leaned towards escalating calm: the bot answers.
+        Case {
+            verdict: "none",
+            delay: Duration::ZERO,
+            text: UNSURE_HIGH,
+            escalates: false,
+        },
+        // Too slow (the policy allows 300 ms here): the classifier decides, and the bot
+        // answers what it leaned calm on.
+        Case {
+            verdict: "complaint",
+            delay: Duration::from_secs(5),
+            text: UNSURE_LOW,
+            escalates: false,
+        },
+    ];
+    for case in cases {
+        let stub = LlmStub::start(Script::Review {
+            verdict: case.verdict,
+            delay: case.delay,
+        })
+        .await;
+        let app = spawn_with(Options {
+            llm_base_url: Some(stub.base_url()),
+            ..Options::default()
+        })
+        .await
+        .unwrap();
+        app.ingest(&helpcenter()).await;
+        let owner = app.owner_token().await;
+        let (status, body) = put_policy(
+            &app,
+            &owner,
+            r#"{"llm_review": true, "llm_review_timeout_ms": 300}"#,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let mut agent = app.agent().await;
+        let mut v = app.visitor().await;
+        let w = v.hello(None, None, None).await.unwrap();
+
+        // A sure turn: answered, never reviewed.
+        v.say("q1", SURE_CALM).await.unwrap();
+        bot_answer(&mut v).await;
+        assert!(
+            !stub.bodies().iter().any(is_review),
+            "a sure turn was sent for review"
+        );
+
+        v.say("q2", case.text).await.unwrap();
+        if case.escalates {
+            status_of(&mut v, ConversationStatus::Waiting).await;
+            let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
+            assert_eq!(ticket.conversation_id, w.conversation_id);
+            assert!(
+                ticket.reasons.contains(&"complaint".to_string()),
+                "{:?}",
+                ticket.reasons
+            );
+        } else {
+            let answer = bot_answer(&mut v).await;
+            assert!(!answer.message.text.is_empty());
+            assert_eq!(
+                app.conversation(&w.conversation_id).await.status,
+                ConversationStatus::Bot
+            );
+        }
+        // The review read the turn with the visitor's earlier one, and asked for one word.
+        let reviews: Vec<Value> = stub.bodies().into_iter().filter(is_review).collect();
+        assert_eq!(reviews.len(), 1, "{reviews:?}");
+        let prompt = reviews[0]["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains(&format!("- {SURE_CALM}\n"))
+                && prompt.contains(&format!("LATEST visitor message:\n{}", case.text)),
+            "{prompt}"
+        );
+        assert_eq!(reviews[0]["temperature"], json!(0.0));
+        app.shutdown().await;
+    }
+}
