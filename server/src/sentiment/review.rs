@@ -156,22 +156,25 @@ fn one_line(text: &str, max_chars: usize) -> String {
     flat.trim().to_string()
 }
 
-/// Reads the model's answer: the first of the five words it contains (any case, with or
-/// without punctuation or a sentence around it). None when it gave none of them.
+/// Reads the model's answer: the one verdict its words name (any case, with or without
+/// punctuation or a sentence around it). None when it names none, or more than one (a model
+/// that repeats the rubric back has not decided).
 pub fn parse_verdict(answer: &str) -> Option<Verdict> {
     // Reasoning models may think aloud first; only what follows counts.
     let answer = answer.rsplit("</think>").next().unwrap_or(answer);
-    answer
+    let mut named = answer
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .find_map(|w| match w.to_lowercase().as_str() {
+        .filter_map(|w| match w.to_lowercase().as_str() {
             "human" | "person" | "agent" => Some(Verdict::Escalate(Intent::HumanRequest)),
             "complaint" => Some(Verdict::Escalate(Intent::Complaint)),
             "legal" => Some(Verdict::Escalate(Intent::LegalThreat)),
             "urgent" | "urgency" => Some(Verdict::Escalate(Intent::Urgency)),
             "none" => Some(Verdict::Calm),
             _ => None,
-        })
+        });
+    let first = named.next()?;
+    named.all(|v| v == first).then_some(first)
 }
 
 #[cfg(test)]

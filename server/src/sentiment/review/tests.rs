@@ -177,7 +177,7 @@ fn the_verdict_decides_the_turn_through_the_policy() {
 }
 
 #[test]
-fn answers_are_read_leniently_and_nothing_is_invented() {
+fn answers_are_read_leniently_and_nothing_is_invented_or_guessed() {
     use Intent::*;
     let cases = [
         ("complaint", Some(Verdict::Escalate(Complaint))),
@@ -197,6 +197,12 @@ fn answers_are_read_leniently_and_nothing_is_invented() {
         ("", None),
         ("I am not sure.", None),
         ("nonesuch humane", None),
+        // The rubric repeated back names several: no decision.
+        ("complaint, human - they complain about the product", None),
+        (
+            "human - they ask for a person, agent",
+            Some(Verdict::Escalate(HumanRequest)),
+        ),
     ];
     for (answer, want) in cases {
         assert_eq!(parse_verdict(answer), want, "{answer:?}");
