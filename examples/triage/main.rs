@@ -57,7 +57,8 @@ struct Args {
     /// With `--scorer model`: train on the phrases alone, without data/intent-training.jsonl.
     #[arg(long)]
     no_training_turns: bool,
-    /// An OpenAI-compatible server (base URL with `/v1`) for the policy's `llm_review`.
+    /// An OpenAI-compatible server (base URL with `/v1`) for the policy's `llm_review`; its
+    /// key, if any, from CONCIERGE_LLM_API_KEY.
     #[arg(long)]
     llm_url: Option<String>,
     /// The model name sent to `--llm-url`.

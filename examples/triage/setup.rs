@@ -124,6 +124,8 @@ pub async fn setup_with(
     if let Some((url, model)) = llm {
         config.llm_base_url = Some(url);
         config.llm_model = model;
+        // A hosted model's key, under the server's own variable.
+        config.llm_api_key = std::env::var("CONCIERGE_LLM_API_KEY").ok().map(Into::into);
     }
     let store = Arc::new(Store::connect(&config.database_url()).await?);
     store.migrate().await?;
