@@ -23,7 +23,7 @@ use tokio::sync::OnceCell;
 
 use crate::chat::{Chat, ChatError};
 use crate::rag::Knowledge;
-use crate::sentiment::review::{needs_review, reviewed};
+use crate::sentiment::review::needs_review;
 use crate::sentiment::{
     decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals, Priority, Reason,
     Signals,
@@ -181,12 +181,19 @@ impl Escalations {
             {
                 let earlier = self.earlier_visitor_texts(conversation, message.seq).await;
                 let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
-                let timeout = Duration::from_millis(policy.llm_review_timeout_ms);
-                match review::review(llm.as_ref(), &earlier, &message.text, timeout).await {
-                    Ok(verdict) => {
-                        tracing::debug!(conversation = %conversation.id, verdict = verdict.as_str(), "LLM review");
-                        signals = reviewed(&policy, &signals, &message.text, verdict);
-                        decision = decide(&policy, &signals, &history);
+                let outcome;
+                (signals, decision, outcome) = review::review_and_decide(
+                    llm.as_ref(),
+                    &policy,
+                    signals,
+                    &history,
+                    &earlier,
+                    &message.text,
+                )
+                .await;
+                match outcome {
+                    Ok(v) => {
+                        tracing::debug!(conversation = %conversation.id, verdict = v.as_str(), "LLM review")
                     }
                     Err(e) => {
                         tracing::warn!(conversation = %conversation.id, failure = ?e, "LLM review unavailable; the classifier decides")

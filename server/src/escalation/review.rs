@@ -8,7 +8,8 @@ use futures::StreamExt;
 
 use crate::rag::llm::{Llm, LlmEvent, LlmRequest, Role};
 use crate::rag::pii::mask_pii;
-use crate::sentiment::review::{parse_verdict, review_prompt, Verdict, REVIEW_SYSTEM};
+use crate::sentiment::review::{parse_verdict, review_prompt, reviewed, Verdict, REVIEW_SYSTEM};
+use crate::sentiment::{decide, Decision, EscalationPolicy, History, Signals};
 
 /// Earlier visitor turns the reviewer reads.
 pub const REVIEW_CONTEXT_TURNS: usize = 6;
@@ -75,4 +76,25 @@ pub async fn review(
         Ok(result) => result,
         Err(_) => Err(ReviewFailure::Timeout),
     }
+}
+
+/// Reviews an unsure turn (the caller checked `needs_review`) and decides it on the signals
+/// the verdict leaves; without a verdict, on the classifier's. Returns the signals, the
+/// decision and what the review gave.
+pub async fn review_and_decide(
+    llm: &dyn Llm,
+    policy: &EscalationPolicy,
+    signals: Signals,
+    history: &History,
+    earlier: &[&str],
+    text: &str,
+) -> (Signals, Decision, Result<Verdict, ReviewFailure>) {
+    let timeout = Duration::from_millis(policy.llm_review_timeout_ms);
+    let outcome = review(llm, earlier, text, timeout).await;
+    let signals = match outcome {
+        Ok(verdict) => reviewed(policy, &signals, text, verdict),
+        Err(_) => signals,
+    };
+    let decision = decide(policy, &signals, history);
+    (signals, decision, outcome)
 }

@@ -11,13 +11,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::Escalations;
 use crate::rag::SearchMode;
-use crate::sentiment::review::{needs_review, reviewed};
+use crate::sentiment::review::needs_review;
 use crate::sentiment::{cosine, decide, EscalationPolicy, History, Reason, Signals};
 
 #[derive(Default)]
@@ -150,14 +149,18 @@ impl<'a> Triage<'a> {
             if needs_review(&self.policy, &signals, text, &history) {
                 let state = self.states.entry(conversation_id.to_string()).or_default();
                 let earlier: Vec<&str> = state.texts.iter().map(String::as_str).collect();
-                let timeout = Duration::from_millis(self.policy.llm_review_timeout_ms);
-                let outcome = super::review::review(llm.as_ref(), &earlier, text, timeout).await;
+                let outcome;
+                (signals, decision, outcome) = super::review::review_and_decide(
+                    llm.as_ref(),
+                    &self.policy,
+                    signals,
+                    &history,
+                    &earlier,
+                    text,
+                )
+                .await;
                 review = Some(match outcome {
-                    Ok(verdict) => {
-                        signals = reviewed(&self.policy, &signals, text, verdict);
-                        decision = decide(&self.policy, &signals, &history);
-                        verdict.as_str()
-                    }
+                    Ok(verdict) => verdict.as_str(),
                     Err(failure) => failure.as_str(),
                 });
             }
