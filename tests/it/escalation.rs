@@ -1,8 +1,8 @@
 //! Sentiment and escalation end to end: an upset visitor reaches a person with a handoff
 //! packet; "talk to a person" always works and never escalates twice; repeated failures and
-//! thumbs-down escalate; hand-back cools down; owners tune the policy; tickets and analytics
-//! over REST; the same across two nodes with Redis. The LLM review of unsure turns is in
-//! `escalation_review`.
+//! thumbs-down escalate; hand-back cools down; tickets and analytics over REST. Owners'
+//! policy edits and `concierge triage` are in `escalation_policy`, the LLM review of unsure
+//! turns in `escalation_review`, an escalation across two nodes in `multi_node`.
 
 use concierge::escalation::{ESCALATED_OFFLINE, ESCALATED_ONLINE};
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
@@ -11,7 +11,6 @@ use concierge_protocol::{
     Author, ConversationStatus, ErrorCode, FeedbackValue, Phase, Ticket, TicketStatus,
 };
 use concierge_tests::kb::{bot_answer, helpcenter};
-use concierge_tests::pg::{postgres_url, redis_url, skip, PgDatabase};
 use concierge_tests::*;
 use serde_json::{json, Value};
 
@@ -44,7 +43,7 @@ pub(crate) async fn status_of(
     .expect("status frame")
 }
 
-async fn system_line(v: &mut Visitor) -> String {
+pub(crate) async fn system_line(v: &mut Visitor) -> String {
     v.wait_for(|f| match f {
         VisitorServerFrame::Message { message } if message.author == Author::System => {
             Some(message.text.clone())
@@ -55,7 +54,7 @@ async fn system_line(v: &mut Visitor) -> String {
     .expect("system message")
 }
 
-async fn api(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+pub(crate) async fn api(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .get(app.http(&format!("/api/sites/{}/{path}", app.site_key)))
         .bearer_auth(token)
@@ -396,210 +395,4 @@ async fn thumbs_down_answers_escalate_and_feedback_is_checked() {
     assert_eq!(t.priority, "high");
     let (_, stats) = api(&app, &app.agent_token, "escalation-stats").await;
     assert_eq!(stats["feedback"], json!({"up": 0, "down": 2}));
-}
-
-#[tokio::test]
-async fn owners_tune_the_policy_and_bad_policies_are_refused() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let (status, body) = api(&app, &owner, "escalation-policy").await;
-    assert_eq!(status, 200);
-    assert_eq!(body["custom"], false);
-    assert_eq!(body["policy"]["max_failures"], 2);
-
-    let (status, body) = put_policy(&app, &app.agent_token, r#"{"enabled": false}"#).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
-    let (status, body) = put_policy(&app, &owner, r#"{"bogus": 1}"#).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("bad_frame")));
-    let (status, body) = put_policy(&app, &owner, r#"{"negative_mood": 3}"#).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("bad_frame")));
-    assert!(body["message"].as_str().unwrap().contains("negative_mood"));
-    let (_, body) = api(&app, &owner, "escalation-policy").await;
-    assert_eq!(body["custom"], false, "a refused policy changes nothing");
-
-    let (status, body) = put_policy(&app, &owner, r#"{"enabled": false}"#).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["custom"], true);
-
-    // Automatic escalation off: an angry complaint stays with the bot ...
-    let mut v = app.visitor().await;
-    let w = v.hello(None, None, None).await.unwrap();
-    v.say(
-        "q1",
-        "This is the WORST service ever, absolutely unacceptable!!!",
-    )
-    .await
-    .unwrap();
-    let conversation_id = w.conversation_id.clone();
-    let mut rows = Vec::new();
-    for _ in 0..100 {
-        rows = app
-            .app
-            .chat
-            .store
-            .recent_signals(&app.site_id().await, &conversation_id, i64::MAX, 5)
-            .await
-            .unwrap();
-        if rows.first().is_some_and(|r| r.outcome != "pending") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(rows.len(), 1);
-    assert!(rows[0].sentiment < -0.6, "{rows:?}");
-    assert_eq!(
-        app.conversation(&conversation_id).await.status,
-        ConversationStatus::Bot
-    );
-    // ... the button still works.
-    v.send(&VisitorClientFrame::RequestHuman {}).await;
-    status_of(&mut v, ConversationStatus::Waiting).await;
-
-    let (status, body) = put_policy(&app, &owner, "{}").await;
-    assert_eq!((status, body["custom"].as_bool()), (200, Some(false)));
-}
-
-#[tokio::test]
-async fn an_escalation_on_node_a_reaches_the_agent_on_node_b() {
-    let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
-        return skip(
-            "an_escalation_on_node_a_reaches_the_agent_on_node_b",
-            "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
-        );
-    };
-    let db = PgDatabase::create(&pg).await.unwrap();
-    let opts = Options {
-        database_url: Some(db.url.clone()),
-        redis_url: Some(redis),
-        ..Options::default()
-    };
-    let a = spawn_with(opts.clone()).await.unwrap();
-    let b = spawn_with(opts).await.unwrap();
-
-    // The agent is online on node B only: node A learns it from the shared presence rows.
-    let mut agent = Agent::connect(b.addr, &a.agent_token).await.unwrap();
-    let mut v = a.visitor().await;
-    let w = v.hello(None, None, None).await.unwrap();
-    v.say("q1", "I want to speak to a manager right now")
-        .await
-        .unwrap();
-    status_of(&mut v, ConversationStatus::Waiting).await;
-    assert_eq!(system_line(&mut v).await, ESCALATED_ONLINE);
-    let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
-    assert_eq!(ticket.conversation_id, w.conversation_id);
-    assert!(ticket.reasons.contains(&"asked_for_human".to_string()));
-
-    // Both nodes race to escalate the same conversation: one ticket, one escalation.
-    let sa = a.app.clone();
-    let sb = b.app.clone();
-    let conv = a.conversation(&w.conversation_id).await;
-    let (ra, rb) = tokio::join!(
-        sa.escalations.request_human(&conv),
-        sb.escalations.request_human(&conv)
-    );
-    assert!(
-        ra.unwrap().is_none() && rb.unwrap().is_none(),
-        "already waiting"
-    );
-    let tickets = a
-        .app
-        .chat
-        .store
-        .tickets(&conv.site_id, None, 10)
-        .await
-        .unwrap();
-    assert_eq!(tickets.len(), 1);
-
-    agent
-        .send(&AgentClientFrame::TakeOver {
-            conversation_id: w.conversation_id.clone(),
-        })
-        .await;
-    let (name, phase) = status_of(&mut v, ConversationStatus::Agent).await;
-    assert_eq!(
-        (name.as_deref(), phase),
-        (Some("Alice"), Some(Phase::AgentJoined))
-    );
-
-    drop(agent);
-    a.shutdown().await;
-    b.shutdown().await;
-    db.drop_now().await.unwrap();
-}
-
-#[test]
-fn triage_replays_transcripts_through_the_policy() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let dir = TempDir::new();
-    let input = [
-        r#"{"conversation_id": "c1", "text": "How do I reset my password?"}"#,
-        r#"{"conversation_id": "c2", "text": "can I talk to a real person"}"#,
-        r#"not json"#,
-        r#"{"conversation_id": "c1", "text": "I was charged twice and I'm going to dispute the payment with my bank"}"#,
-        r#"{"conversation_id": "c2", "text": "hello? anyone there?"}"#,
-    ]
-    .join("\n");
-    let mut child = Command::new(super::cli::binary())
-        .args(["triage", "--json"])
-        .env("CONCIERGE_MODEL_CACHE", model_cache())
-        .env("CONCIERGE_DATA_DIR", &dir.0)
-        .env_remove("CONCIERGE_DATABASE_URL")
-        .env_remove("CONCIERGE_REDIS_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 5, "one line per input: {lines:?}");
-
-    let calm = &lines[0];
-    assert_eq!(calm["conversation_id"], "c1");
-    assert_eq!(calm["escalate"], false);
-    assert_eq!(calm["reasons"], json!([]));
-    assert_eq!(calm["priority"], "normal");
-    for intent in [
-        "human_request",
-        "complaint",
-        "cancel_refund",
-        "legal_threat",
-        "urgency",
-    ] {
-        assert!(calm["intents"][intent].as_f64().unwrap() < 0.5, "{calm}");
-    }
-
-    let asks = &lines[1];
-    assert_eq!(asks["escalate"], true);
-    assert_eq!(asks["reasons"], json!(["asked_for_human"]));
-    assert!(asks["intents"]["human_request"].as_f64().unwrap() >= 0.9);
-    assert!(asks["sentiment"].as_f64().unwrap().abs() < 0.3);
-
-    assert_eq!(lines[2]["line"], 3);
-    assert_eq!(lines[2]["error"]["code"], "bad_input");
-
-    let threat = &lines[3];
-    assert_eq!(threat["escalate"], true, "{threat}");
-    assert_eq!(threat["priority"], "urgent");
-    assert!(threat["sentiment"].as_f64().unwrap() < -0.3, "{threat}");
-    assert_eq!(threat["already_escalated"], false);
-
-    // The second turn of c2 is judged with c2's history: live traffic would already be
-    // waiting for a person.
-    assert_eq!(lines[4]["already_escalated"], true);
 }

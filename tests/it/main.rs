@@ -8,6 +8,7 @@ mod answers;
 mod bad_input;
 mod cli;
 mod escalation;
+mod escalation_policy;
 mod escalation_review;
 mod kb_store;
 mod knowledge;

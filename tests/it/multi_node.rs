@@ -3,11 +3,15 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use concierge::escalation::ESCALATED_ONLINE;
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::ErrorCode;
+use concierge_protocol::{ConversationStatus, Phase, TicketStatus};
 use concierge_tests::pg::{postgres_url, redis_url, skip, PgDatabase};
 use concierge_tests::*;
+
+use crate::escalation::{next_ticket, status_of, system_line};
 
 #[tokio::test]
 async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
@@ -224,4 +228,72 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
         .await
         .unwrap();
     assert_eq!(v.agent_message().await.text, "after outage");
+}
+
+#[tokio::test]
+async fn an_escalation_on_node_a_reaches_the_agent_on_node_b() {
+    let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
+        return skip(
+            "an_escalation_on_node_a_reaches_the_agent_on_node_b",
+            "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
+        );
+    };
+    let db = PgDatabase::create(&pg).await.unwrap();
+    let opts = Options {
+        database_url: Some(db.url.clone()),
+        redis_url: Some(redis),
+        ..Options::default()
+    };
+    let a = spawn_with(opts.clone()).await.unwrap();
+    let b = spawn_with(opts).await.unwrap();
+
+    // The agent is online on node B only: node A learns it from the shared presence rows.
+    let mut agent = Agent::connect(b.addr, &a.agent_token).await.unwrap();
+    let mut v = a.visitor().await;
+    let w = v.hello(None, None, None).await.unwrap();
+    v.say("q1", "I want to speak to a manager right now")
+        .await
+        .unwrap();
+    status_of(&mut v, ConversationStatus::Waiting).await;
+    assert_eq!(system_line(&mut v).await, ESCALATED_ONLINE);
+    let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
+    assert_eq!(ticket.conversation_id, w.conversation_id);
+    assert!(ticket.reasons.contains(&"asked_for_human".to_string()));
+
+    // Both nodes race to escalate the same conversation: one ticket, one escalation.
+    let sa = a.app.clone();
+    let sb = b.app.clone();
+    let conv = a.conversation(&w.conversation_id).await;
+    let (ra, rb) = tokio::join!(
+        sa.escalations.request_human(&conv),
+        sb.escalations.request_human(&conv)
+    );
+    assert!(
+        ra.unwrap().is_none() && rb.unwrap().is_none(),
+        "already waiting"
+    );
+    let tickets = a
+        .app
+        .chat
+        .store
+        .tickets(&conv.site_id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), 1);
+
+    agent
+        .send(&AgentClientFrame::TakeOver {
+            conversation_id: w.conversation_id.clone(),
+        })
+        .await;
+    let (name, phase) = status_of(&mut v, ConversationStatus::Agent).await;
+    assert_eq!(
+        (name.as_deref(), phase),
+        (Some("Alice"), Some(Phase::AgentJoined))
+    );
+
+    drop(agent);
+    a.shutdown().await;
+    b.shutdown().await;
+    db.drop_now().await.unwrap();
 }
