@@ -446,7 +446,7 @@ def cmd_llm():
 
 if __name__ == '__main__':
     cmd = sys.argv[1] if len(sys.argv) > 1 else 'errors'
-    fetch(mpnet=cmd in ('fetch', 'encoder'), qwen=cmd == 'gguf')
+    fetch(mpnet=cmd in ('fetch', 'encoder'), qwen=cmd == 'gguf' and 'PROTO_GGUF' not in os.environ)
     os.environ.setdefault('PROTO_GGUF', QWEN05)
     {'fetch': lambda: None, 'errors': cmd_errors, 'context': cmd_context, 'finetune': cmd_finetune,
      'encoder': lambda: cmd_errors('mpnet'), 'pooling': cmd_pooling, 'review': cmd_review, 'llm': cmd_llm,
