@@ -13,13 +13,18 @@ use concierge_tests::*;
 
 use crate::escalation::{next_ticket, status_of, system_line};
 
-#[tokio::test]
-async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
+/// Two nodes on a fresh Postgres database and the shared Redis, with `tune` applied to both;
+/// None (and a loud skip line) when the Postgres or Redis URL is not set.
+async fn two_nodes(
+    test: &str,
+    tune: impl FnOnce(&mut Options),
+) -> Option<(PgDatabase, TestApp, TestApp)> {
     let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
-        return skip(
-            "a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other",
+        skip(
+            test,
             "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
         );
+        return None;
     };
     let db = PgDatabase::create(&pg).await.unwrap();
     let mut opts = Options {
@@ -27,9 +32,22 @@ async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
         redis_url: Some(redis),
         ..Options::default()
     };
-    opts.limits.messages_per_minute = 4;
+    tune(&mut opts);
     let a = spawn_with(opts.clone()).await.unwrap();
     let b = spawn_with(opts).await.unwrap();
+    Some((db, a, b))
+}
+
+#[tokio::test]
+async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
+    let Some((db, a, b)) = two_nodes(
+        "a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other",
+        |opts| opts.limits.messages_per_minute = 4,
+    )
+    .await
+    else {
+        return;
+    };
     let body: serde_json::Value = reqwest::get(b.http("/readyz"))
         .await
         .unwrap()
@@ -232,20 +250,14 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
 
 #[tokio::test]
 async fn an_escalation_on_node_a_reaches_the_agent_on_node_b() {
-    let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
-        return skip(
-            "an_escalation_on_node_a_reaches_the_agent_on_node_b",
-            "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
-        );
+    let Some((db, a, b)) = two_nodes(
+        "an_escalation_on_node_a_reaches_the_agent_on_node_b",
+        |_| {},
+    )
+    .await
+    else {
+        return;
     };
-    let db = PgDatabase::create(&pg).await.unwrap();
-    let opts = Options {
-        database_url: Some(db.url.clone()),
-        redis_url: Some(redis),
-        ..Options::default()
-    };
-    let a = spawn_with(opts.clone()).await.unwrap();
-    let b = spawn_with(opts).await.unwrap();
 
     // The agent is online on node B only: node A learns it from the shared presence rows.
     let mut agent = Agent::connect(b.addr, &a.agent_token).await.unwrap();
