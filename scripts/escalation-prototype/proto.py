@@ -391,8 +391,25 @@ def ask(url, model, system, user):
     return d['message']['content'], p_esc
 
 
-def review_user(earlier, latest, keep=6):
+def verdict_of(turn):
+    """The one-word verdict a labelled training turn stands for (the review's vocabulary)."""
+    k = turn['intents']
+    if 'human_request' in k:
+        return 'human'
+    if 'complaint' in k:
+        return 'complaint'
+    if 'legal_threat' in k:
+        return 'legal'
+    if 'urgency' in k and turn['escalate']:
+        return 'urgent'
+    return 'none'
+
+
+def review_user(earlier, latest, keep=6, examples=()):
     out = ''
+    if examples:
+        out += ('Labelled messages from other conversations that look like the latest one '
+                '(how our team decided them):\n' + ''.join(f'- "{t}" -> {v}\n' for t, v in examples) + '\n')
     if earlier[-keep:]:
         out += 'Earlier visitor messages:\n' + ''.join(f'- {e}\n' for e in earlier[-keep:]) + '\n'
     return out + f'LATEST visitor message:\n{latest}\n\nAnswer (human, complaint, legal, urgent or none):'
@@ -403,13 +420,31 @@ def cmd_llm():
     http://127.0.0.1:18432/v1), PROTO_LLM_MODEL; PROTO_SPLITS (default dev). Every in-band
     turn goes to the model (calls cached in $PROTO_DIR/llm-<model>.json); prints F1 with the
     hard verdict, and with the classifier's score blended with the model's P(escalate).
-    PROTO_REVIEW_SYSTEM=FILE tries another system prompt; PROTO_SHOW=1 lists every verdict."""
+    PROTO_REVIEW_SYSTEM=FILE tries another system prompt; PROTO_SHOW=1 lists every verdict;
+    PROTO_KNN=k puts the k training turns nearest to the latest message (MiniLM cosine) with
+    their verdicts in the prompt (PROTO_KNN_BALANCED=1: half escalating, half calm)."""
     url, model = os.environ['PROTO_LLM_URL'], os.environ.get('PROTO_LLM_MODEL', 'qwen')
     system = os.environ.get('PROTO_REVIEW_SYSTEM') and open(os.environ['PROTO_REVIEW_SYSTEM']).read().strip() or review_system()
     cache_path = f'{DIR}/llm-{model}.json'
     cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
     lo, hi = 0.1, 0.9
     m = Classifier(Embedder()).fit(*rows(TRAIN))
+    knn = int(os.environ.get('PROTO_KNN', '0'))  # retrieval few-shot: the k nearest training turns
+    if knn:
+        pool = list({t['text']: t for t in TRAIN}.values())
+        pool_v = m.embed([t['text'] for t in pool])
+        if os.environ.get('PROTO_KNN_BALANCED'):  # half nearest escalating, half nearest calm
+            esc_mask = np.array([verdict_of(t) != 'none' for t in pool])
+
+        def examples(text):
+            sim = pool_v @ m.embed([text])[0]
+            if os.environ.get('PROTO_KNN_BALANCED'):
+                a = [i for i in np.argsort(-sim) if esc_mask[i]][:knn // 2]
+                b = [i for i in np.argsort(-sim) if not esc_mask[i]][:knn - knn // 2]
+                idx = sorted(a + b, key=lambda i: -sim[i])
+            else:
+                idx = np.argsort(-sim)[:knn]
+            return [(pool[i]['text'], verdict_of(pool[i])) for i in idx]
     for split in os.environ.get('PROTO_SPLITS', 'dev').split(','):
         turns = load(f'{FIX}/{split}.jsonl')
         esc = np.array([sum(p[k] for k in ESC) for p in m.proba([t['text'] for t in turns])])
@@ -419,7 +454,7 @@ def cmd_llm():
             h = s = None
             if lo <= e < hi:
                 earlier = [u['text'] for u in turns[:i] if u['conversation_id'] == t['conversation_id']]
-                user = review_user(earlier, t['text'])
+                user = review_user(earlier, t['text'], examples=examples(t['text']) if knn else ())
                 key = hashlib.sha256((system + user).encode()).hexdigest()
                 if key not in cache:
                     cache[key] = ask(url, model, system, user)
