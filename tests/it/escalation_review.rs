@@ -2,12 +2,12 @@
 //! OpenAI-compatible stand-in that gives each verdict, or gives it too late.
 
 use concierge_protocol::{ConversationStatus, TicketStatus};
-use concierge_tests::kb::{bot_answer, helpcenter};
+use concierge_tests::kb::{bot_answer, bot_answer_within, helpcenter};
 use concierge_tests::llm_stub::{is_review, LlmStub, Script};
 use concierge_tests::*;
 use serde_json::{json, Value};
 
-use crate::escalation::{next_ticket, put_policy, status_of};
+use crate::escalation::{next_ticket, put_policy, status_of_within};
 /// Turns the classifier is unsure about go to the site's LLM when the owner turns
 /// `llm_review` on; its verdict decides them, a slow or failed review leaves the classifier's
 /// decision, and sure turns are never sent.
@@ -71,6 +71,8 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         .await
         .unwrap();
         app.ingest(&helpcenter()).await;
+        // The turns below are scored by the classifier alone (no keyword rule matches them).
+        app.intent_classifier().await;
         let owner = app.owner_token().await;
         let (status, body) = put_policy(
             &app,
@@ -92,8 +94,12 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         );
 
         v.say("q2", case.text).await.unwrap();
+        // The server holds this turn's outcome back until the verdict (at most the policy's
+        // timeout), so the wait allows that on top of the usual patience: with `WAIT` alone a
+        // verdict that took 12 s on a loaded machine would fail a run the policy allows.
+        let budget = Duration::from_millis(case.timeout_ms) + WAIT * 3;
         if case.escalates {
-            status_of(&mut v, ConversationStatus::Waiting).await;
+            status_of_within(&mut v, ConversationStatus::Waiting, budget).await;
             let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
             assert_eq!(ticket.conversation_id, w.conversation_id);
             assert!(
@@ -102,7 +108,7 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
                 ticket.reasons
             );
         } else {
-            let answer = bot_answer(&mut v).await;
+            let answer = bot_answer_within(&mut v, budget).await;
             assert!(!answer.message.text.is_empty());
             assert_eq!(
                 app.conversation(&w.conversation_id).await.status,

@@ -142,7 +142,17 @@ impl Visitor {
         &mut self,
         pick: impl FnMut(&VisitorServerFrame) -> Option<T>,
     ) -> Result<T> {
-        wait_for(&mut self.ws, pick).await
+        wait_for(&mut self.ws, WAIT, pick).await
+    }
+
+    /// As [`Visitor::wait_for`], within `budget` instead of [`WAIT`]: for a frame the server
+    /// may legitimately hold back longer (an LLM review allowed more than `WAIT`).
+    pub async fn wait_for_within<T>(
+        &mut self,
+        budget: Duration,
+        pick: impl FnMut(&VisitorServerFrame) -> Option<T>,
+    ) -> Result<T> {
+        wait_for(&mut self.ws, budget, pick).await
     }
 
     /// Waits for the next agent-authored message.
@@ -217,7 +227,7 @@ impl Agent {
         &mut self,
         pick: impl FnMut(&AgentServerFrame) -> Option<T>,
     ) -> Result<T> {
-        wait_for(&mut self.ws, pick).await
+        wait_for(&mut self.ws, WAIT, pick).await
     }
 
     /// Replies and waits for the ack; returns the seq.
@@ -253,12 +263,16 @@ impl Agent {
     }
 }
 
-/// Reads frames until `pick` accepts one, within [`WAIT`].
-async fn wait_for<F, T>(ws: &mut Socket, mut pick: impl FnMut(&F) -> Option<T>) -> Result<T>
+/// Reads frames until `pick` accepts one, within `budget`.
+async fn wait_for<F, T>(
+    ws: &mut Socket,
+    budget: Duration,
+    mut pick: impl FnMut(&F) -> Option<T>,
+) -> Result<T>
 where
     F: serde::de::DeserializeOwned,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::now() + budget;
     loop {
         let frame: F = tokio::time::timeout_at(deadline, next_json(ws))
             .await

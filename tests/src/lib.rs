@@ -223,6 +223,17 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Waits until the intent classifier is ready. Tests do not preload the model, and live
+    /// turns never wait for the classifier: until it is trained (or read from the model
+    /// cache) they get the keyword rules only. A test whose turns only the classifier scores
+    /// must wait for it first: on a fresh model cache, training takes tens of seconds.
+    pub async fn intent_classifier(&self) {
+        assert!(
+            self.app.escalations.exemplars().await.is_some(),
+            "the intent classifier is unavailable"
+        );
+    }
+
     pub fn visitor_url(&self, site_key: &str) -> String {
         format!("ws://{}/ws/visitor?site_key={}", self.addr, site_key)
     }
