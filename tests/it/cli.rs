@@ -23,15 +23,20 @@ pub(crate) fn binary() -> PathBuf {
     path
 }
 
-pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let out = Command::new(binary())
-        .args(args)
+/// The binary with the test model cache and `data_dir`, on the embedded defaults (no
+/// Postgres or Redis from the environment).
+fn command(data_dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(binary());
+    c.args(args)
         .env("CONCIERGE_MODEL_CACHE", model_cache())
         .env("CONCIERGE_DATA_DIR", data_dir)
         .env_remove("CONCIERGE_DATABASE_URL")
-        .env_remove("CONCIERGE_REDIS_URL")
-        .output()
-        .unwrap();
+        .env_remove("CONCIERGE_REDIS_URL");
+    c
+}
+
+pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = command(data_dir, args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<_> = stdout.lines().collect();
     assert_eq!(
@@ -43,6 +48,38 @@ pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, serde_json
         out.status.code().unwrap_or(-1),
         serde_json::from_str(lines[0]).unwrap(),
     )
+}
+
+/// Runs a bulk command with `input` on stdin; it must succeed, and prints one JSON line per
+/// result.
+pub(crate) fn cli_lines(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let mut child = command(data_dir, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]

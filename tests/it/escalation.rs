@@ -31,16 +31,7 @@ pub(crate) async fn status_of(
     v: &mut Visitor,
     want: ConversationStatus,
 ) -> (Option<String>, Option<Phase>) {
-    status_of_within(v, want, WAIT).await
-}
-
-/// As [`status_of`], within `budget`.
-pub(crate) async fn status_of_within(
-    v: &mut Visitor,
-    want: ConversationStatus,
-    budget: std::time::Duration,
-) -> (Option<String>, Option<Phase>) {
-    v.wait_for_within(budget, |f| match f {
+    v.wait_for(|f| match f {
         VisitorServerFrame::Status {
             status,
             agent_name,

@@ -4,7 +4,7 @@
 use concierge_protocol::visitor::VisitorClientFrame;
 use concierge_protocol::ConversationStatus;
 use concierge_tests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::escalation::{api, put_policy, status_of};
 
@@ -71,8 +71,6 @@ async fn owners_tune_the_policy_and_bad_policies_are_refused() {
 
 #[test]
 fn triage_replays_transcripts_through_the_policy() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let dir = TempDir::new();
     let input = [
         r#"{"conversation_id": "c1", "text": "How do I reset my password?"}"#,
@@ -82,33 +80,7 @@ fn triage_replays_transcripts_through_the_policy() {
         r#"{"conversation_id": "c2", "text": "hello? anyone there?"}"#,
     ]
     .join("\n");
-    let mut child = Command::new(super::cli::binary())
-        .args(["triage", "--json"])
-        .env("CONCIERGE_MODEL_CACHE", model_cache())
-        .env("CONCIERGE_DATA_DIR", &dir.0)
-        .env_remove("CONCIERGE_DATABASE_URL")
-        .env_remove("CONCIERGE_REDIS_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = super::cli::cli_lines(&dir.0, &["triage", "--json"], &input);
     assert_eq!(lines.len(), 5, "one line per input: {lines:?}");
 
     let calm = &lines[0];

@@ -1,13 +1,14 @@
 //! The LLM review of unsure turns (`EscalationPolicy::llm_review`) end to end, against an
 //! OpenAI-compatible stand-in that gives each verdict, or gives it too late.
 
+use concierge_protocol::visitor::VisitorServerFrame;
 use concierge_protocol::{ConversationStatus, TicketStatus};
 use concierge_tests::kb::{bot_answer, bot_answer_within, helpcenter};
 use concierge_tests::llm_stub::{is_review, LlmStub, Script};
 use concierge_tests::*;
 use serde_json::{json, Value};
 
-use crate::escalation::{next_ticket, put_policy, status_of_within};
+use crate::escalation::{next_ticket, put_policy};
 /// Turns the classifier is unsure about go to the site's LLM when the owner turns
 /// `llm_review` on; its verdict decides them, a slow or failed review leaves the classifier's
 /// decision, and sure turns are never sent.
@@ -99,7 +100,14 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         // verdict that took 12 s on a loaded machine would fail a run the policy allows.
         let budget = Duration::from_millis(case.timeout_ms) + WAIT * 3;
         if case.escalates {
-            status_of_within(&mut v, ConversationStatus::Waiting, budget).await;
+            v.wait_for_within(budget, |f| match f {
+                VisitorServerFrame::Status { status, .. } => {
+                    (*status == ConversationStatus::Waiting).then_some(())
+                }
+                _ => None,
+            })
+            .await
+            .expect("the conversation waits for a person");
             let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
             assert_eq!(ticket.conversation_id, w.conversation_id);
             assert!(

@@ -1,15 +1,12 @@
 //! Operating the knowledge base: the CLI with and without a running server, jobs that resume
 //! after a crash, and crawling a site through its sitemap.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use concierge::store::{NewItem, Store};
 use concierge_tests::kb::helpcenter;
 use concierge_tests::*;
 use serde_json::Value;
 
-use crate::cli::{binary, cli, serve};
+use crate::cli::{cli, cli_lines, serve};
 
 fn create_site(dir: &std::path::Path) -> String {
     let (code, site) = cli(
@@ -90,28 +87,11 @@ fn the_cli_ingests_a_directory_and_searches_it_one_question_or_many() {
         .contains("5 business days"));
 
     // Bulk: one JSON line per question from stdin.
-    let mut child = Command::new(binary())
-        .args(["search", "--site", &key])
-        .env("CONCIERGE_DATA_DIR", &dir.0)
-        .env("CONCIERGE_MODEL_CACHE", model_cache())
-        .env_remove("CONCIERGE_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Do you ship to Japan?\n\nIs the store open on Sunday?\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = cli_lines(
+        &dir.0,
+        &["search", "--site", &key],
+        "Do you ship to Japan?\n\nIs the store open on Sunday?\n",
+    );
     assert_eq!(lines.len(), 2, "blank lines are skipped");
     assert_eq!(lines[0]["question"], "Do you ship to Japan?");
     assert_eq!(lines[0]["results"][0]["document_id"], "shipping.md");
