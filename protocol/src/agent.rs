@@ -114,6 +114,10 @@ pub enum AgentServerFrame {
     Ingest {
         job: IngestJob,
     },
+    /// The account passed 80 % or 100 % of a plan limit (as in `GET /api/v1/usage`).
+    Usage {
+        warning: UsageWarning,
+    },
     /// Events may have been missed (the cross-node bus reconnected): `sync` open conversations.
     Resync,
     Pong,
@@ -121,4 +125,15 @@ pub enum AgentServerFrame {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// A plan limit at or past 80 %: which limit (`bot_answers`, `seats`, `documents`, `sites`),
+/// how much is used of how much, and a sentence saying what happens at the limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageWarning {
+    pub limit: String,
+    pub used: i64,
+    pub max: i64,
+    pub percent: i64,
+    pub message: String,
 }

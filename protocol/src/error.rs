@@ -32,6 +32,18 @@ pub enum ErrorCode {
     /// The visitor identity's `user_hash` does not match its `user_id`.
     InvalidIdentity,
     Internal,
+    /// Sign-in refused: wrong email or password (the same answer for both).
+    InvalidCredentials,
+    /// No session cookie or bearer token, or the session ended (signed out, expired, revoked).
+    Unauthenticated,
+    /// A state-changing request authenticated by the session cookie without a matching
+    /// `X-CSRF-Token` header.
+    Csrf,
+    /// The account's plan does not allow one more (seat, document, site); the message names
+    /// the limit.
+    PlanLimit,
+    /// The thing to create already exists (an agent's email, a pending invitation).
+    Conflict,
 }
 
 impl ErrorCode {
@@ -51,6 +63,11 @@ impl ErrorCode {
             ErrorCode::IdentityRequired => "identity_required",
             ErrorCode::InvalidIdentity => "invalid_identity",
             ErrorCode::Internal => "internal",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Csrf => "csrf",
+            ErrorCode::PlanLimit => "plan_limit",
+            ErrorCode::Conflict => "conflict",
         }
     }
 
@@ -59,7 +76,7 @@ impl ErrorCode {
     }
 
     /// Every code, for metrics labels and documentation.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadFrame,
         ErrorCode::TooLarge,
         ErrorCode::RateLimited,
@@ -74,14 +91,26 @@ impl ErrorCode {
         ErrorCode::IdentityRequired,
         ErrorCode::InvalidIdentity,
         ErrorCode::Internal,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Csrf,
+        ErrorCode::PlanLimit,
+        ErrorCode::Conflict,
     ];
 }
 
-/// Body of every REST error and of the 4xx answer to a refused websocket upgrade.
+/// An error's code and human sentence: the body of the widget's config refusal and of the 4xx
+/// answer to a refused websocket upgrade, and the `error` of an [`ApiErrorBody`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// Body of every `/api/v1` error: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ErrorBody,
 }
 
 /// Websocket close codes the server uses, so clients know whether to reconnect.
@@ -94,4 +123,7 @@ pub mod close {
     pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// No traffic (not even pongs) within the idle timeout.
     pub const IDLE_TIMEOUT: u16 = 1001;
+    /// The agent's session or token ended (signed out, password changed, agent removed): sign
+    /// in again rather than reconnect with the same credentials.
+    pub const ACCESS_REVOKED: u16 = 4001;
 }

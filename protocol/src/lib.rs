@@ -19,7 +19,7 @@ pub mod theme;
 pub mod visitor;
 pub mod widget;
 
-pub use error::{close, ErrorBody, ErrorCode};
+pub use error::{close, ApiErrorBody, ErrorBody, ErrorCode};
 
 /// The protocol version a client names in its `hello`. A server refuses other versions with
 /// [`ErrorCode::UnsupportedVersion`].

@@ -20,6 +20,9 @@
 //! | `CONCIERGE_LLM_MODEL` | `llm_model` | `gpt-4o-mini` |
 //! | `CONCIERGE_LLM_API_KEY` | `llm_api_key` | unset |
 //! | `CONCIERGE_RAG__MIN_SIMILARITY` etc. | `[rag]` | see [`RagConfig`] |
+//! | `CONCIERGE_PUBLIC_URL` | `public_url` | unset: `http://LISTEN`; `https://...` makes the session cookie `Secure` |
+//! | `CONCIERGE_SIGNUP` | `signup` | `closed`; `open` enables `POST /api/v1/signup` |
+//! | `CONCIERGE_AUTH__SESSION_IDLE_MINUTES` etc. | `[auth]` | see [`AuthConfig`] |
 //!
 //! The file is `./concierge.toml`, or the path in `CONCIERGE_CONFIG`.
 
@@ -30,6 +33,7 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use crate::accounts::AuthConfig;
 pub use crate::limits::LimitsConfig;
 pub use crate::rag::RagConfig;
 
@@ -62,6 +66,22 @@ pub struct Config {
     pub llm_model: String,
     pub llm_api_key: Option<SecretString>,
     pub rag: RagConfig,
+    /// The URL people reach this server at: links in invitations and resets are built on it,
+    /// and `https://` marks the session cookie `Secure`.
+    pub public_url: Option<String>,
+    /// Whether anyone may create an account (`POST /api/v1/signup`). Self-hosters usually
+    /// keep it closed and invite their team.
+    pub signup: SignupMode,
+    pub auth: AuthConfig,
+}
+
+/// Self-service sign-up: `closed` (default) or `open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignupMode {
+    #[default]
+    Closed,
+    Open,
 }
 
 impl Default for Config {
@@ -83,6 +103,9 @@ impl Default for Config {
             llm_model: "gpt-4o-mini".into(),
             llm_api_key: None,
             rag: RagConfig::default(),
+            public_url: None,
+            signup: SignupMode::Closed,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -113,6 +136,21 @@ impl Config {
         self.model_cache
             .clone()
             .unwrap_or_else(|| self.data_dir.join("models"))
+    }
+
+    /// Base of links sent to people (no trailing slash).
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Whether cookies must be `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn redis_url(&self) -> Option<String> {

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use concierge_protocol::{ErrorBody, ErrorCode};
+use concierge_protocol::{ApiErrorBody, ErrorBody, ErrorCode};
 
 use crate::chat::ChatError;
 use crate::rag::RagError;
@@ -52,27 +52,62 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         }
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::OriginNotAllowed | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::InvalidToken | ErrorCode::IdentityRequired | ErrorCode::InvalidIdentity => {
-            StatusCode::UNAUTHORIZED
-        }
+        ErrorCode::InvalidToken
+        | ErrorCode::IdentityRequired
+        | ErrorCode::InvalidIdentity
+        | ErrorCode::InvalidCredentials
+        | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Csrf | ErrorCode::PlanLimit => StatusCode::FORBIDDEN,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-/// A REST error: JSON `{code, message}` with the matching status.
+/// A REST error with the matching status: `{"error": {"code", "message"}}` on `/api/v1`, or
+/// the bare `{code, message}` the widget reads (its config and refused socket upgrades).
 #[derive(Debug)]
-pub struct ApiError(ErrorBody);
+pub struct ApiError {
+    body: ErrorBody,
+    /// Seconds, for `Retry-After` on 429s.
+    retry_after: Option<u64>,
+    /// The widget's bare shape instead of the `/api/v1` envelope.
+    bare: bool,
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError(ErrorBody {
-            code,
-            message: message.into(),
-        })
+        ApiError {
+            body: ErrorBody {
+                code,
+                message: message.into(),
+            },
+            retry_after: None,
+            bare: false,
+        }
+    }
+
+    /// 429 `rate_limited` with `Retry-After`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = ApiError::new(
+            ErrorCode::RateLimited,
+            format!("too many attempts; retry in {retry_after_secs} s"),
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
+    /// The widget's bare `{code, message}` body (its loader and socket read that shape).
+    pub fn bare(mut self) -> Self {
+        self.bare = true;
+        self
     }
 
     pub fn code(&self) -> ErrorCode {
-        self.0.code
+        self.body.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.body.message
     }
 }
 
@@ -152,6 +187,51 @@ impl From<WidgetError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (status_of(self.0.code), Json(self.0)).into_response()
+        let status = status_of(self.body.code);
+        let mut response = if self.bare {
+            (status, Json(self.body)).into_response()
+        } else {
+            (status, Json(ApiErrorBody { error: self.body })).into_response()
+        };
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
+    }
+}
+
+impl From<crate::accounts::AccountsError> for ApiError {
+    fn from(e: crate::accounts::AccountsError) -> Self {
+        use crate::accounts::AccountsError as E;
+        let code = match &e {
+            E::Store(inner) => {
+                tracing::error!(error = %inner, "store error");
+                return ApiError::new(
+                    ErrorCode::Internal,
+                    "something went wrong on our side; please retry",
+                );
+            }
+            E::Hash => {
+                tracing::error!("password hashing failed");
+                ErrorCode::Internal
+            }
+            E::InvalidCredentials => ErrorCode::InvalidCredentials,
+            E::PlanLimit { .. } => ErrorCode::PlanLimit,
+            E::AgentExists(_) => ErrorCode::Conflict,
+            E::UnknownSite(_) => ErrorCode::UnknownSite,
+            E::UnknownAgent(_) | E::NotFound(_) | E::UnknownPlan(_) | E::BadLink => {
+                ErrorCode::NotFound
+            }
+            E::Forbidden(_) | E::SignupClosed => ErrorCode::Forbidden,
+            E::BadOrigin(_)
+            | E::NoOrigin
+            | E::BadEmail(_)
+            | E::BadRole(_)
+            | E::WeakPassword(_)
+            | E::BadInput(_) => ErrorCode::BadFrame,
+        };
+        ApiError::new(code, e.to_string())
     }
 }

@@ -67,7 +67,7 @@ async fn an_unanswerable_question_gets_an_honest_i_dont_know_and_becomes_a_knowl
 
     let owner = app.owner_token().await;
     let gaps: Value = reqwest::Client::new()
-        .get(app.http(&format!("/api/sites/{}/knowledge-gaps", app.site_key)))
+        .get(app.http(&format!("/api/v1/sites/{}/knowledge-gaps", app.site_key)))
         .bearer_auth(&owner)
         .send()
         .await
@@ -75,7 +75,7 @@ async fn an_unanswerable_question_gets_an_honest_i_dont_know_and_becomes_a_knowl
         .json()
         .await
         .unwrap();
-    let gaps = gaps["knowledge_gaps"].as_array().unwrap();
+    let gaps = gaps["items"].as_array().unwrap();
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert_eq!(
         gaps[0]["question"],
@@ -149,14 +149,14 @@ async fn without_a_usable_model_the_bot_says_it_cannot_search_instead_of_hanging
     // The API says why, naming the setting to fix.
     let owner = app.owner_token().await;
     let r = reqwest::Client::new()
-        .get(app.http(&format!("/api/sites/{}/search?q=refund", app.site_key)))
+        .get(app.http(&format!("/api/v1/sites/{}/search?q=refund", app.site_key)))
         .bearer_auth(&owner)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["code"], "unavailable");
+    assert_eq!(body["error"]["code"], "unavailable");
     assert!(
         body["message"]
             .as_str()

@@ -56,7 +56,7 @@ pub(crate) async fn system_line(v: &mut Visitor) -> String {
 
 pub(crate) async fn api(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
-        .get(app.http(&format!("/api/sites/{}/{path}", app.site_key)))
+        .get(app.http(&format!("/api/v1/sites/{}/{path}", app.site_key)))
         .bearer_auth(token)
         .send()
         .await
@@ -66,7 +66,7 @@ pub(crate) async fn api(app: &TestApp, token: &str, path: &str) -> (u16, Value) 
 
 pub(crate) async fn put_policy(app: &TestApp, token: &str, body: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
-        .put(app.http(&format!("/api/sites/{}/escalation-policy", app.site_key)))
+        .put(app.http(&format!("/api/v1/sites/{}/escalation-policy", app.site_key)))
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body.to_string())
@@ -174,13 +174,19 @@ async fn an_angry_visitor_reaches_a_person_with_a_handoff_packet() {
     assert_eq!(stats["first_response"]["count"], 1);
     assert!(stats["first_response"]["median_secs"].as_f64().unwrap() >= 0.0);
     let (_, list) = api(&app, &token, "tickets?status=solved").await;
-    assert_eq!(list["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let (_, one) = api(&app, &token, &format!("tickets/{}", ticket.id)).await;
     assert_eq!(one["handoff"]["sources"][0]["document_id"], "refunds.md");
     let (status, missing) = api(&app, &token, "tickets/nope").await;
-    assert_eq!((status, missing["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
     let (status, bad) = api(&app, &token, "tickets?status=maybe").await;
-    assert_eq!((status, bad["code"].as_str()), (400, Some("bad_frame")));
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (400, Some("bad_frame"))
+    );
 
     // A ticket survives a restart of the store (it is a row, not memory).
     let site = app.site_id().await;
@@ -214,7 +220,7 @@ async fn asking_for_a_person_always_works_once_and_an_offline_team_gets_an_email
     assert!(thanks.contains("ana.diaz@example.com"), "{thanks}");
 
     let (_, list) = api(&app, &app.agent_token, "tickets").await;
-    let tickets = list["tickets"].as_array().unwrap();
+    let tickets = list["items"].as_array().unwrap();
     assert_eq!(tickets.len(), 1, "{list}");
     let t = &tickets[0];
     assert_eq!(t["conversation_id"], w.conversation_id.as_str());

@@ -18,12 +18,24 @@ async fn owners_tune_the_policy_and_bad_policies_are_refused() {
     assert_eq!(body["policy"]["max_failures"], 2);
 
     let (status, body) = put_policy(&app, &app.agent_token, r#"{"enabled": false}"#).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
     let (status, body) = put_policy(&app, &owner, r#"{"bogus": 1}"#).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("bad_frame")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_frame"))
+    );
     let (status, body) = put_policy(&app, &owner, r#"{"negative_mood": 3}"#).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("bad_frame")));
-    assert!(body["message"].as_str().unwrap().contains("negative_mood"));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_frame"))
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("negative_mood"));
     let (_, body) = api(&app, &owner, "escalation-policy").await;
     assert_eq!(body["custom"], false, "a refused policy changes nothing");
 

@@ -120,14 +120,14 @@ async fn search_never_returns_another_sites_chunks() {
         .unwrap()
         .1;
     let r = reqwest::Client::new()
-        .get(app.http(&format!("/api/sites/{}/search?q=refund", app.site_key)))
+        .get(app.http(&format!("/api/v1/sites/{}/search?q=refund", app.site_key)))
         .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["code"], "unknown_site");
+    assert_eq!(body["error"]["code"], "unknown_site");
 }
 
 async fn wait_job_of(app: &TestApp, site_id: &str, job_id: &str) {
@@ -211,7 +211,10 @@ async fn reingesting_replaces_chunks_skips_identical_content_and_delete_removes_
     // Delete through the API: gone from the database, full-text and vector indexes.
     let owner = app.owner_token().await;
     let r = reqwest::Client::new()
-        .delete(app.http(&format!("/api/sites/{}/documents/hours.md", app.site_key)))
+        .delete(app.http(&format!(
+            "/api/v1/sites/{}/documents/hours.md",
+            app.site_key
+        )))
         .bearer_auth(&owner)
         .send()
         .await
@@ -228,14 +231,17 @@ async fn reingesting_replaces_chunks_skips_identical_content_and_delete_removes_
             .is_empty());
     }
     let again = reqwest::Client::new()
-        .delete(app.http(&format!("/api/sites/{}/documents/hours.md", app.site_key)))
+        .delete(app.http(&format!(
+            "/api/v1/sites/{}/documents/hours.md",
+            app.site_key
+        )))
         .bearer_auth(&owner)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 404);
     let body: Value = again.json().await.unwrap();
-    assert_eq!(body["code"], "not_found");
+    assert_eq!(body["error"]["code"], "not_found");
 }
 
 #[tokio::test]
@@ -273,7 +279,7 @@ async fn bad_documents_fail_with_reasons_without_stopping_the_job() {
             reqwest::multipart::Part::bytes(b"   \n\n  ".to_vec()).file_name("empty.md"),
         );
     let r = reqwest::Client::new()
-        .post(app.http(&format!("/api/sites/{}/documents", app.site_key)))
+        .post(app.http(&format!("/api/v1/sites/{}/documents", app.site_key)))
         .bearer_auth(&owner)
         .multipart(form)
         .send()
@@ -287,7 +293,7 @@ async fn bad_documents_fail_with_reasons_without_stopping_the_job() {
     assert_eq!((job.total, job.done, job.failed), (5, 5, 4));
 
     let detail: Value = reqwest::Client::new()
-        .get(app.http(&format!("/api/sites/{}/jobs/{job_id}", app.site_key)))
+        .get(app.http(&format!("/api/v1/sites/{}/jobs/{job_id}", app.site_key)))
         .bearer_auth(&owner)
         .send()
         .await
@@ -323,7 +329,7 @@ async fn bad_documents_fail_with_reasons_without_stopping_the_job() {
     }
     // An agent (not owner/admin) cannot upload.
     let r = reqwest::Client::new()
-        .post(app.http(&format!("/api/sites/{}/documents", app.site_key)))
+        .post(app.http(&format!("/api/v1/sites/{}/documents", app.site_key)))
         .bearer_auth(&app.agent_token)
         .json(&serde_json::json!({"urls": ["https://example.com/a"]}))
         .send()

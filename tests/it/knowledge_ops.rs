@@ -138,14 +138,14 @@ async fn next_to_a_running_server_ingest_goes_through_its_worker_and_search_is_r
     assert!(err["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("/api/sites/"));
+        .contains("/api/v1/sites/"));
 
     // The running server answers from what its worker indexed.
     let addr = started["listening"].as_str().unwrap();
     let token = started["demo"]["owner_token"].as_str().unwrap();
     let found: Value = reqwest::Client::new()
         .get(format!(
-            "http://{addr}/api/sites/{key}/search?q=when%20does%20the%20help%20desk%20answer"
+            "http://{addr}/api/v1/sites/{key}/search?q=when%20does%20the%20help%20desk%20answer"
         ))
         .bearer_auth(token)
         .send()
@@ -268,7 +268,7 @@ async fn a_sitemap_is_crawled_into_documents_and_a_missing_page_fails_alone() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
     let r = reqwest::Client::new()
-        .post(app.http(&format!("/api/sites/{}/documents", app.site_key)))
+        .post(app.http(&format!("/api/v1/sites/{}/documents", app.site_key)))
         .bearer_auth(&owner)
         .json(&serde_json::json!({"urls": [format!("{base}/sitemap.xml")]}))
         .send()

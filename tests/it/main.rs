@@ -3,6 +3,7 @@
 //! both); without them they print SKIPPED and pass. The widget's browser test (`widget_e2e`)
 //! needs Debian's `chromium` and `npm ci --prefix tests/e2e`; it fails, never skips, without.
 
+mod accounts_api;
 mod agent;
 mod answers;
 mod bad_input;

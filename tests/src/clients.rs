@@ -188,13 +188,28 @@ pub struct Agent {
 
 impl Agent {
     pub async fn connect(addr: SocketAddr, token: &str) -> Result<Agent, Refused> {
+        let bearer = format!("Bearer {token}");
+        let headers: &[(&str, &str)] = if token.is_empty() {
+            &[]
+        } else {
+            &[("authorization", &bearer)]
+        };
+        Agent::connect_with(addr, headers).await
+    }
+
+    /// Connects with these request headers (a session cookie and Origin, say) and says hello.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        headers: &[(&str, &str)],
+    ) -> Result<Agent, Refused> {
         let mut req = format!("ws://{addr}/ws/agent")
             .into_client_request()
             .unwrap();
-        if !token.is_empty() {
+        for (name, value) in headers {
             req.headers_mut().insert(
-                "authorization",
-                HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .unwrap(),
+                HeaderValue::from_str(value).unwrap(),
             );
         }
         let mut agent = Agent {

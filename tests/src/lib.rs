@@ -11,6 +11,7 @@ use concierge::app::{App, Application};
 use concierge::config::{Config, LimitsConfig};
 use secrecy::SecretString;
 
+pub mod api;
 pub mod clients;
 pub mod host_pages;
 pub mod kb;
@@ -54,6 +55,10 @@ pub struct Options {
     /// Knowledge-base settings (the model is not preloaded: tests that need it load it once
     /// per test binary, through the shared cache below).
     pub rag: concierge::config::RagConfig,
+    /// `CONCIERGE_PUBLIC_URL` (https makes the session cookie Secure).
+    pub public_url: Option<String>,
+    /// `CONCIERGE_SIGNUP=open`.
+    pub signup_open: bool,
 }
 
 impl Default for Options {
@@ -81,6 +86,8 @@ impl Default for Options {
                 crawl_delay_ms: 20,
                 ..Default::default()
             },
+            public_url: None,
+            signup_open: false,
         }
     }
 }
@@ -105,6 +112,8 @@ pub struct TestApp {
     pub site_key: String,
     pub agent_token: String,
     pub agent_email: String,
+    /// The test agent's password (for sign-in tests).
+    pub agent_password: String,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _tmp: Option<Arc<TempDir>>,
 }
@@ -153,6 +162,12 @@ pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
             .clone()
             .unwrap_or_else(|| "test-model".into()),
         rag: opts.rag.clone(),
+        public_url: opts.public_url.clone(),
+        signup: if opts.signup_open {
+            concierge::config::SignupMode::Open
+        } else {
+            concierge::config::SignupMode::Closed
+        },
         ..Config::default()
     }
 }
@@ -183,6 +198,10 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
             let site =
                 concierge::accounts::create_site(store, "Test shop", &[ORIGIN.to_string()], None)
                     .await?;
+            // Unlimited, so no unrelated test trips a plan limit (the plan tests set their own).
+            store
+                .set_account_plan(&site.account_id, "enterprise")
+                .await?;
             site.site_key
         }
         _ => String::new(),
@@ -195,6 +214,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
         site_key,
         agent_token: String::new(),
         agent_email: String::new(),
+        agent_password: String::new(),
         handle: Some(handle),
         _tmp: tmp,
     };
@@ -203,7 +223,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
             "agent-{}@shop.example",
             &uuid::Uuid::new_v4().to_string()[..8]
         );
-        let (_, _pw) = concierge::accounts::create_agent(
+        let (_, password) = concierge::accounts::create_agent(
             &t.app.chat.store,
             &email,
             Some("Alice"),
@@ -214,6 +234,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
         let (_, token) = concierge::accounts::issue_token(&t.app.chat.store, &email).await?;
         t.agent_token = token;
         t.agent_email = email;
+        t.agent_password = password;
     }
     Ok(t)
 }

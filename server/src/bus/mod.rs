@@ -55,6 +55,12 @@ pub enum EventKind {
     Ingest { job: proto::IngestJob },
     /// An escalation ticket was opened or changed (agent sockets only).
     Ticket { ticket: Box<proto::Ticket> },
+    /// An agent's access changed (signed out, removed, password or role changed): that
+    /// agent's sockets re-check their credentials (agent sockets only; `conversation_id` is
+    /// empty).
+    Access { agent_id: String },
+    /// The account crossed 80 % or 100 % of a plan limit (agent sockets only).
+    Usage { warning: proto::agent::UsageWarning },
 }
 
 #[derive(Debug, thiserror::Error)]

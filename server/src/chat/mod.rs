@@ -74,6 +74,30 @@ impl Chat {
         }
     }
 
+    /// Publishes an account-wide event (agent sockets subscribe per site: one per site).
+    pub async fn publish_account(&self, account_id: &str, kind: EventKind) {
+        match self.store.sites_for_account(account_id).await {
+            Ok(sites) => {
+                for site in sites {
+                    self.publish(&site.id, "", kind.clone()).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "account event not published"),
+        }
+    }
+
+    /// An agent's access changed (signed out, removed, password, role): its sockets on every
+    /// node re-check their credentials at once.
+    pub async fn access_changed(&self, agent: &crate::store::Agent) {
+        self.publish_account(
+            &agent.account_id,
+            EventKind::Access {
+                agent_id: agent.id.clone(),
+            },
+        )
+        .await;
+    }
+
     async fn publish_message(&self, conversation: &ConversationRecord, message: &MessageRecord) {
         if message.seq == 1 {
             // First message: the conversation enters the agents' inbox.

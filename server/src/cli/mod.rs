@@ -4,13 +4,14 @@
 //! Commands other than `serve` open the configured database directly: SQLite handles a CLI
 //! writer next to a running server (WAL + busy timeout), Postgres is shared by design.
 
+mod accounts;
 mod kb;
 mod triage;
 
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
-use crate::accounts::{self, AccountsError};
+use crate::accounts::{self as accounts_service, AccountsError};
 use crate::app::{shutdown_signal, Application};
 use crate::config::Config;
 use crate::store::Store;
@@ -35,6 +36,12 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage accounts (tenants) and their plans.
+    #[command(subcommand)]
+    Account(accounts::AccountCommand),
+    /// Manage plans (limits per month: bot answers; and seats, documents, sites).
+    #[command(subcommand)]
+    Plan(accounts::PlanCommand),
     /// Manage sites.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -95,7 +102,7 @@ pub enum SiteCommand {
         /// Allowed page origin (repeatable): https://example.com, http://localhost:*, or *.
         #[arg(long = "origin", required = true)]
         origins: Vec<String>,
-        /// Account to own the site (default: the only account, or a new one).
+        /// Account to own the site (default: a new account of its own, on the free plan).
         #[arg(long)]
         account: Option<String>,
     },
@@ -139,13 +146,16 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
                 }
             };
         }
+        Command::Account(c) => accounts::account(&config, c).await,
+        Command::Plan(c) => accounts::plan(&config, c).await,
         Command::Migrate => with_store(&config, |_| async { Ok(json!({"migrated": true})) }).await,
         Command::Site(SiteCommand::Create {
             name,
             origins,
             account,
         }) => with_store(&config, |store| async move {
-            let site = accounts::create_site(&store, &name, &origins, account.as_deref()).await?;
+            let site =
+                accounts_service::create_site(&store, &name, &origins, account.as_deref()).await?;
             Ok(
                 json!({"site_key": site.site_key, "site_id": site.id, "account_id": site.account_id,
                           "name": site.name, "allowed_origins": site.allowed_origins}),
@@ -173,7 +183,8 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
         }) => {
             with_store(&config, |store| async move {
                 let (agent, password) =
-                    accounts::create_agent(&store, &email, name.as_deref(), &role, &site).await?;
+                    accounts_service::create_agent(&store, &email, name.as_deref(), &role, &site)
+                        .await?;
                 Ok(
                     json!({"agent_id": agent.id, "email": agent.email, "role": agent.role.as_str(),
                           "password": password}),
@@ -202,7 +213,7 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
         },
         Command::Agent(AgentCommand::Token { email }) => {
             with_store(&config, |store| async move {
-                let (agent, token) = accounts::issue_token(&store, &email).await?;
+                let (agent, token) = accounts_service::issue_token(&store, &email).await?;
                 Ok(json!({"token": token, "agent_id": agent.id, "email": agent.email}))
             })
             .await
@@ -238,7 +249,7 @@ fn fail(e: AccountsError) -> (String, String) {
     (e.code().to_string(), e.to_string())
 }
 
-async fn with_store<F, Fut>(config: &Config, f: F) -> CmdResult
+pub(crate) async fn with_store<F, Fut>(config: &Config, f: F) -> CmdResult
 where
     F: FnOnce(std::sync::Arc<Store>) -> Fut,
     Fut: std::future::Future<Output = Result<Value, AccountsError>>,
@@ -268,7 +279,7 @@ async fn serve(config: Config, json: bool) -> Result<(), (String, String)> {
     let application = Application::build(config).await.map_err(internal)?;
     let app = application.app();
     let addr = application.local_addr().map_err(|e| internal(e.into()))?;
-    let demo = accounts::bootstrap_demo(&app.chat.store)
+    let demo = accounts_service::bootstrap_demo(&app.chat.store)
         .await
         .map_err(fail)?;
     let mut started = json!({"listening": addr.to_string(), "bus": app.chat.bus.name()});

@@ -107,7 +107,7 @@ fn serve(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Respons
 }
 
 fn refuse(code: ErrorCode, message: &str) -> Response {
-    let mut response = ApiError::new(code, message).into_response();
+    let mut response = ApiError::new(code, message).bare().into_response();
     response
         .headers_mut()
         .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

@@ -1,11 +1,11 @@
-//! Knowledge-base API for the dashboard and scripts, under `/api/sites/{site_key}/`:
+//! Knowledge-base API for the dashboard and scripts, under `/api/v1/sites/{site_key}/`:
 //! documents (list, upload, add URLs, delete), ingestion jobs, search, knowledge gaps and LLM
-//! usage. Every route needs an agent bearer token of the site's account; changing documents
+//! usage. Every route needs an agent (session or bearer token) of the site's account; changing documents
 //! needs the owner or admin role.
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::AgentAuth;
+use super::page::{ApiQuery, Page, PageQuery};
+use crate::accounts::plans::{ensure_room, Limit};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::rag::SearchMode;
@@ -21,7 +23,8 @@ use crate::store::{rfc3339, Role, Site};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The site, if it belongs to the agent's account; otherwise it does not exist for them.
+/// The site, if it belongs to the agent's account; otherwise it does not exist for them (an
+/// id from another account is a 404, never its data).
 pub(super) async fn site_of(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<Site> {
     match app.chat.store.site_by_key(site_key).await? {
         Some(site) if site.account_id == auth.0.account_id => Ok(site),
@@ -47,7 +50,8 @@ pub async fn list_documents(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let docs = app.chat.store.documents(&site.id).await?;
     let docs: Vec<Value> = docs
@@ -60,7 +64,7 @@ pub async fn list_documents(
             })
         })
         .collect();
-    Ok(Json(json!({ "documents": docs })))
+    Page::slice(docs, &page)
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +127,22 @@ pub async fn add_documents(
             }
             items
         };
+    // The plan's documents: only keys not stored yet add to the count (a re-upload replaces).
+    let existing: std::collections::HashSet<String> = app
+        .chat
+        .store
+        .documents(&site.id)
+        .await?
+        .into_iter()
+        .map(|d| d.doc_key)
+        .collect();
+    let adding = items
+        .iter()
+        .filter(|i| i.failed.is_none() && !existing.contains(&i.doc_key))
+        .count() as i64;
+    if adding > 0 {
+        ensure_room(&app.chat.store, auth.account_id(), Limit::Documents, adding).await?;
+    }
     let job = kb.enqueue(&site.id, items).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -160,11 +180,12 @@ pub async fn list_jobs(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page>> {
     let site = site_of(&app, &auth, &site_key).await?;
-    let jobs = app.chat.store.jobs(&site.id, 50).await?;
-    let jobs: Vec<_> = jobs.iter().map(|j| j.view(&site.site_key)).collect();
-    Ok(Json(json!({ "jobs": jobs })))
+    let jobs = app.chat.store.jobs(&site.id, 500).await?;
+    let jobs: Vec<Value> = jobs.iter().map(|j| json!(j.view(&site.site_key))).collect();
+    Page::slice(jobs, &page)
 }
 
 pub async fn get_job(
@@ -204,7 +225,7 @@ pub async fn search(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let mode = match query.mode.as_deref() {
@@ -227,7 +248,8 @@ pub async fn list_gaps(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let gaps = app.chat.store.gaps(&site.id, 200).await?;
     let gaps: Vec<Value> = gaps
@@ -239,7 +261,7 @@ pub async fn list_gaps(
             })
         })
         .collect();
-    Ok(Json(json!({ "knowledge_gaps": gaps })))
+    Page::slice(gaps, &page)
 }
 
 pub async fn llm_usage(

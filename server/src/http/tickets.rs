@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
+
+use super::page::{ApiQuery, Page, PageQuery};
 use axum::Json;
 use concierge_protocol::{ErrorCode, TicketStatus};
 use serde::Deserialize;
@@ -23,16 +25,18 @@ type ApiResult<T> = Result<T, ApiError>;
 #[derive(Debug, Deserialize)]
 pub struct TicketQuery {
     pub status: Option<String>,
-    pub limit: Option<i64>,
+    #[serde(flatten)]
+    pub page: PageQuery,
 }
 
-/// `GET /api/sites/{site_key}/tickets?status=open|pending|solved&limit=N`, newest first.
+/// `GET /api/v1/sites/{site_key}/tickets?status=open|pending|solved`: the queue, most urgent
+/// first, then oldest first (solved ones: newest first).
 pub async fn list_tickets(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
-    Query(q): Query<TicketQuery>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(q): ApiQuery<TicketQuery>,
+) -> ApiResult<Json<Page>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
@@ -43,10 +47,23 @@ pub async fn list_tickets(
             )
         })?),
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let tickets = app.chat.store.tickets(&site.id, status, limit).await?;
-    let tickets: Vec<_> = tickets.iter().map(|t| t.view()).collect();
-    Ok(Json(json!({ "tickets": tickets })))
+    let mut tickets = app.chat.store.tickets(&site.id, status, 1000).await?;
+    let rank = |p: &str| match p {
+        "urgent" => 0,
+        "high" => 1,
+        _ => 2,
+    };
+    if status != Some(TicketStatus::Solved) {
+        tickets.sort_by(|a, b| {
+            (a.status == TicketStatus::Solved)
+                .cmp(&(b.status == TicketStatus::Solved))
+                .then(rank(a.priority.as_str()).cmp(&rank(b.priority.as_str())))
+                .then(a.created_at.cmp(&b.created_at))
+                .then(a.id.cmp(&b.id))
+        });
+    }
+    let tickets: Vec<Value> = tickets.iter().map(|t| json!(t.view())).collect();
+    Page::slice(tickets, &q.page)
 }
 
 /// `GET /api/sites/{site_key}/tickets/{ticket_id}` with its handoff packet.

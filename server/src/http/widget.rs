@@ -47,7 +47,7 @@ pub async fn get_public_config(
         Err(e) => {
             let e = ApiError::from(e);
             app.chat.metrics.error(e.code());
-            e.into_response()
+            e.bare().into_response()
         }
     };
     let h = response.headers_mut();

@@ -1,5 +1,6 @@
 //! Rate limits: messages per visitor per minute and connection attempts per IP per minute,
-//! plus the per-socket frame limiter and abuse counter.
+//! sign-in attempts per email and per IP, REST requests per token and per IP, plus the
+//! per-socket frame limiter and abuse counter.
 //!
 //! In-process limits use governor (GCRA). With Redis configured, the per-visitor and per-IP
 //! budgets are shared by all nodes through fixed one-minute windows in Redis (`INCR` +
@@ -33,6 +34,14 @@ pub struct LimitsConfig {
     pub idle_timeout_secs: u64,
     /// Seconds between server pings.
     pub heartbeat_secs: u64,
+    /// Sign-in attempts per email address per minute (guessing one agent's password).
+    pub login_attempts_per_email_per_minute: u32,
+    /// Sign-in attempts per client IP per minute (guessing across many emails).
+    pub login_attempts_per_ip_per_minute: u32,
+    /// `/api/v1` requests per bearer token or session per minute.
+    pub api_requests_per_token_per_minute: u32,
+    /// `/api/v1` requests per client IP per minute.
+    pub api_requests_per_ip_per_minute: u32,
 }
 
 impl Default for LimitsConfig {
@@ -45,6 +54,10 @@ impl Default for LimitsConfig {
             strikes_before_close: 10,
             idle_timeout_secs: 75,
             heartbeat_secs: 30,
+            login_attempts_per_email_per_minute: 5,
+            login_attempts_per_ip_per_minute: 30,
+            api_requests_per_token_per_minute: 600,
+            api_requests_per_ip_per_minute: 1_200,
         }
     }
 }
@@ -53,10 +66,48 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
+/// Budgets keyed by a string, checked with [`Limits::throttle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    LoginEmail,
+    LoginIp,
+    ApiToken,
+    ApiIp,
+}
+
+impl Throttle {
+    const ALL: [Throttle; 4] = [
+        Throttle::LoginEmail,
+        Throttle::LoginIp,
+        Throttle::ApiToken,
+        Throttle::ApiIp,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Throttle::LoginEmail => "login_email",
+            Throttle::LoginIp => "login_ip",
+            Throttle::ApiToken => "api_token",
+            Throttle::ApiIp => "api_ip",
+        }
+    }
+
+    fn per_minute(self, c: &LimitsConfig) -> u32 {
+        match self {
+            Throttle::LoginEmail => c.login_attempts_per_email_per_minute,
+            Throttle::LoginIp => c.login_attempts_per_ip_per_minute,
+            Throttle::ApiToken => c.api_requests_per_token_per_minute,
+            Throttle::ApiIp => c.api_requests_per_ip_per_minute,
+        }
+    }
+}
+
 pub struct Limits {
     pub config: LimitsConfig,
     visitor_messages: DefaultKeyedRateLimiter<String>,
     connections: DefaultKeyedRateLimiter<IpAddr>,
+    /// One keyed limiter per [`Throttle`], in `Throttle::ALL` order.
+    throttles: Vec<DefaultKeyedRateLimiter<String>>,
     /// Shared counters when Redis is configured.
     redis: Option<ConnectionManager>,
 }
@@ -68,9 +119,39 @@ impl Limits {
             connections: RateLimiter::keyed(Quota::per_minute(nz(
                 config.connections_per_ip_per_minute
             ))),
+            throttles: Throttle::ALL
+                .iter()
+                .map(|t| RateLimiter::keyed(Quota::per_minute(nz(t.per_minute(&config)))))
+                .collect(),
             config,
             redis,
         })
+    }
+
+    /// Spends one unit of `kind`'s budget for `key`; `Err(seconds)` to wait when it is spent.
+    /// Shared by every node through Redis when configured (fixed minute windows), else this
+    /// node's GCRA limiter.
+    pub async fn throttle(&self, kind: Throttle, key: &str) -> Result<(), u64> {
+        use governor::clock::{Clock, DefaultClock};
+        let limit = kind.per_minute(&self.config);
+        if let Some(allowed) = self.shared_window(kind.name(), key, limit).await {
+            if allowed {
+                return Ok(());
+            }
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            return Err(60 - secs % 60);
+        }
+        let index = Throttle::ALL.iter().position(|t| *t == kind).unwrap_or(0);
+        match self.throttles[index].check_key(&key.to_string()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => Err(not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)),
+        }
     }
 
     /// Whether this visitor may send one more message now.
@@ -106,6 +187,10 @@ impl Limits {
         self.connections.retain_recent();
         self.visitor_messages.shrink_to_fit();
         self.connections.shrink_to_fit();
+        for t in &self.throttles {
+            t.retain_recent();
+            t.shrink_to_fit();
+        }
     }
 
     /// `Some(allowed)` from the shared Redis window, `None` when Redis is off or unreachable.

@@ -28,10 +28,12 @@ pub enum Reason {
     CancelRefund,
     LegalThreat,
     Urgency,
+    /// The account used up its plan's bot answers for the month: people answer instead.
+    QuotaReached,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::AskedForHuman,
         Reason::NegativeMood,
         Reason::RepeatedFailure,
@@ -41,6 +43,7 @@ impl Reason {
         Reason::CancelRefund,
         Reason::LegalThreat,
         Reason::Urgency,
+        Reason::QuotaReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Reason {
             Reason::CancelRefund => "cancel_refund",
             Reason::LegalThreat => "legal_threat",
             Reason::Urgency => "urgency",
+            Reason::QuotaReached => "quota_reached",
         }
     }
 

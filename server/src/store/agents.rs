@@ -1,7 +1,7 @@
 //! Agents (people answering chats) and their bearer tokens.
 
-use super::tokens::{hash_token, new_id, new_token};
-use super::{is_unique_violation, now_ms, Agent, Result, Role, Store, StoreError};
+use super::tokens::{hash_token, new_id};
+use super::{col, is_unique_violation, now_ms, Agent, Result, Role, Store, StoreError};
 
 impl Store {
     /// Creates an agent in an account. `password_hash` is a PHC string (argon2).
@@ -42,39 +42,159 @@ impl Store {
     }
 
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<Agent>> {
-        let row =
-            sqlx::query("select id, account_id, email, name, role from agents where email = $1")
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "select id, account_id, email, name, role from agents \
+             where email = $1 and removed_at is null",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(Agent::from_row).transpose()
+    }
+
+    /// The agent and its password hash (PHC string), for sign-in.
+    pub async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>> {
+        let row = sqlx::query(
+            "select id, account_id, email, name, role, password_hash from agents \
+             where email = $1 and removed_at is null",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((Agent::from_row(&r)?, col(&r, "password_hash")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The password hash of an agent, for a password change.
+    pub async fn password_hash(&self, agent_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("select password_hash from agents where id = $1")
+            .bind(agent_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| col(&r, "password_hash")).transpose()
+    }
+
+    pub async fn set_password_hash(&self, agent_id: &str, hash: &str) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(
+            "update agents set password_hash = $2, must_change_password = 0, \
+             password_changed_at = $3 where id = $1",
+        )
+        .bind(agent_id)
+        .bind(hash)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An agent of the account (None for another account's id or a removed agent).
+    pub async fn agent_in_account(
+        &self,
+        account_id: &str,
+        agent_id: &str,
+    ) -> Result<Option<Agent>> {
+        let row = sqlx::query(
+            "select id, account_id, email, name, role from agents \
+             where id = $1 and account_id = $2 and removed_at is null",
+        )
+        .bind(agent_id)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Agent::from_row).transpose()
+    }
+
+    /// The account's agents, oldest first.
+    pub async fn agents_of_account(&self, account_id: &str) -> Result<Vec<Agent>> {
+        let rows = sqlx::query(
+            "select id, account_id, email, name, role from agents \
+             where account_id = $1 and removed_at is null order by created_at, id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Agent::from_row).collect()
+    }
+
+    /// Seats in use: the account's agents that are not removed.
+    pub async fn count_seats(&self, account_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "select count(*) as n from agents where account_id = $1 and removed_at is null",
+        )
+        .bind(account_id)
+        .fetch_one(&self.pool)
+        .await?;
+        col(&row, "n")
+    }
+
+    pub async fn set_role(&self, account_id: &str, agent_id: &str, role: Role) -> Result<bool> {
+        let _w = self.writer().await;
+        let done = sqlx::query(
+            "update agents set role = $3 where id = $1 and account_id = $2 and removed_at is null",
+        )
+        .bind(agent_id)
+        .bind(account_id)
+        .bind(role.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes an agent: its rows stay (messages keep their author) but it can no longer sign
+    /// in, and its email is freed for a new invitation. Sessions and tokens end with it.
+    pub async fn remove_agent(&self, account_id: &str, agent_id: &str) -> Result<bool> {
+        let done = {
+            let _w = self.writer().await;
+            sqlx::query(
+                "update agents set removed_at = $3, email = email || '#removed:' || id \
+                 where id = $1 and account_id = $2 and removed_at is null",
+            )
+            .bind(agent_id)
+            .bind(account_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?
+        };
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.revoke_agent_sessions(agent_id, None).await?;
+        self.revoke_agent_tokens(agent_id).await?;
+        Ok(true)
     }
 
     /// Issues a new bearer token for an agent; only its hash is stored.
     pub async fn issue_agent_token(&self, agent_id: &str) -> Result<String> {
-        let _w = self.writer().await;
-        let token = new_token("agt_");
-        sqlx::query(
-            "insert into agent_tokens (token_hash, agent_id, created_at) values ($1, $2, $3)",
-        )
-        .bind(hash_token(&token))
-        .bind(agent_id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(token)
+        Ok(self.issue_named_token(agent_id, "cli").await?.1)
     }
 
-    /// The agent a bearer token belongs to, unless unknown or revoked.
+    /// The agent a bearer token belongs to, unless unknown, revoked, or the agent removed.
     pub async fn agent_by_token(&self, token: &str) -> Result<Option<Agent>> {
+        let hash = hash_token(token);
         let row = sqlx::query(
-            "select a.id, a.account_id, a.email, a.name, a.role from agent_tokens t \
-             join agents a on a.id = t.agent_id \
-             where t.token_hash = $1 and t.revoked_at is null",
+            "select a.id, a.account_id, a.email, a.name, a.role, t.last_used_at \
+             from agent_tokens t join agents a on a.id = t.agent_id \
+             where t.token_hash = $1 and t.revoked_at is null and a.removed_at is null",
         )
-        .bind(hash_token(token))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(Agent::from_row).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let last: Option<i64> = col(&row, "last_used_at")?;
+        if last.is_none_or(|t| now - t > 60_000) {
+            let _w = self.writer().await;
+            sqlx::query("update agent_tokens set last_used_at = $2 where token_hash = $1")
+                .bind(&hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Agent::from_row(&row)?))
     }
 }

@@ -1,6 +1,7 @@
 //! Persistence: accounts, sites, agents, visitors, conversations and messages; each site's
 //! widget settings and identified visitors; the knowledge base's documents, chunks (with
-//! full-text search) and ingestion jobs; knowledge gaps and LLM usage.
+//! full-text search) and ingestion jobs; knowledge gaps and LLM usage; plans and monthly usage;
+//! browser sessions, named tokens, invitation and reset links; the audit log.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, a file in the data dir) or Postgres
 //! (`postgres://...`) through sqlx's `Any` driver. SQL is written once in the dialect both
@@ -14,14 +15,19 @@
 //! `busy_timeout`.
 
 mod agents;
+mod audit;
 mod conversations;
 mod documents;
 mod escalation;
 mod fulltext;
 mod gaps;
+mod inbox;
 mod jobs;
+mod links;
 mod messages;
+mod plans;
 mod records;
+mod sessions;
 mod sites;
 mod tickets;
 mod tokens;
@@ -33,12 +39,17 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use audit::{AuditRecord, NewAudit};
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
 pub use escalation::SignalRecord;
 pub use gaps::{KnowledgeGap, LlmUsage};
+pub use inbox::{Assignee, InboxFilter, InboxRow, MoodBand, VisitorDetails, MOOD_BAND};
 pub use jobs::{ItemRecord, JobRecord, NewItem};
+pub use links::{InvitationRecord, LinkKind, LinkRecord};
 pub use messages::{AppendOutcome, NewMessage};
+pub use plans::{AccountRecord, PlanRecord, Reservation, UsageCounts};
 pub use records::*;
+pub use sessions::{SessionRecord, SessionTtl, TokenRecord};
 pub use tickets::{NewEscalation, TicketRecord, TicketStatRow};
 pub use tokens::{hash_token, new_id, new_token};
 pub use widget::{IdentifiedVisitor, VisitorContact, VisitorProfile, WidgetSettingsRecord};

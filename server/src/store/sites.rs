@@ -4,12 +4,21 @@ use super::tokens::{new_id, new_token};
 use super::{now_ms, Account, Result, Site, Store};
 
 impl Store {
+    /// Creates an account on a plan (`free` unless said otherwise).
     pub async fn create_account(&self, name: &str) -> Result<Account> {
+        self.create_account_on(name, "free").await
+    }
+
+    pub async fn create_account_on(&self, name: &str, plan: &str) -> Result<Account> {
+        if self.plan(plan).await?.is_none() {
+            return Err(super::StoreError::NotFound("plan"));
+        }
         let _w = self.writer().await;
         let id = new_id();
-        sqlx::query("insert into accounts (id, name, created_at) values ($1, $2, $3)")
+        sqlx::query("insert into accounts (id, name, plan, created_at) values ($1, $2, $3, $4)")
             .bind(&id)
             .bind(name)
+            .bind(plan)
             .bind(now_ms())
             .execute(&self.pool)
             .await?;
@@ -91,6 +100,45 @@ impl Store {
 }
 
 impl Store {
+    /// Renames a site and/or replaces its allowed origins; false when it is not the account's.
+    pub async fn update_site(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        name: Option<&str>,
+        allowed_origins: Option<&[String]>,
+    ) -> Result<bool> {
+        let origins = allowed_origins
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+        let _w = self.writer().await;
+        let done = sqlx::query(
+            "update sites set name = coalesce($3, name), \
+             allowed_origins = coalesce($4, allowed_origins) where id = $1 and account_id = $2",
+        )
+        .bind(site_id)
+        .bind(account_id)
+        .bind(name)
+        .bind(origins)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Gives a site a new public key; the old one stops working at once. Returns the new key.
+    pub async fn rotate_site_key(&self, account_id: &str, site_id: &str) -> Result<Option<String>> {
+        let key = new_token("site_");
+        let _w = self.writer().await;
+        let done = sqlx::query("update sites set site_key = $3 where id = $1 and account_id = $2")
+            .bind(site_id)
+            .bind(account_id)
+            .bind(&key)
+            .execute(&self.pool)
+            .await?;
+        Ok((done.rows_affected() > 0).then_some(key))
+    }
+
     /// Every account's id, oldest first.
     pub async fn account_ids(&self) -> Result<Vec<String>> {
         let rows = sqlx::query("select id from accounts order by created_at, id")

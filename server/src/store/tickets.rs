@@ -352,6 +352,38 @@ impl Store {
         }
     }
 
+    /// Assigns the conversation's active ticket to an agent (None: unassigned).
+    pub async fn ticket_assigned(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        agent_id: Option<&str>,
+    ) -> Result<Option<TicketRecord>> {
+        self.update_active_ticket(
+            site_id,
+            conversation_id,
+            "assigned_agent_id = $1",
+            &[agent_id.map(str::to_string)],
+        )
+        .await
+    }
+
+    /// Sets the active ticket's status to `open` or `pending` (solving goes through resolve).
+    pub async fn ticket_status(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+        status: TicketStatus,
+    ) -> Result<Option<TicketRecord>> {
+        let set = match status {
+            TicketStatus::Open => "status = 'open'",
+            TicketStatus::Pending => "status = 'pending'",
+            TicketStatus::Solved => "status = 'solved', awaiting_email = 0",
+        };
+        self.update_active_ticket(site_id, conversation_id, set, &[])
+            .await
+    }
+
     /// Back to the bot without resolving: the ticket stays pending.
     pub async fn ticket_handed_back(
         &self,

@@ -13,6 +13,7 @@ use futures_util::{future, SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::{run_agent, run_visitor, Incoming, Outgoing};
+use crate::accounts::auth::{authenticate, Credential};
 use crate::app::App;
 use crate::error::ApiError;
 
@@ -47,7 +48,7 @@ fn refuse(app: &App, code: ErrorCode, message: &str) -> Response {
         .upgrades_refused
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     app.chat.metrics.error(code);
-    ApiError::new(code, message).into_response()
+    ApiError::new(code, message).bare().into_response()
 }
 
 /// `GET /ws/visitor?site_key=KEY`: the widget's socket.
@@ -101,7 +102,7 @@ pub async fn visitor_socket(
     })
 }
 
-/// `GET /ws/agent` with `Authorization: Bearer TOKEN`: the dashboard's socket.
+/// `GET /ws/agent` with `Authorization: Bearer TOKEN` or the dashboard's session cookie.
 pub async fn agent_socket(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -118,19 +119,31 @@ pub async fn agent_socket(
             "too many connection attempts; retry in a minute",
         );
     }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let agent = match app.chat.store.agent_by_token(token).await {
-        Ok(Some(agent)) if !token.is_empty() => agent,
-        Ok(_) => {
+    let Some(credential) = crate::http::auth::credential_from(&headers) else {
+        return refuse(
+            &app,
+            ErrorCode::InvalidToken,
+            "sign in, or send Authorization: Bearer TOKEN",
+        );
+    };
+    // A browser sends the session cookie with any page's socket to this host: only the
+    // dashboard's own origin may use it (cross-site websocket hijacking).
+    if matches!(credential, Credential::Session(_))
+        && !crate::http::auth::same_origin(&headers, &app.config)
+    {
+        return refuse(
+            &app,
+            ErrorCode::OriginNotAllowed,
+            "the session cookie is accepted from this server's own pages only",
+        );
+    }
+    let agent = match authenticate(&app.chat.store, &app.config.auth, &credential).await {
+        Ok(Some(principal)) => principal.agent,
+        Ok(None) => {
             return refuse(
                 &app,
                 ErrorCode::InvalidToken,
-                "missing or invalid bearer token",
+                "the session or bearer token is invalid or has ended",
             )
         }
         Err(e) => {
@@ -145,7 +158,7 @@ pub async fn agent_socket(
     configure(ws).on_upgrade(move |socket| async move {
         let _tracked = app.sessions.token();
         let (sink, stream) = adapt(socket);
-        run_agent(app, agent, sink, stream).await;
+        run_agent(app, agent, credential, sink, stream).await;
     })
 }
 

@@ -15,14 +15,14 @@ export const PHONE_TEXT = 'A new conversation, from my phone: do you ship abroad
 
 /** What the site's backend does: reads the secret once (owner token), signs user ids. */
 async function identitySecret(cfg) {
-  const url = `${cfg.serverUrl}/api/sites/${cfg.siteKey}/identity-secret`;
+  const url = `${cfg.serverUrl}/api/v1/sites/${cfg.siteKey}/identity-secret`;
   const r = await fetch(url, { headers: { Authorization: `Bearer ${cfg.ownerToken}` } }).catch((e) => ({
     status: `no answer (${e.message})`,
     text: async () => '',
   }));
   const body = r.status === 200 ? await r.json() : await r.text();
   check(
-    'an owner reads the site identity secret (GET /api/sites/KEY/identity-secret)',
+    'an owner reads the site identity secret (GET /api/v1/sites/KEY/identity-secret)',
     r.status === 200 && /^[0-9a-f]{32,}$/.test(body?.identity_secret ?? ''),
     `HTTP ${r.status}: ${JSON.stringify(body).slice(0, 200)}`,
   );

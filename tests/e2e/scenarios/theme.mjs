@@ -4,7 +4,7 @@ import { check, info } from '../lib/report.mjs';
 import { launcherShown, openPage, openPanel, probe } from '../lib/widget.mjs';
 
 async function putConfig(cfg, body) {
-  const r = await fetch(`${cfg.serverUrl}/api/sites/${cfg.siteKey}/widget-config`, {
+  const r = await fetch(`${cfg.serverUrl}/api/v1/sites/${cfg.siteKey}/widget-config`, {
     method: 'PUT',
     headers: { Authorization: `Bearer ${cfg.ownerToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),

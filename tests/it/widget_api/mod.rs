@@ -30,7 +30,7 @@ pub(crate) fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str
     r.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `METHOD /api/sites/{site_key}/{path}` with a bearer token: (status, JSON body).
+/// `METHOD /api/v1/sites/{site_key}/{path}` with a bearer token: (status, JSON body).
 pub(crate) async fn api(
     app: &TestApp,
     method: &str,
@@ -38,7 +38,7 @@ pub(crate) async fn api(
     path: &str,
     body: &str,
 ) -> (u16, Value) {
-    let url = app.http(&format!("/api/sites/{}/{path}", app.site_key));
+    let url = app.http(&format!("/api/v1/sites/{}/{path}", app.site_key));
     let client = reqwest::Client::new();
     let req = match method {
         "GET" => client.get(url),
@@ -163,7 +163,10 @@ async fn owners_change_the_widget_agents_only_read_it_and_it_survives_a_restart(
     let change = r##"{"title": "Help desk", "color": "#FFEB3B", "position": "left",
         "language": "fr", "launcher_icon": "help", "greeting": "Bonjour !"}"##;
     let (status, body) = api(&app, "PUT", &app.agent_token, "widget-config", change).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
     for (bad, field) in [
         (r#"{"color": "red"}"#.to_string(), "color"),
         (r##"{"color": "#12345"}"##.to_string(), "color"),
@@ -176,11 +179,11 @@ async fn owners_change_the_widget_agents_only_read_it_and_it_survives_a_restart(
     ] {
         let (status, body) = api(&app, "PUT", &owner, "widget-config", &bad).await;
         assert_eq!(
-            (status, body["code"].as_str()),
+            (status, body["error"]["code"].as_str()),
             (400, Some("bad_frame")),
             "{bad}"
         );
-        let message = body["message"].as_str().unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(field), "{bad}: {message}");
     }
     let (_, body) = api(&app, "GET", &owner, "widget-config", "").await;
@@ -219,7 +222,10 @@ async fn the_identity_secret_is_for_owners_made_once_and_rotates() {
             "GET"
         };
         let (status, body) = api(&app, method, &app.agent_token, path, "").await;
-        assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("forbidden"))
+        );
     }
     let first = identity_secret(&app, &owner).await;
     assert_eq!(first.len(), 64);

@@ -84,7 +84,13 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             })
             .await
         }
-        EventKind::Phase { .. } => Ok(()),
+        EventKind::Usage { warning } => {
+            conn.send(&AgentServerFrame::Usage {
+                warning: warning.clone(),
+            })
+            .await
+        }
+        EventKind::Phase { .. } | EventKind::Access { .. } => Ok(()),
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, SiteInfo};
-use concierge_protocol::{ErrorCode, MessageState};
+use concierge_protocol::{close, ErrorCode, MessageState};
 use futures_util::stream::SelectAll;
 use futures_util::{Sink, Stream, StreamExt};
 
@@ -23,8 +23,9 @@ use super::conn::{Closed, Conn, Transport};
 use super::subscription::SubscriptionStream;
 use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
+use crate::accounts::auth::{authenticate, Credential};
 use crate::app::App;
-use crate::bus::Event;
+use crate::bus::{Event, EventKind};
 use crate::error::chat_error_code;
 use crate::store::Agent;
 
@@ -52,18 +53,43 @@ struct Joined {
     requests: Requests,
 }
 
-/// Runs one agent socket; `agent` was authenticated at the upgrade.
-pub async fn run_agent<S, R>(app: Arc<App>, agent: Agent, sink: S, mut stream: R)
-where
+/// Runs one agent socket; `agent` was authenticated at the upgrade with `credential`, which
+/// is checked again when the agent's access changes and on every heartbeat: a signed-out
+/// session, a revoked token or a removed agent closes the socket with 4001.
+pub async fn run_agent<S, R>(
+    app: Arc<App>,
+    agent: Agent,
+    credential: Credential,
+    sink: S,
+    mut stream: R,
+) where
     S: Sink<Outgoing> + Unpin,
     R: Stream<Item = Incoming> + Unpin,
 {
     let agent = Arc::new(agent);
-    run(app, agent, sink, &mut stream).await
+    run(app, agent, credential, sink, &mut stream).await
 }
 
-async fn run<S, R>(app: Arc<App>, agent: Arc<Agent>, sink: S, stream: &mut R)
-where
+/// Whether the socket's credential still belongs to its agent.
+async fn still_valid(app: &App, agent: &Agent, credential: &Credential) -> bool {
+    match authenticate(&app.chat.store, &app.config.auth, credential).await {
+        Ok(Some(p)) => p.agent.id == agent.id,
+        Ok(None) => false,
+        // A database hiccup does not sign anyone out.
+        Err(e) => {
+            tracing::warn!(error = %e, "agent credential re-check failed");
+            true
+        }
+    }
+}
+
+async fn run<S, R>(
+    app: Arc<App>,
+    agent: Arc<Agent>,
+    credential: Credential,
+    sink: S,
+    stream: &mut R,
+) where
     S: Sink<Outgoing> + Unpin,
     R: Stream<Item = Incoming> + Unpin,
 {
@@ -85,6 +111,21 @@ where
             Ok(()) = generations.changed() => Step::Resync,
             (cid, outcome) = next_finished(&mut joined), if has_inflight(&joined) => Step::Finished(cid, outcome),
         };
+        let recheck = match &step {
+            Step::Transport(Transport::Heartbeat) => true,
+            Step::Event(Some(Some(event))) => {
+                matches!(&event.kind, EventKind::Access { agent_id } if *agent_id == agent.id)
+            }
+            _ => false,
+        };
+        if recheck && !still_valid(&app, &agent, &credential).await {
+            let code = ErrorCode::Unauthenticated;
+            let _ = conn
+                .send(&error(code, "your session ended; sign in again"))
+                .await;
+            conn.close(close::ACCESS_REVOKED, "access revoked").await;
+            break;
+        }
         let outcome = match step {
             Step::Transport(t) => match conn.transport(t, error).await {
                 Ok(Some(text)) => {

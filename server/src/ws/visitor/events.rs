@@ -72,7 +72,10 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             })
             .await
         }
-        EventKind::Ingest { .. } | EventKind::Ticket { .. } => Ok(()),
+        EventKind::Ingest { .. }
+        | EventKind::Ticket { .. }
+        | EventKind::Access { .. }
+        | EventKind::Usage { .. } => Ok(()),
     }
 }
 

@@ -1,10 +1,21 @@
-//! Provisioning: sites, agents, tokens, and the demo set-up of a first start. The CLI calls
-//! these today; the owner's REST API will call the same functions.
+//! Accounts (the tenants), their sites, agents and tokens, sign-in, plans and usage, and the
+//! audit log. The REST API (`http/v1`) and the CLI call these same functions; nothing here
+//! knows about HTTP.
+//!
+//! - this file: errors, provisioning (accounts, sites, agents), the demo set-up of a first start.
+//! - [`auth`]: passwords, sign-in and sessions, invitations and password resets, sign-up.
+//! - [`plans`]: plan limits and the usage report.
+//! - [`audit`]: what gets audited, and by whom.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-use argon2::Argon2;
+pub mod audit;
+pub mod auth;
+pub mod plans;
 
 use crate::store::{new_token, Agent, Role, Site, Store, StoreError};
+
+pub use audit::{Actor, AuditAction};
+pub use auth::{AuthConfig, Credential, Principal, SignedIn};
+pub use plans::{Limit, UsageReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
@@ -24,10 +35,26 @@ pub enum AccountsError {
     UnknownAgent(String),
     #[error("an agent with the email {0:?} already exists")]
     AgentExists(String),
-    #[error("several accounts exist; pass --account ID")]
-    AmbiguousAccount,
     #[error("password hashing failed")]
     Hash,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("the password must be at least {0} characters long")]
+    WeakPassword(usize),
+    #[error("your plan allows {limit} {what}; upgrade the plan or remove some first")]
+    PlanLimit { what: &'static str, limit: i64 },
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("no plan is named {0:?}")]
+    UnknownPlan(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("self-service sign-up is closed on this server")]
+    SignupClosed,
+    #[error("this link is invalid, was already used, or has expired")]
+    BadLink,
+    #[error("{0}")]
+    BadInput(String),
 }
 
 impl AccountsError {
@@ -41,8 +68,32 @@ impl AccountsError {
             AccountsError::UnknownSite(_) => "unknown_site",
             AccountsError::UnknownAgent(_) => "unknown_agent",
             AccountsError::AgentExists(_) => "agent_exists",
-            AccountsError::AmbiguousAccount => "ambiguous_account",
+            AccountsError::InvalidCredentials => "invalid_credentials",
+            AccountsError::WeakPassword(_) => "weak_password",
+            AccountsError::PlanLimit { .. } => "plan_limit",
+            AccountsError::NotFound(_) => "not_found",
+            AccountsError::UnknownPlan(_) => "unknown_plan",
+            AccountsError::Forbidden(_) | AccountsError::SignupClosed => "forbidden",
+            AccountsError::BadLink => "bad_link",
+            AccountsError::BadInput(_) => "bad_input",
         }
+    }
+}
+
+/// Normalises and checks an email address (the one rule for agents and invitations).
+pub fn normalize_email(email: &str) -> Result<String, AccountsError> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if ok {
+        Ok(email)
+    } else {
+        Err(AccountsError::BadEmail(email))
     }
 }
 
@@ -75,7 +126,8 @@ pub fn validate_origin(origin: &str) -> Result<(), AccountsError> {
     }
 }
 
-/// Creates a site. Without `account_id` it joins the only account, or a new one if none exist.
+/// Creates a site in an account. Without `account_id` the site gets an account of its own (on
+/// the free plan): a new site never silently joins someone else's account.
 pub async fn create_site(
     store: &Store,
     name: &str,
@@ -88,15 +140,42 @@ pub async fn create_site(
     for o in origins {
         validate_origin(o)?;
     }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AccountsError::BadInput(
+            "a site name is 1 to 200 characters".into(),
+        ));
+    }
     let account_id = match account_id {
-        Some(id) => id.to_string(),
-        None => match store.count_accounts().await? {
-            0 => store.create_account(name).await?.id,
-            1 => store.only_account_id().await?,
-            _ => return Err(AccountsError::AmbiguousAccount),
-        },
+        Some(id) => {
+            store
+                .account(id)
+                .await?
+                .ok_or(AccountsError::NotFound("account"))?
+                .id
+        }
+        None => store.create_account(name).await?.id,
     };
     Ok(store.create_site(&account_id, name, origins).await?)
+}
+
+/// Creates an account; prints nothing, returns it. `plan` defaults to `free`.
+pub async fn create_account(
+    store: &Store,
+    name: &str,
+    plan: Option<&str>,
+) -> Result<crate::store::Account, AccountsError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AccountsError::BadInput(
+            "an account name is 1 to 200 characters".into(),
+        ));
+    }
+    let plan = plan.unwrap_or("free");
+    match store.create_account_on(name, plan).await {
+        Err(StoreError::NotFound("plan")) => Err(AccountsError::UnknownPlan(plan.into())),
+        other => Ok(other?),
+    }
 }
 
 /// Creates an agent in the account owning `site_key`; returns it with a one-time password.
@@ -108,28 +187,36 @@ pub async fn create_agent(
     site_key: &str,
 ) -> Result<(Agent, String), AccountsError> {
     let role = Role::parse(role).ok_or_else(|| AccountsError::BadRole(role.to_string()))?;
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.starts_with('@') || email.ends_with('@') {
-        return Err(AccountsError::BadEmail(email));
-    }
     let site = store
         .site_by_key(site_key)
         .await?
         .ok_or_else(|| AccountsError::UnknownSite(site_key.to_string()))?;
     let password = new_token("").chars().take(20).collect::<String>();
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|_| AccountsError::Hash)?
-        .to_string();
+    let agent = add_agent(store, &site.account_id, email, name, role, &password).await?;
+    Ok((agent, password))
+}
+
+/// Adds an agent with this password to an account.
+pub async fn add_agent(
+    store: &Store,
+    account_id: &str,
+    email: &str,
+    name: Option<&str>,
+    role: Role,
+    password: &str,
+) -> Result<Agent, AccountsError> {
+    let email = normalize_email(email)?;
+    let hash = auth::hash_password(password).await?;
     let display = name
-        .map(str::to_string)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(100).collect())
         .unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
     match store
-        .create_agent(&site.account_id, &email, &display, role, &hash)
+        .create_agent(account_id, &email, &display, role, &hash)
         .await
     {
-        Ok(agent) => Ok((agent, password)),
+        Ok(agent) => Ok(agent),
         Err(StoreError::Conflict(_)) => Err(AccountsError::AgentExists(email)),
         Err(e) => Err(e.into()),
     }
@@ -163,7 +250,8 @@ pub async fn bootstrap_demo(store: &Store) -> Result<Option<Demo>, AccountsError
         "http://localhost:*".to_string(),
         "http://127.0.0.1:*".to_string(),
     ];
-    let site = create_site(store, "Demo site", &origins, None).await?;
+    let account = store.create_account_on("Demo", "pro").await?;
+    let site = create_site(store, "Demo site", &origins, Some(&account.id)).await?;
     let (owner, password) = create_agent(
         store,
         "owner@localhost",

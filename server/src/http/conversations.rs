@@ -1,0 +1,322 @@
+//! Conversations and tickets under `/api/v1`: the inbox list with filters, one conversation
+//! with its visitor, ticket and messages (paged by seq), assignment, ticket assignment and
+//! status. Any agent of the account may use these; ids of another account are 404s.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use concierge_protocol::{ConversationStatus, ErrorCode, TicketStatus};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::AgentAuth;
+use super::kb::site_of;
+use super::page::{bad_cursor, decode_cursor, encode_cursor, ApiJson, ApiQuery, Page, PageQuery};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::store::{rfc3339, Assignee, ConversationRecord, InboxFilter, InboxRow, MoodBand};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Deserialize)]
+pub struct InboxQuery {
+    pub site_key: Option<String>,
+    /// `bot`, `waiting`, `agent` or `resolved`.
+    pub status: Option<String>,
+    /// `me`, `none`, or an agent id.
+    pub assignee: Option<String>,
+    /// `negative`, `neutral` or `positive`.
+    pub mood: Option<String>,
+    /// RFC 3339: only conversations active since then.
+    pub since: Option<String>,
+    /// Text any message contains.
+    pub q: Option<String>,
+    #[serde(flatten)]
+    pub page: PageQuery,
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::BadFrame, message)
+}
+
+fn row_json(r: &InboxRow) -> Value {
+    let mut v = json!(r.conversation.view());
+    if let Value::Object(o) = &mut v {
+        o.insert(
+            "last_message".into(),
+            json!(r.last_text.as_deref().map(crate::chat::preview)),
+        );
+        o.insert("last_author".into(), json!(r.last_author));
+        o.insert("assignee_id".into(), json!(r.assignee_id));
+        o.insert(
+            "ticket".into(),
+            match &r.ticket_id {
+                Some(id) => {
+                    json!({"id": id, "status": r.ticket_status, "priority": r.ticket_priority})
+                }
+                None => Value::Null,
+            },
+        );
+    }
+    v
+}
+
+/// `GET /api/v1/conversations?site_key&status&assignee&mood&since&q&cursor&limit`: newest
+/// activity first.
+pub async fn list_conversations(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<Page>> {
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let site_id = match nonempty(&q.site_key) {
+        Some(key) => Some(site_of(&app, &auth, &key).await?.id),
+        None => None,
+    };
+    let status = match nonempty(&q.status) {
+        Some(s) => Some(
+            ConversationStatus::parse(&s)
+                .ok_or_else(|| bad("status must be bot, waiting, agent or resolved"))?,
+        ),
+        None => None,
+    };
+    let assignee = match nonempty(&q.assignee).as_deref() {
+        None => None,
+        Some("me") => Some(Assignee::Agent(auth.0.id.clone())),
+        Some("none") => Some(Assignee::Nobody),
+        Some(id) => Some(Assignee::Agent(id.to_string())),
+    };
+    let mood = match nonempty(&q.mood).as_deref() {
+        None => None,
+        Some("negative") => Some(MoodBand::Negative),
+        Some("neutral") => Some(MoodBand::Neutral),
+        Some("positive") => Some(MoodBand::Positive),
+        Some(_) => return Err(bad("mood must be negative, neutral or positive")),
+    };
+    let since = match nonempty(&q.since) {
+        Some(s) => Some(
+            time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|_| bad("since must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z"))?,
+        ),
+        None => None,
+    };
+    let text = nonempty(&q.q);
+    if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(bad("q is at most 200 characters"));
+    }
+    let limit = q.page.limit()?;
+    let before = q.page.cursor().map(decode_cursor).transpose()?;
+    let filter = InboxFilter {
+        site_id,
+        status,
+        assignee,
+        mood,
+        since,
+        text,
+        before,
+        limit: limit + 1,
+    };
+    let rows = app.chat.store.inbox(auth.account_id(), &filter).await?;
+    Ok(Json(Page::keyset(
+        rows,
+        limit,
+        |r| encode_cursor(r.conversation.updated_at, &r.conversation.id),
+        row_json,
+    )))
+}
+
+async fn conversation_of(app: &App, auth: &AgentAuth, id: &str) -> ApiResult<ConversationRecord> {
+    app.chat
+        .store
+        .conversation_in_account(auth.account_id(), id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnknownConversation,
+                "no such conversation in your account",
+            )
+        })
+}
+
+/// Messages after the cursor's seq (`cursor` = the last seq seen), in order.
+async fn message_page(app: &App, c: &ConversationRecord, page: &PageQuery) -> ApiResult<Page> {
+    let limit = page.limit()?;
+    let after = match page.cursor() {
+        None => 0,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(bad_cursor)?,
+    };
+    let messages = app
+        .chat
+        .store
+        .messages_after(&c.site_id, &c.id, after, limit + 1)
+        .await?;
+    Ok(Page::keyset(
+        messages,
+        limit,
+        |m| m.seq.to_string(),
+        |m| json!(m.view()),
+    ))
+}
+
+/// `GET /api/v1/conversations/{id}`: the conversation, its visitor, its ticket in progress
+/// (with the handoff packet) and its first page of messages.
+pub async fn get_conversation(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let c = conversation_of(&app, &auth, &id).await?;
+    let store = &app.chat.store;
+    let visitor = store
+        .visitor_details(&c.site_id, &c.visitor_id)
+        .await?
+        .map(|v| {
+            json!({"id": v.id, "identified": v.external_id.is_some(), "external_id": v.external_id,
+               "email": v.email, "name": v.name, "first_seen_at": rfc3339(v.first_seen_at),
+               "last_seen_at": rfc3339(v.last_seen_at)})
+        });
+    let ticket = store
+        .active_ticket(&c.site_id, &c.id)
+        .await?
+        .map(|t| t.view());
+    let messages = message_page(&app, &c, &page).await?;
+    Ok(Json(json!({
+        "conversation": c.view(),
+        "visitor": visitor,
+        "ticket": ticket,
+        "messages": messages,
+    })))
+}
+
+/// `GET /api/v1/conversations/{id}/messages?cursor=SEQ&limit=N`.
+pub async fn list_messages(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page>> {
+    let c = conversation_of(&app, &auth, &id).await?;
+    Ok(Json(message_page(&app, &c, &page).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssignBody {
+    /// An agent of the account, or null to unassign.
+    pub agent_id: Option<String>,
+}
+
+/// Assigns the conversation's ticket in progress; returns it.
+async fn assign(
+    app: &App,
+    auth: &AgentAuth,
+    c: &ConversationRecord,
+    agent_id: Option<&str>,
+) -> ApiResult<Value> {
+    let store = &app.chat.store;
+    if let Some(id) = agent_id {
+        store
+            .agent_in_account(auth.account_id(), id)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
+    }
+    let ticket = store
+        .ticket_assigned(&c.site_id, &c.id, agent_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "only a conversation waiting for a person (with a ticket in progress) can be assigned"))?;
+    app.chat.publish_ticket(&ticket).await;
+    Ok(json!(ticket.view()))
+}
+
+/// `POST /api/v1/conversations/{id}/assign {agent_id}`: assigns its ticket in progress.
+pub async fn assign_conversation(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    let c = conversation_of(&app, &auth, &id).await?;
+    Ok(Json(
+        assign(&app, &auth, &c, body.agent_id.as_deref()).await?,
+    ))
+}
+
+async fn ticket_conversation(
+    app: &App,
+    auth: &AgentAuth,
+    site_key: &str,
+    ticket_id: &str,
+) -> ApiResult<(ConversationRecord, TicketStatus)> {
+    let site = site_of(app, auth, site_key).await?;
+    let store = &app.chat.store;
+    let ticket = store
+        .ticket(&site.id, ticket_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
+    let c = store
+        .conversation(&site.id, &ticket.conversation_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
+    let active = store.active_ticket(&site.id, &c.id).await?;
+    if active.as_ref().map(|t| t.id.as_str()) != Some(ticket_id) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "this ticket is solved; a new escalation opens a new one",
+        ));
+    }
+    Ok((c, ticket.status))
+}
+
+/// `POST /api/v1/sites/{site_key}/tickets/{id}/assign {agent_id}`.
+pub async fn assign_ticket(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, ticket_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    let (c, _) = ticket_conversation(&app, &auth, &site_key, &ticket_id).await?;
+    Ok(Json(
+        assign(&app, &auth, &c, body.agent_id.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TicketPatch {
+    pub status: String,
+}
+
+/// `PATCH /api/v1/sites/{site_key}/tickets/{id} {status}`: `open`, `pending`, or `solved`
+/// (which resolves the conversation, as the agent's `resolve` does).
+pub async fn update_ticket(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, ticket_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TicketPatch>,
+) -> ApiResult<Json<Value>> {
+    let status = TicketStatus::parse(&body.status)
+        .ok_or_else(|| bad("status must be open, pending or solved"))?;
+    let (c, _) = ticket_conversation(&app, &auth, &site_key, &ticket_id).await?;
+    let store = &app.chat.store;
+    if status == TicketStatus::Solved {
+        app.chat.resolve(&auth.0, &c.id).await?;
+    } else if let Some(t) = store.ticket_status(&c.site_id, &c.id, status).await? {
+        app.chat.publish_ticket(&t).await;
+    }
+    let site = site_of(&app, &auth, &site_key).await?;
+    let t = store
+        .ticket(&site.id, &ticket_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
+    Ok(Json(json!(t.view())))
+}

@@ -1,0 +1,454 @@
+//! Sign-in and the caller's own account under `/api/v1`: `session` (sign in / out), `me`,
+//! `me/password`, `tokens` (named bearer tokens), `signup`, `invitations` and
+//! `password-resets`. Thin: each handler calls one function of `accounts`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use concierge_protocol::ErrorCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{session_set_cookie, AgentAuth, ClientIp};
+use super::page::{ApiJson, ApiQuery, Page, PageQuery};
+use crate::accounts::auth::{self as accounts_auth, Link, Signup};
+use crate::accounts::{audit, Actor, AuditAction, SignedIn};
+use crate::app::App;
+use crate::config::SignupMode;
+use crate::error::ApiError;
+use crate::limits::Throttle;
+use crate::store::{rfc3339, Agent, Role};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The agent as the API shows it.
+pub fn agent_json(a: &Agent) -> Value {
+    json!({"id": a.id, "email": a.email, "name": a.name, "role": a.role.as_str(),
+           "account_id": a.account_id})
+}
+
+fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
+    Actor {
+        agent: None,
+        ip: ip.0.clone(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+/// 200 with the agent and CSRF token, and the session cookie.
+fn signed_in(app: &App, s: SignedIn, status: StatusCode, extra: Value) -> Response {
+    let mut body = json!({"agent": agent_json(&s.agent), "csrf_token": s.csrf_token});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    (
+        status,
+        [(
+            header::SET_COOKIE,
+            session_set_cookie(&app.config, Some(&s.session_token)),
+        )],
+        Json(body),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/session {email, password}`: signs in. Throttled per email and per IP.
+pub async fn create_session(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignInBody>,
+) -> ApiResult<Response> {
+    let limits = &app.chat.limits;
+    let email_key = body.email.trim().to_lowercase();
+    let ip_key = ip.0.clone().unwrap_or_default();
+    limits
+        .throttle(Throttle::LoginIp, &ip_key)
+        .await
+        .map_err(ApiError::rate_limited)?;
+    limits
+        .throttle(Throttle::LoginEmail, &email_key)
+        .await
+        .map_err(ApiError::rate_limited)?;
+    let s = accounts_auth::sign_in(
+        &app.chat.store,
+        &app.config.auth,
+        &body.email,
+        &body.password,
+        &actor(&ip, &headers),
+    )
+    .await?;
+    Ok(signed_in(&app, s, StatusCode::OK, json!({})))
+}
+
+/// `DELETE /api/v1/session`: signs out; the cookie stops working at once (and the agent's
+/// sockets on that session close).
+pub async fn delete_session(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Response> {
+    if let Some(session) = &auth.1 {
+        accounts_auth::sign_out(&app.chat.store, &auth.0, &session.id_hash, &auth.actor()).await?;
+        app.chat.access_changed(&auth.0).await;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_set_cookie(&app.config, None))],
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/me`: the caller, its CSRF token (cookie sessions) and its account.
+pub async fn get_me(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Json<Value>> {
+    let account = app.chat.store.account(auth.account_id()).await?;
+    Ok(Json(json!({
+        "agent": agent_json(&auth.0),
+        "csrf_token": auth.1.as_ref().map(|s| s.csrf_token.clone()),
+        "account": account.map(|a| json!({"id": a.id, "name": a.name, "plan": a.plan})),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /api/v1/me/password`: changes the password (the current one must match) and ends
+/// every other session of the caller.
+pub async fn change_password(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    accounts_auth::change_password(
+        &app.chat.store,
+        &auth.0,
+        auth.1.as_ref().map(|s| s.id_hash.as_str()),
+        &body.current_password,
+        &body.new_password,
+        &auth.actor(),
+    )
+    .await?;
+    app.chat.access_changed(&auth.0).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct TokenQuery {
+    /// `all` (owners): every agent's tokens in the account.
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    pub page: PageQuery,
+}
+
+/// `GET /api/v1/tokens[?scope=all]`: the caller's live tokens (owners: everyone's with
+/// `scope=all`). Never the secrets.
+pub async fn list_tokens(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> ApiResult<Json<Page>> {
+    let all = q.scope.as_deref() == Some("all");
+    if all {
+        auth.require(Role::Owner, "list other agents' tokens")?;
+    }
+    let tokens = app
+        .chat
+        .store
+        .tokens(auth.account_id(), (!all).then_some(auth.0.id.as_str()))
+        .await?;
+    let items = tokens
+        .iter()
+        .map(|t| {
+            json!({"id": t.id, "name": t.name, "agent_id": t.agent_id,
+                   "agent_email": t.agent_email, "created_at": rfc3339(t.created_at),
+                   "last_used_at": t.last_used_at.map(rfc3339)})
+        })
+        .collect();
+    Page::slice(items, &q.page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewTokenBody {
+    pub name: String,
+}
+
+/// `POST /api/v1/tokens {name}`: a new bearer token for the caller; the secret is shown once.
+pub async fn create_token(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<NewTokenBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::new(
+            ErrorCode::BadFrame,
+            "a token name is 1 to 100 characters",
+        ));
+    }
+    let store = &app.chat.store;
+    let (id, token) = store.issue_named_token(&auth.0.id, name).await?;
+    audit::record(
+        store,
+        auth.account_id(),
+        &auth.actor(),
+        AuditAction::TokenCreated,
+        Some(&id),
+        json!({"name": name}),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "name": name, "token": token})),
+    ))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (owners: anyone's in the
+/// account). Sockets opened with it close.
+pub async fn revoke_token(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let store = &app.chat.store;
+    let own_only = (auth.0.role != Role::Owner).then_some(auth.0.id.as_str());
+    let owner_of = store
+        .tokens(auth.account_id(), own_only)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id);
+    let Some(token) = owner_of else {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such token"));
+    };
+    store.revoke_token(auth.account_id(), &id, own_only).await?;
+    audit::record(
+        store,
+        auth.account_id(),
+        &auth.actor(),
+        AuditAction::TokenRevoked,
+        Some(&id),
+        json!({"agent_id": token.agent_id}),
+    )
+    .await;
+    if let Some(agent) = store
+        .agent_in_account(auth.account_id(), &token.agent_id)
+        .await?
+    {
+        app.chat.access_changed(&agent).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/signup {email, password, account_name, site_name, origin}`: a new account on
+/// the free plan with its first site and owner, signed in. Only with `CONCIERGE_SIGNUP=open`.
+pub async fn signup(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Signup>,
+) -> ApiResult<Response> {
+    if app.config.signup != SignupMode::Open {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "self-service sign-up is closed on this server",
+        ));
+    }
+    app.chat
+        .limits
+        .throttle(Throttle::LoginIp, ip.0.as_deref().unwrap_or(""))
+        .await
+        .map_err(ApiError::rate_limited)?;
+    let (s, site) = accounts_auth::signup(
+        &app.chat.store,
+        &app.config.auth,
+        &body,
+        &actor(&ip, &headers),
+    )
+    .await?;
+    let site = json!({"site": {"site_key": site.site_key, "name": site.name, "allowed_origins": site.allowed_origins}});
+    Ok(signed_in(&app, s, StatusCode::CREATED, site))
+}
+
+/// A link as the API returns it: the token, the URL to open, who it is for, when it expires.
+fn link_json(app: &App, path: &str, link: &Link) -> Value {
+    json!({
+        "token": link.token,
+        "url": format!("{}/app/{path}/{}", app.config.public_base(), link.token),
+        "email": link.email,
+        "role": link.role.map(Role::as_str),
+        "expires_at": rfc3339(link.expires_at),
+    })
+}
+
+/// Hands a link to its recipient. No mail transport is built in yet: the link is logged for
+/// the operator, and returned to the inviter (invitations) or admin (resets).
+fn deliver(kind: &str, link: &Link, url: &str) {
+    tracing::info!(kind, to = %link.email, %url, "link created (not mailed: no mail transport configured)");
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteBody {
+    pub email: String,
+    pub role: String,
+}
+
+/// `POST /api/v1/invitations {email, role}` (owners, admins): a single-use, expiring link.
+pub async fn create_invitation(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    auth.require(Role::Admin, "invite agents")?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
+    let link = accounts_auth::invite(
+        &app.chat.store,
+        &app.config.auth,
+        &auth.0,
+        &body.email,
+        role,
+        &auth.actor(),
+    )
+    .await?;
+    let out = link_json(&app, "invite", &link);
+    deliver("invitation", &link, out["url"].as_str().unwrap_or(""));
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `GET /api/v1/invitations` (owners, admins): pending invitations.
+pub async fn list_invitations(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page>> {
+    auth.require(Role::Admin, "see invitations")?;
+    let items = app
+        .chat
+        .store
+        .invitations(auth.account_id())
+        .await?
+        .iter()
+        .map(|i| json!({"email": i.email, "role": i.role, "created_at": rfc3339(i.created_at), "expires_at": rfc3339(i.expires_at)}))
+        .collect();
+    Page::slice(items, &q)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptBody {
+    #[serde(default)]
+    pub name: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/invitations/{token}/accept {name, password}`: creates the agent, signs in.
+pub async fn accept_invitation(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<AcceptBody>,
+) -> ApiResult<Response> {
+    let s = accounts_auth::accept_invitation(
+        &app.chat.store,
+        &app.config.auth,
+        &token,
+        &body.name,
+        &body.password,
+        &actor(&ip, &headers),
+    )
+    .await?;
+    Ok(signed_in(&app, s, StatusCode::CREATED, json!({})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetBody {
+    pub email: String,
+}
+
+/// `POST /api/v1/password-resets {email}`: sends a reset link if the email is an agent's.
+/// Always 202, so the answer does not tell which emails exist.
+pub async fn request_reset(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> ApiResult<StatusCode> {
+    app.chat
+        .limits
+        .throttle(Throttle::LoginEmail, &body.email.trim().to_lowercase())
+        .await
+        .map_err(ApiError::rate_limited)?;
+    if let Some(link) = accounts_auth::reset_link(
+        &app.chat.store,
+        &app.config.auth,
+        &body.email,
+        &actor(&ip, &headers),
+    )
+    .await?
+    {
+        let out = link_json(&app, "reset", &link);
+        deliver("password reset", &link, out["url"].as_str().unwrap_or(""));
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/v1/agents/{id}/password-reset` (owners, admins): a reset link for an agent of
+/// the account, returned to the caller to hand over.
+pub async fn create_reset_for_agent(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(agent_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    auth.require(Role::Admin, "reset other agents' passwords")?;
+    let store = &app.chat.store;
+    let agent = store
+        .agent_in_account(auth.account_id(), &agent_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
+    if agent.role == Role::Owner && auth.0.role != Role::Owner {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only owners can reset an owner's password",
+        ));
+    }
+    let link = accounts_auth::reset_link(store, &app.config.auth, &agent.email, &auth.actor())
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
+    Ok((StatusCode::CREATED, Json(link_json(&app, "reset", &link))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewPasswordBody {
+    pub password: String,
+}
+
+/// `POST /api/v1/password-resets/{token}/accept {password}`: sets the password, ends every
+/// session of the agent, signs in anew.
+pub async fn accept_reset(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<NewPasswordBody>,
+) -> ApiResult<Response> {
+    let s = accounts_auth::accept_reset(
+        &app.chat.store,
+        &app.config.auth,
+        &token,
+        &body.password,
+        &actor(&ip, &headers),
+    )
+    .await?;
+    app.chat.access_changed(&s.agent).await;
+    Ok(signed_in(&app, s, StatusCode::OK, json!({})))
+}
