@@ -17,6 +17,7 @@ mod knowledge_ops;
 mod llm;
 mod multi_node;
 mod ops;
+mod plans;
 mod resume;
 mod store_story;
 mod streaming;
