@@ -274,11 +274,15 @@ pub struct Ticket {
     pub priority: String,
     /// Why it was escalated: `asked_for_human`, `negative_mood`, `repeated_failure`,
     /// `repeated_question`, `thumbs_down`, `complaint`, `cancel_refund`, `legal_threat`,
-    /// `urgency`; first escalation first.
+    /// `urgency`, `quota_reached` (the plan's bot answers are used up); first escalation
+    /// first.
     pub reasons: Vec<String>,
-    /// Name of the agent who took it over.
+    /// Name of the agent who took it over or was assigned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_agent: Option<String>,
+    /// Id of that agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_agent_id: Option<String>,
     /// True while the visitor has been asked for an email address (no agent was online).
     #[serde(default)]
     pub awaiting_email: bool,

@@ -148,6 +148,7 @@ fn escalation_frames_have_the_documented_shape() {
         priority: "high".into(),
         reasons: vec!["complaint".into()],
         assigned_agent: None,
+        assigned_agent_id: None,
         awaiting_email: false,
         contact_email: None,
         handoff: Handoff {

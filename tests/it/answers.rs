@@ -158,7 +158,7 @@ async fn without_a_usable_model_the_bot_says_it_cannot_search_instead_of_hanging
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unavailable");
     assert!(
-        body["message"]
+        body["error"]["message"]
             .as_str()
             .unwrap()
             .contains("CONCIERGE_MODEL_DIR"),

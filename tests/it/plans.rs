@@ -14,14 +14,30 @@ use serde_json::json;
 
 use crate::cli::cli;
 
-async fn put_plan(app: &TestApp, name: &str, bot_answers: Option<i64>, seats: Option<i64>, documents: Option<i64>, sites: Option<i64>) {
+async fn put_plan(
+    app: &TestApp,
+    name: &str,
+    bot_answers: Option<i64>,
+    seats: Option<i64>,
+    documents: Option<i64>,
+    sites: Option<i64>,
+) {
     let store = &app.app.chat.store;
     store
-        .put_plan(&PlanRecord { name: name.into(), bot_answers, seats, documents, sites })
+        .put_plan(&PlanRecord {
+            name: name.into(),
+            bot_answers,
+            seats,
+            documents,
+            sites,
+        })
         .await
         .unwrap();
     let site = store.site_by_key(&app.site_key).await.unwrap().unwrap();
-    assert!(store.set_account_plan(&site.account_id, name).await.unwrap());
+    assert!(store
+        .set_account_plan(&site.account_id, name)
+        .await
+        .unwrap());
 }
 
 #[tokio::test]
@@ -35,14 +51,20 @@ async fn the_99th_and_100th_answers_are_given_and_the_101st_visitor_waits_for_a_
     let mut earlier = app.visitor().await;
     let w0 = earlier.hello(None, None, None).await.unwrap();
     for seq in 1..=98 {
-        let (r, _) = reserve_bot_answer(store, &site_id, &w0.conversation_id, 1_000 + seq).await.unwrap();
+        let (r, _) = reserve_bot_answer(store, &site_id, &w0.conversation_id, 1_000 + seq)
+            .await
+            .unwrap();
         assert!(matches!(r, Reservation::Granted { .. }), "{r:?}");
     }
     let mut agent = app.agent().await;
     let mut v = app.visitor().await;
     let w = v.hello(None, None, None).await.unwrap();
     v.say("q99", "How long does a refund take?").await.unwrap();
-    assert!(bot_answer(&mut v).await.message.text.contains("5 business days"));
+    assert!(bot_answer(&mut v)
+        .await
+        .message
+        .text
+        .contains("5 business days"));
     v.say("q100", "How much is shipping?").await.unwrap();
     bot_answer(&mut v).await;
     let warning = agent
@@ -52,47 +74,97 @@ async fn the_99th_and_100th_answers_are_given_and_the_101st_visitor_waits_for_a_
         })
         .await
         .expect("the agents are told the answers are used up");
-    assert_eq!((warning.limit.as_str(), warning.used, warning.max, warning.percent), ("bot_answers", 100, 100, 100));
+    assert_eq!(
+        (
+            warning.limit.as_str(),
+            warning.used,
+            warning.max,
+            warning.percent
+        ),
+        ("bot_answers", 100, 100, 100)
+    );
 
     // The 101st: stored and acked as always, no bot answer, a person is on the way.
-    let seq = v.say("q101", "Can I change my delivery address?").await.unwrap();
+    let seq = v
+        .say("q101", "Can I change my delivery address?")
+        .await
+        .unwrap();
     let said = v
         .wait_for(|f| match f {
-            VisitorServerFrame::Message { message } if message.author != Author::Visitor => Some(message.clone()),
+            VisitorServerFrame::Message { message } if message.author != Author::Visitor => {
+                Some(message.clone())
+            }
             _ => None,
         })
         .await
         .unwrap();
-    assert_eq!(said.author, Author::System, "no bot answer past the limit: {said:?}");
-    assert!(said.text.contains("person") || said.text.contains("email"), "{}", said.text);
+    assert_eq!(
+        said.author,
+        Author::System,
+        "no bot answer past the limit: {said:?}"
+    );
+    assert!(
+        said.text.contains("person") || said.text.contains("email"),
+        "{}",
+        said.text
+    );
     let stored = app.stored_messages(&w.conversation_id).await;
-    assert!(stored.iter().any(|m| m.seq == seq && m.text.contains("delivery address")));
-    assert_eq!(app.conversation(&w.conversation_id).await.status, ConversationStatus::Waiting);
-    let ticket = store.active_ticket(&site_id, &w.conversation_id).await.unwrap().expect("a ticket");
+    assert!(stored
+        .iter()
+        .any(|m| m.seq == seq && m.text.contains("delivery address")));
+    assert_eq!(
+        app.conversation(&w.conversation_id).await.status,
+        ConversationStatus::Waiting
+    );
+    let ticket = store
+        .active_ticket(&site_id, &w.conversation_id)
+        .await
+        .unwrap()
+        .expect("a ticket");
     assert_eq!(ticket.reasons, vec!["quota_reached".to_string()]);
 
     // A resent message is not counted again; the usage says what happens now.
-    let q99 = stored.iter().find(|m| m.client_msg_id.as_deref() == Some("q99")).unwrap();
-    let (again, _) = reserve_bot_answer(store, &site_id, &w.conversation_id, q99.seq).await.unwrap();
+    let q99 = stored
+        .iter()
+        .find(|m| m.client_msg_id.as_deref() == Some("q99"))
+        .unwrap();
+    let (again, _) = reserve_bot_answer(store, &site_id, &w.conversation_id, q99.seq)
+        .await
+        .unwrap();
     assert_eq!(again, Reservation::AlreadyGranted);
     let owner = app.member("owner").await;
     let usage = app.bearer(&owner.token).get("/usage").await;
-    assert_eq!(usage.body["bot_answers"], json!({"used": 100, "limit": 100}));
+    assert_eq!(
+        usage.body["bot_answers"],
+        json!({"used": 100, "limit": 100})
+    );
     let warnings = usage.body["warnings"].as_array().unwrap();
-    let full = warnings.iter().find(|w| w["limit"] == "bot_answers").expect("a bot-answer warning");
+    let full = warnings
+        .iter()
+        .find(|w| w["limit"] == "bot_answers")
+        .expect("a bot-answer warning");
     assert_eq!(full["percent"], 100);
-    assert!(full["message"].as_str().unwrap().contains("a person will reply"));
+    assert!(full["message"]
+        .as_str()
+        .unwrap()
+        .contains("a person will reply"));
     assert_eq!(usage.body["daily_bot_answers"][0]["count"], 100);
 }
 
 #[tokio::test]
 async fn two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan() {
     let Some(pg) = postgres_url() else {
-        skip("two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan", "CONCIERGE_TEST_POSTGRES_URL");
+        skip(
+            "two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan",
+            "CONCIERGE_TEST_POSTGRES_URL",
+        );
         return;
     };
     let db = PgDatabase::create(&pg).await.unwrap();
-    let opts = Options { database_url: Some(db.url.clone()), ..Options::default() };
+    let opts = Options {
+        database_url: Some(db.url.clone()),
+        ..Options::default()
+    };
     let a = spawn_with(opts.clone()).await.unwrap();
     let b = spawn_with(opts).await.unwrap();
     put_plan(&a, "tiny", Some(100), None, None, None).await;
@@ -101,13 +173,24 @@ async fn two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan() {
     let cid = v.hello(None, None, None).await.unwrap().conversation_id;
     // 99 given before; then 40 visitor messages race for the last answer on both nodes.
     for seq in 1..=99 {
-        reserve_bot_answer(&a.app.chat.store, &site_id, &cid, seq).await.unwrap();
+        reserve_bot_answer(&a.app.chat.store, &site_id, &cid, seq)
+            .await
+            .unwrap();
     }
     let mut racers = Vec::new();
     for seq in 100..140 {
-        let store = if seq % 2 == 0 { a.app.chat.store.clone() } else { b.app.chat.store.clone() };
+        let store = if seq % 2 == 0 {
+            a.app.chat.store.clone()
+        } else {
+            b.app.chat.store.clone()
+        };
         let (site_id, cid) = (site_id.clone(), cid.clone());
-        racers.push(tokio::spawn(async move { reserve_bot_answer(&store, &site_id, &cid, seq).await.unwrap().0 }));
+        racers.push(tokio::spawn(async move {
+            reserve_bot_answer(&store, &site_id, &cid, seq)
+                .await
+                .unwrap()
+                .0
+        }));
     }
     let mut granted = 0;
     for r in racers {
@@ -122,11 +205,16 @@ async fn two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan() {
     }
     assert_eq!(granted, 1, "exactly one message gets the 100th answer");
     // The 99th resent on the other node is not counted twice, and never refused.
-    let (resent, _) = reserve_bot_answer(&b.app.chat.store, &site_id, &cid, 99).await.unwrap();
+    let (resent, _) = reserve_bot_answer(&b.app.chat.store, &site_id, &cid, 99)
+        .await
+        .unwrap();
     assert_eq!(resent, Reservation::AlreadyGranted);
     let owner = a.member("owner").await;
     let usage = b.bearer(&owner.token).get("/usage").await;
-    assert_eq!(usage.body["bot_answers"], json!({"used": 100, "limit": 100}));
+    assert_eq!(
+        usage.body["bot_answers"],
+        json!({"used": 100, "limit": 100})
+    );
     drop((a, b));
     db.drop_now().await.unwrap();
 }
@@ -137,16 +225,42 @@ async fn over_the_seat_document_and_site_limits_the_request_is_refused_naming_th
     put_plan(&app, "small", None, Some(2), Some(2), Some(1)).await;
     let owner = app.member("owner").await; // the test agent + this owner = 2 seats
     let api = app.bearer(&owner.token);
-    let r = api.post("/invitations", json!({"email": "third@shop.example", "role": "agent"})).await;
+    let r = api
+        .post(
+            "/invitations",
+            json!({"email": "third@shop.example", "role": "agent"}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (403, "plan_limit"));
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("seats"), "{:?}", r.body);
-    let r = api.post("/sites", json!({"name": "Second", "allowed_origins": ["https://second.example"]})).await;
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seats"),
+        "{:?}",
+        r.body
+    );
+    let r = api
+        .post(
+            "/sites",
+            json!({"name": "Second", "allowed_origins": ["https://second.example"]}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (403, "plan_limit"));
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("sites"));
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sites"));
     let upload = |names: &'static [&'static str]| {
         let mut form = reqwest::multipart::Form::new();
         for n in names {
-            form = form.part("file", reqwest::multipart::Part::bytes(format!("# {n}\n\nSome text about {n}.").into_bytes()).file_name(*n));
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    format!("# {n}\n\nSome text about {n}.").into_bytes(),
+                )
+                .file_name(*n),
+            );
         }
         reqwest::Client::new()
             .post(app.http(&format!("/api/v1/sites/{}/documents", app.site_key)))
@@ -157,15 +271,38 @@ async fn over_the_seat_document_and_site_limits_the_request_is_refused_naming_th
     assert_eq!(r.status(), 403);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "plan_limit");
-    assert!(body["error"]["message"].as_str().unwrap().contains("2 documents"), "{body}");
-    assert!(app.app.chat.store.jobs(&app.site_id().await, 10).await.unwrap().is_empty(), "nothing was queued");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 documents"),
+        "{body}"
+    );
+    assert!(
+        app.app
+            .chat
+            .store
+            .jobs(&app.site_id().await, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was queued"
+    );
     let r = upload(&["a.md", "b.md"]).send().await.unwrap();
     assert_eq!(r.status(), 202, "within the limit the upload goes through");
     let usage = api.get("/usage").await;
     assert_eq!(usage.body["seats"], json!({"used": 2, "limit": 2}));
     assert_eq!(usage.body["sites"], json!({"used": 1, "limit": 1}));
-    let limits: Vec<&str> = usage.body["warnings"].as_array().unwrap().iter().filter_map(|w| w["limit"].as_str()).collect();
-    assert!(limits.contains(&"seats") && limits.contains(&"sites"), "{limits:?}");
+    let limits: Vec<&str> = usage.body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["limit"].as_str())
+        .collect();
+    assert!(
+        limits.contains(&"seats") && limits.contains(&"sites"),
+        "{limits:?}"
+    );
     let start = usage.body["period"]["start"].as_str().unwrap();
     assert!(start.ends_with("-01T00:00:00Z"), "{start}");
 }
@@ -175,27 +312,111 @@ fn operators_create_accounts_and_move_them_between_plans() {
     let dir = TempDir::new();
     let (code, plans) = cli(&dir.0, &["--json", "plan", "list"]);
     assert_eq!(code, 0, "{plans}");
-    let names: Vec<&str> = plans["plans"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> = plans["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     assert_eq!(names, ["free", "pro", "enterprise"]);
-    assert_eq!(plans["plans"][0], json!({"name": "free", "bot_answers": 100, "seats": 1, "documents": 20, "sites": 1}));
-    assert_eq!(plans["plans"][2]["bot_answers"], serde_json::Value::Null, "enterprise is unlimited");
+    assert_eq!(
+        plans["plans"][0],
+        json!({"name": "free", "bot_answers": 100, "seats": 1, "documents": 20, "sites": 1})
+    );
+    assert_eq!(
+        plans["plans"][2]["bot_answers"],
+        serde_json::Value::Null,
+        "enterprise is unlimited"
+    );
     let (code, account) = cli(&dir.0, &["--json", "account", "create", "--name", "Acme"]);
     assert_eq!(code, 0, "{account}");
     assert_eq!(account["plan"], "free");
     let id = account["account_id"].as_str().unwrap().to_string();
-    let (code, site) = cli(&dir.0, &["--json", "site", "create", "--account", &id, "--name", "Acme shop", "--origin", "https://acme.example"]);
+    let (code, site) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--account",
+            &id,
+            "--name",
+            "Acme shop",
+            "--origin",
+            "https://acme.example",
+        ],
+    );
     assert_eq!(code, 0, "{site}");
     assert_eq!(site["account_id"], id.as_str());
     // Without --account a site gets an account of its own, never someone else's.
-    let (_, lone) = cli(&dir.0, &["--json", "site", "create", "--name", "Lone", "--origin", "https://lone.example"]);
+    let (_, lone) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--name",
+            "Lone",
+            "--origin",
+            "https://lone.example",
+        ],
+    );
     assert_ne!(lone["account_id"], id.as_str());
-    let (code, set) = cli(&dir.0, &["--json", "plan", "set", "pro", "--bot-answers", "unlimited", "--seats", "7"]);
+    let (code, set) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "plan",
+            "set",
+            "pro",
+            "--bot-answers",
+            "unlimited",
+            "--seats",
+            "7",
+        ],
+    );
     assert_eq!(code, 0, "{set}");
-    assert_eq!(set, json!({"name": "pro", "bot_answers": null, "seats": 7, "documents": 1000, "sites": 5}));
-    let (code, moved) = cli(&dir.0, &["--json", "account", "plan", "--account", &id, "--plan", "pro"]);
+    assert_eq!(
+        set,
+        json!({"name": "pro", "bot_answers": null, "seats": 7, "documents": 1000, "sites": 5})
+    );
+    let (code, moved) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "account",
+            "plan",
+            "--account",
+            &id,
+            "--plan",
+            "pro",
+        ],
+    );
     assert_eq!((code, moved["plan"].as_str()), (0, Some("pro")));
-    let (code, err) = cli(&dir.0, &["--json", "account", "plan", "--account", &id, "--plan", "platinum"]);
-    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("unknown_plan")));
-    let (code, err) = cli(&dir.0, &["--json", "account", "create", "--name", "X", "--plan", "nope"]);
-    assert_eq!((code, err["error"]["code"].as_str()), (1, Some("unknown_plan")));
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "account",
+            "plan",
+            "--account",
+            &id,
+            "--plan",
+            "platinum",
+        ],
+    );
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (1, Some("unknown_plan"))
+    );
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json", "account", "create", "--name", "X", "--plan", "nope",
+        ],
+    );
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (1, Some("unknown_plan"))
+    );
 }

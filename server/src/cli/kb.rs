@@ -203,7 +203,7 @@ pub async fn search(
             "index_locked",
             format!(
                 "a running server holds the vector index in {}; query it with \
-                 GET /api/sites/{site_key}/search?q=... (agent bearer token), or stop it first",
+                 GET /api/v1/sites/{site_key}/search?q=... (agent bearer token), or stop it first",
                 config.data_dir.join("index").display()
             ),
         ));

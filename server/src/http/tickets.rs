@@ -1,4 +1,4 @@
-//! Escalation API under `/api/sites/{site_key}/`: tickets, the site's escalation policy, and
+//! Escalation API under `/api/v1/sites/{site_key}/`: tickets, the site's escalation policy, and
 //! escalation analytics. Every route needs an agent bearer token of the site's account;
 //! changing the policy needs the owner or admin role.
 
@@ -66,7 +66,7 @@ pub async fn list_tickets(
     Page::slice(tickets, &q.page)
 }
 
-/// `GET /api/sites/{site_key}/tickets/{ticket_id}` with its handoff packet.
+/// `GET /api/v1/sites/{site_key}/tickets/{ticket_id}` with its handoff packet.
 pub async fn get_ticket(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -82,7 +82,7 @@ pub async fn get_ticket(
     }
 }
 
-/// `GET /api/sites/{site_key}/escalation-policy`: the policy in effect (`custom` false when
+/// `GET /api/v1/sites/{site_key}/escalation-policy`: the policy in effect (`custom` false when
 /// these are the defaults).
 pub async fn get_policy(
     State(app): State<Arc<App>>,
@@ -100,7 +100,7 @@ pub async fn get_policy(
     Ok(Json(json!({ "custom": custom, "policy": policy })))
 }
 
-/// `PUT /api/sites/{site_key}/escalation-policy` with any subset of the policy's fields (the
+/// `PUT /api/v1/sites/{site_key}/escalation-policy` with any subset of the policy's fields (the
 /// rest take their defaults; `{}` restores the defaults). Unknown fields and out-of-range
 /// values are refused with `bad_frame`.
 pub async fn put_policy(
@@ -156,7 +156,7 @@ fn durations(values: Vec<i64>) -> Value {
     })
 }
 
-/// `GET /api/sites/{site_key}/escalation-stats?days=30`: escalations by reason and priority,
+/// `GET /api/v1/sites/{site_key}/escalation-stats?days=30`: escalations by reason and priority,
 /// tickets by status, time to first human response and to resolution, answer feedback.
 pub async fn stats(
     State(app): State<Arc<App>>,

@@ -1,6 +1,6 @@
 //! Widget API. Public: `GET /api/widget/config?site_key=KEY`, read by the widget loader on a
 //! host page (CORS for that page's origin, so its script can read even a refusal). For the
-//! site's team, under `/api/sites/{site_key}/` with a bearer token: `widget-config` (read by
+//! site's team, under `/api/v1/sites/{site_key}/` with a bearer token: `widget-config` (read by
 //! any agent of the account, replaced by owners and admins) and `identity-secret` (owners and
 //! admins).
 
@@ -59,7 +59,7 @@ pub async fn get_public_config(
     response
 }
 
-/// `GET /api/sites/{site_key}/widget-config`.
+/// `GET /api/v1/sites/{site_key}/widget-config`.
 pub async fn get_config(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -69,7 +69,7 @@ pub async fn get_config(
     Ok(Json(widget::config(&app.chat.store, &site).await?))
 }
 
-/// `PUT /api/sites/{site_key}/widget-config` with any of the config's fields (the rest take
+/// `PUT /api/v1/sites/{site_key}/widget-config` with any of the config's fields (the rest take
 /// their defaults; `{}` restores them). Bad values are refused with `bad_frame`.
 pub async fn put_config(
     State(app): State<Arc<App>>,
@@ -86,7 +86,7 @@ pub async fn put_config(
     ))
 }
 
-/// `GET /api/sites/{site_key}/identity-secret`: `{"identity_secret": HEX}`, created on first
+/// `GET /api/v1/sites/{site_key}/identity-secret`: `{"identity_secret": HEX}`, created on first
 /// call.
 pub async fn get_identity_secret(
     State(app): State<Arc<App>>,
@@ -99,7 +99,7 @@ pub async fn get_identity_secret(
     Ok(secret_response(&secret))
 }
 
-/// `POST /api/sites/{site_key}/identity-secret/rotate`: a new secret; hashes signed with the
+/// `POST /api/v1/sites/{site_key}/identity-secret/rotate`: a new secret; hashes signed with the
 /// old one stop verifying at once.
 pub async fn rotate_identity_secret(
     State(app): State<Arc<App>>,

@@ -115,7 +115,7 @@ impl Knowledge {
     }
 }
 
-/// The JSON shape shared by `concierge search --json` and `GET /api/sites/KEY/search`.
+/// The JSON shape shared by `concierge search --json` and `GET /api/v1/sites/KEY/search`.
 pub fn outcome_json(question: &str, outcome: &SearchOutcome) -> serde_json::Value {
     let results: Vec<serde_json::Value> = outcome
         .hits

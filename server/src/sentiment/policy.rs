@@ -102,7 +102,7 @@ impl Priority {
 }
 
 /// A site's escalation settings. Every field has a default; owners change what they need
-/// (`PUT /api/sites/{site_key}/escalation-policy`) and replay transcripts with
+/// (`PUT /api/v1/sites/{site_key}/escalation-policy`) and replay transcripts with
 /// `concierge triage` to see the effect. The intent defaults were chosen on the training
 /// writers' transcripts and dev (`triage cv`), the sentiment ones on dev (`triage
 /// calibrate`); see docs/escalation.md.

@@ -73,6 +73,7 @@ impl TicketRecord {
             priority: self.priority.clone(),
             reasons: self.reasons.clone(),
             assigned_agent: self.assigned_agent_name.clone(),
+            assigned_agent_id: self.assigned_agent_id.clone(),
             awaiting_email: self.awaiting_email,
             contact_email: self.contact_email.clone(),
             handoff: self.handoff.clone(),
