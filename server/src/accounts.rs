@@ -4,7 +4,7 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use argon2::Argon2;
 
-use crate::store::{new_token, Agent, Role, Site, Store, StoreError};
+use crate::store::{is_origin_port, new_token, Agent, Role, Site, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
@@ -66,7 +66,7 @@ pub fn validate_origin(origin: &str) -> Result<(), AccountsError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']');
     let port_ok = match port {
         None | Some("*") => true,
-        Some(p) => !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()),
+        Some(p) => is_origin_port(p),
     };
     if host_ok && port_ok {
         Ok(())
@@ -192,6 +192,8 @@ mod tests {
             "https://a.example",
             "http://localhost:*",
             "http://127.0.0.1:8080",
+            "http://localhost:65535",
+            "http://localhost:1",
         ] {
             assert!(validate_origin(ok).is_ok(), "{ok}");
         }
@@ -201,6 +203,11 @@ mod tests {
             "https://",
             "https://a.example/path",
             "http://h:99999999",
+            "http://h:99999",
+            "http://h:65536",
+            "http://h:0",
+            "http://h:+80",
+            "http://h:",
         ] {
             assert!(validate_origin(bad).is_err(), "{bad}");
         }

@@ -10,6 +10,7 @@ mod cli;
 mod escalation;
 mod escalation_policy;
 mod escalation_review;
+mod hardening;
 mod kb_store;
 mod knowledge;
 mod knowledge_ops;
