@@ -1,10 +1,93 @@
-//! Hardening: invalid UTF-8 on the sockets, and out-of-range ports in origins.
+//! Hardening: the widget config's CORS preflight, invalid UTF-8 on the sockets, and
+//! out-of-range ports in origins.
 
 use concierge_tests::*;
 use futures_util::SinkExt;
+use reqwest::Method;
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+const EVIL: &str = "https://evil.example";
+
+fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    r.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A refusal's body: exactly `{code, message}`, nothing internal beside it. Returns the code.
+async fn refusal_code(r: reqwest::Response) -> String {
+    let body: Value = r.json().await.unwrap();
+    let fields = body.as_object().expect("a JSON object");
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["code", "message"], "{body}");
+    assert!(!body["message"].as_str().unwrap().is_empty());
+    body["code"].as_str().unwrap().to_string()
+}
+
+/// What a browser sends before a `fetch` of the config with a JSON content type.
+async fn preflight(app: &TestApp, site_key: &str, origin: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(
+            Method::OPTIONS,
+            app.http(&format!("/api/widget/config?site_key={site_key}")),
+        )
+        .header("origin", origin)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_widget_config_preflight_is_granted_to_allowed_pages_only() {
+    let app = spawn_app().await;
+    let r = preflight(&app, &app.site_key, ORIGIN).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(header(&r, "access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        header(&r, "access-control-allow-methods"),
+        Some("GET, OPTIONS")
+    );
+    let allowed = header(&r, "access-control-allow-headers").unwrap();
+    assert!(
+        allowed.to_ascii_lowercase().contains("content-type"),
+        "{allowed}"
+    );
+    let max_age: u32 = header(&r, "access-control-max-age")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(max_age > 0);
+    assert_eq!(header(&r, "vary"), Some("Origin"));
+
+    // A page the site does not allow, or an unknown key: the GET's refusal, and no grant.
+    for (key, origin, status, code) in [
+        (app.site_key.as_str(), EVIL, 403, "origin_not_allowed"),
+        ("site_nope", ORIGIN, 404, "unknown_site"),
+        ("", ORIGIN, 404, "unknown_site"),
+    ] {
+        let r = preflight(&app, key, origin).await;
+        assert_eq!(r.status(), status, "{key:?} {origin}");
+        assert_eq!(header(&r, "access-control-allow-origin"), None);
+        assert_eq!(header(&r, "access-control-allow-methods"), None);
+        assert_eq!(header(&r, "vary"), Some("Origin"));
+        assert_eq!(refusal_code(r).await, code);
+    }
+
+    // The GET still lets a refused page read why (the widget shows it), and says no more.
+    let r = reqwest::Client::new()
+        .get(app.http(&format!("/api/widget/config?site_key={}", app.site_key)))
+        .header("origin", EVIL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(header(&r, "access-control-allow-origin"), Some(EVIL));
+    assert_eq!(refusal_code(r).await, "origin_not_allowed");
+}
 
 /// A masked text frame whose payload is not UTF-8: `{`, then bytes no UTF-8 text contains.
 fn invalid_utf8_text() -> WsMessage {

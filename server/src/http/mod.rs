@@ -75,7 +75,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/sites/{site_key}/identity-secret/rotate",
             post(widget::rotate_identity_secret),
         )
-        .route("/api/widget/config", get(widget::get_public_config))
+        .route(
+            "/api/widget/config",
+            get(widget::get_public_config).options(widget::preflight_public_config),
+        )
         .route("/widget.js", get(assets::get_loader))
         .route("/widget/{name}", get(assets::get_asset))
         .route("/healthz", get(healthz))
