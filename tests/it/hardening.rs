@@ -1,5 +1,5 @@
-//! Hardening: the widget config's CORS preflight, invalid UTF-8 on the sockets, and
-//! out-of-range ports in origins.
+//! Hardening: the widget config's CORS preflight, security headers, invalid UTF-8 on the
+//! sockets, and out-of-range ports in origins.
 
 use concierge_tests::*;
 use futures_util::SinkExt;
@@ -87,6 +87,61 @@ async fn the_widget_config_preflight_is_granted_to_allowed_pages_only() {
     assert_eq!(r.status(), 403);
     assert_eq!(header(&r, "access-control-allow-origin"), Some(EVIL));
     assert_eq!(refusal_code(r).await, "origin_not_allowed");
+}
+
+#[tokio::test]
+async fn every_answer_says_nosniff_and_credentialed_api_answers_are_never_stored() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let config = app.http(&format!("/api/widget/config?site_key={}", app.site_key));
+    for url in [app.http("/healthz"), app.http("/nowhere"), config.clone()] {
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(
+            header(&r, "x-content-type-options"),
+            Some("nosniff"),
+            "{url}"
+        );
+    }
+
+    let tickets = app.http(&format!("/api/sites/{}/tickets", app.site_key));
+    let r = http
+        .get(&tickets)
+        .bearer_auth(&app.agent_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "cache-control"), Some("no-store"));
+    assert_eq!(header(&r, "x-content-type-options"), Some("nosniff"));
+    // Refusals of credentialed requests are not stored either.
+    let r = http.get(&tickets).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(header(&r, "cache-control"), Some("no-store"));
+    let r = http
+        .get(&tickets)
+        .header("cookie", "session=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(header(&r, "cache-control"), Some("no-store"));
+
+    // A handler's own caching stands; outside /api/ nothing is added.
+    let r = http
+        .get(&config)
+        .header("origin", ORIGIN)
+        .header("cookie", "session=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "cache-control"), Some("no-cache"));
+    let r = http
+        .get(app.http("/healthz"))
+        .bearer_auth(&app.agent_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "cache-control"), None);
 }
 
 /// A masked text frame whose payload is not UTF-8: `{`, then bytes no UTF-8 text contains.

@@ -1,6 +1,8 @@
 //! REST and operational endpoints. Handlers are thin: extract, call one service, map.
 //!
 //! - this file: `/healthz`, `/readyz`, `/metrics`, the websocket routes, the router.
+//! - [`headers`]: security headers (nosniff, no-store for credentialed API answers, the
+//!   dashboard pages' CSP).
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
 //! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
@@ -9,6 +11,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod headers;
 pub mod kb;
 pub mod tickets;
 pub mod widget;
@@ -87,6 +90,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/ws/visitor", get(visitor_socket))
         .route("/ws/agent", get(agent_socket))
         .with_state(app)
+        .layer(axum::middleware::from_fn(
+            headers::no_store_when_credentialed,
+        ))
+        .layer(headers::nosniff())
 }
 
 /// Liveness: the process answers.
