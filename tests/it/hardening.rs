@@ -1,5 +1,5 @@
-//! Hardening: the widget config's CORS preflight, security headers, invalid UTF-8 on the
-//! sockets, and out-of-range ports in origins.
+//! Hardening: the widget config's CORS preflight, security headers, `/metrics` behind a token
+//! or a private listener, invalid UTF-8 on the sockets, and out-of-range ports in origins.
 
 use concierge_tests::*;
 use futures_util::SinkExt;
@@ -142,6 +142,78 @@ async fn every_answer_says_nosniff_and_credentialed_api_answers_are_never_stored
         .await
         .unwrap();
     assert_eq!(header(&r, "cache-control"), None);
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_answer_only_the_metrics_token() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let r = http.get(app.http("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(refusal_code(r).await, "invalid_token");
+    for wrong in ["wrong", "test-metrics", &app.agent_token] {
+        let r = http
+            .get(app.http("/metrics"))
+            .bearer_auth(wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{wrong}");
+    }
+    assert!(app
+        .metrics()
+        .await
+        .contains("concierge_frames_received_total"));
+}
+
+#[tokio::test]
+async fn without_a_metrics_token_the_main_listener_has_no_metrics() {
+    let app = spawn_with(Options {
+        metrics_token: None,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(app.metrics_port, None);
+    let http = reqwest::Client::new();
+    for token in ["", METRICS_TOKEN] {
+        let mut req = http.get(app.http("/metrics"));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 404, "{token:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_private_metrics_listener_serves_only_metrics_and_stops_with_the_app() {
+    let app = spawn_with(Options {
+        metrics_token: None,
+        metrics_listen: Some("127.0.0.1:0".into()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let port = app.metrics_port.expect("a metrics listener");
+    assert_ne!(port, app.addr.port());
+    let private = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let http = reqwest::Client::new();
+    let r = http.get(private("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-content-type-options"), Some("nosniff"));
+    assert!(r.text().await.unwrap().contains("concierge_open_sockets"));
+    for path in ["/healthz", "/ws/visitor", "/api/widget/config"] {
+        let r = http.get(private(path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = http.get(app.http("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 404, "not on the main listener without a token");
+
+    app.shutdown().await;
+    assert!(
+        http.get(private("/metrics")).send().await.is_err(),
+        "the metrics listener closes with the app"
+    );
 }
 
 /// A masked text frame whose payload is not UTF-8: `{`, then bytes no UTF-8 text contains.

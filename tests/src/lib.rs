@@ -23,6 +23,9 @@ pub use clients::{Agent, Refused, Visitor, Welcome};
 /// Origin the test site allows.
 pub const ORIGIN: &str = "https://shop.example";
 
+/// The metrics token test servers are given by default ([`TestApp::metrics`] sends it).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// How long a test waits for an expected frame before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -54,6 +57,10 @@ pub struct Options {
     /// Knowledge-base settings (the model is not preloaded: tests that need it load it once
     /// per test binary, through the shared cache below).
     pub rag: concierge::config::RagConfig,
+    /// `/metrics` on the main listener asks for it; default [`METRICS_TOKEN`].
+    pub metrics_token: Option<String>,
+    /// The private metrics listener (`127.0.0.1:0` works); default none.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Options {
@@ -81,6 +88,8 @@ impl Default for Options {
                 crawl_delay_ms: 20,
                 ..Default::default()
             },
+            metrics_token: Some(METRICS_TOKEN.into()),
+            metrics_listen: None,
         }
     }
 }
@@ -105,6 +114,8 @@ pub struct TestApp {
     pub site_key: String,
     pub agent_token: String,
     pub agent_email: String,
+    /// The private metrics listener's port, when [`Options::metrics_listen`] was set.
+    pub metrics_port: Option<u16>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _tmp: Option<Arc<TempDir>>,
 }
@@ -135,6 +146,8 @@ impl Drop for TempDir {
 pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
     Config {
         listen: opts.listen.clone(),
+        metrics_token: opts.metrics_token.clone().map(SecretString::from),
+        metrics_listen: opts.metrics_listen.clone(),
         data_dir: data_dir.to_path_buf(),
         database_url: opts.database_url.clone().map(SecretString::from),
         redis_url: opts.redis_url.clone().map(SecretString::from),
@@ -176,6 +189,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
     let config = config_for(&opts, &data_dir);
     let application = Application::build(config).await?;
     let addr = application.local_addr()?;
+    let metrics_port = application.metrics_port();
     let app = application.app();
     let store = &app.chat.store;
     let site_key = match store.count_accounts().await? {
@@ -195,6 +209,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
         site_key,
         agent_token: String::new(),
         agent_email: String::new(),
+        metrics_port,
         handle: Some(handle),
         _tmp: tmp,
     };
@@ -232,6 +247,18 @@ impl TestApp {
             self.app.escalations.exemplars().await.is_some(),
             "the intent classifier is unavailable"
         );
+    }
+
+    /// `GET /metrics` on the main listener with [`METRICS_TOKEN`]: the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let r = reqwest::Client::new()
+            .get(self.http("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("metrics answer");
+        assert_eq!(r.status(), 200, "/metrics with the token");
+        r.text().await.expect("metrics body")
     }
 
     pub fn visitor_url(&self, site_key: &str) -> String {

@@ -1,6 +1,7 @@
 //! REST and operational endpoints. Handlers are thin: extract, call one service, map.
 //!
-//! - this file: `/healthz`, `/readyz`, `/metrics`, the websocket routes, the router.
+//! - this file: `/healthz`, `/readyz`, the websocket routes, the router.
+//! - [`metrics`]: `/metrics`, behind the metrics token here, or alone on its own listener.
 //! - [`headers`]: security headers (nosniff, no-store for credentialed API answers, the
 //!   dashboard pages' CSP).
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
@@ -13,6 +14,7 @@ pub mod assets;
 pub mod auth;
 pub mod headers;
 pub mod kb;
+pub mod metrics;
 pub mod tickets;
 pub mod widget;
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -86,7 +88,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/widget/{name}", get(assets::get_asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::get_metrics))
         .route("/ws/visitor", get(visitor_socket))
         .route("/ws/agent", get(agent_socket))
         .with_state(app)
@@ -123,14 +125,4 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body))
-}
-
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let mut body = app.chat.metrics.render();
-    body.push_str(&format!(
-        "# HELP concierge_bus_undelivered_total Events that did not reach other nodes (they resynced).\n\
-         # TYPE concierge_bus_undelivered_total counter\nconcierge_bus_undelivered_total {}\n",
-        app.chat.bus.failed_publishes()
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
