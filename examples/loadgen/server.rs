@@ -23,9 +23,14 @@ pub struct Server {
     pub stderr_path: PathBuf,
 }
 
+/// What the load generator sends to read `/metrics`.
+const METRICS_TOKEN: &str = "loadgen-metrics";
+
 /// Environment the child runs with, printed in the report so a reader can reproduce it.
-pub const SERVER_ENV: [(&str, &str); 6] = [
+pub const SERVER_ENV: [(&str, &str); 7] = [
     ("CONCIERGE_LOG", "warn"),
+    // `/metrics` on the main listener answers only with this token.
+    ("CONCIERGE_METRICS_TOKEN", METRICS_TOKEN),
     ("CONCIERGE_LIMITS__CONNECTIONS_PER_IP_PER_MINUTE", "1000000"),
     ("CONCIERGE_LIMITS__MESSAGES_PER_MINUTE", "100000"),
     ("CONCIERGE_LIMITS__IDLE_TIMEOUT_SECS", "600"),
@@ -123,11 +128,14 @@ impl Server {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// `GET /metrics` over a plain socket; one value by metric line prefix.
+    /// `GET /metrics` over a plain socket, with the metrics token; one value by metric line
+    /// prefix.
     pub async fn metric(&self, line_prefix: &str) -> anyhow::Result<f64> {
         let mut tcp = tokio::net::TcpStream::connect(self.addr).await?;
-        tcp.write_all(b"GET /metrics HTTP/1.0\r\nHost: loadgen\r\n\r\n")
-            .await?;
+        let request = format!(
+            "GET /metrics HTTP/1.0\r\nHost: loadgen\r\nAuthorization: Bearer {METRICS_TOKEN}\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await?;
         let mut body = String::new();
         tokio::time::timeout(Duration::from_secs(10), tcp.read_to_string(&mut body)).await??;
         for line in body.lines() {

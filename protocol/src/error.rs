@@ -121,6 +121,8 @@ pub mod close {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A websocket message over the hard cap.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// A text frame that is not valid UTF-8 (RFC 6455 §7.4.1).
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// No traffic (not even pongs) within the idle timeout.
     pub const IDLE_TIMEOUT: u16 = 1001;
     /// The agent's session or token ended (signed out, password changed, agent removed): sign

@@ -1,7 +1,8 @@
-//! Application: builds every component from the config, binds its own listener (port 0 works),
-//! serves until told to stop, then shuts down gracefully.
+//! Application: builds every component from the config, binds its own listener (port 0 works)
+//! and the private metrics listener when configured, serves until told to stop, then shuts
+//! down gracefully.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,9 @@ pub struct App {
 
 pub struct Application {
     listener: TcpListener,
+    /// Serves only `/metrics`, without a token (`metrics_listen`), so the scraper can reach
+    /// the numbers on an address the public cannot.
+    metrics_listener: Option<TcpListener>,
     app: Arc<App>,
 }
 
@@ -91,6 +95,14 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {} (CONCIERGE_LISTEN)", config.listen))?;
+        let metrics_listener = match config.metrics_listen.as_deref().filter(|a| !a.is_empty()) {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr} (CONCIERGE_METRICS_LISTEN)"))?,
+            ),
+            None => None,
+        };
         let knowledge = Arc::new(build_knowledge(&config, store.clone(), bus.clone()).await?);
         let chat = Arc::new(Chat {
             store,
@@ -118,7 +130,11 @@ impl Application {
             sessions: TaskTracker::new(),
             node_id,
         });
-        Ok(Application { listener, app })
+        Ok(Application {
+            listener,
+            metrics_listener,
+            app,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -127,6 +143,18 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The private metrics listener's address, when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// The private metrics listener's port, when `metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_addr().map(|a| a.port())
     }
 
     pub fn app(&self) -> Arc<App> {
@@ -164,6 +192,15 @@ impl Application {
                 escalations.exemplars().await;
             }));
         }
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = crate::http::metrics::router(app.clone());
+            let stop = app.shutdown.clone().cancelled_owned();
+            tokio::spawn(
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .into_future(),
+            )
+        });
         let router = crate::http::router(app.clone());
         // Chat frames are small and latency-bound: without TCP_NODELAY an ack followed by the
         // echo of the same message waits for the client's delayed ACK (Nagle).
@@ -179,6 +216,11 @@ impl Application {
         .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
         .await
         .context("serving")?;
+        if let Some(server) = metrics_server {
+            if let Ok(Err(e)) = server.await {
+                tracing::warn!(error = %e, "metrics listener");
+            }
+        }
         app.sessions.close();
         app.bot.tasks.close();
         let grace = Duration::from_secs(app.config.shutdown_grace_secs);

@@ -5,6 +5,8 @@
 //! | env | toml | default |
 //! |---|---|---|
 //! | `CONCIERGE_LISTEN` | `listen` | `127.0.0.1:8080` (port 0 picks a free port) |
+//! | `CONCIERGE_METRICS_TOKEN` | `metrics_token` | unset: `/metrics` is not served on `listen` (404) |
+//! | `CONCIERGE_METRICS_LISTEN` | `metrics_listen` | unset: no separate metrics listener |
 //! | `CONCIERGE_DATA_DIR` | `data_dir` | `./data` |
 //! | `CONCIERGE_DATABASE_URL` | `database_url` | `sqlite://DATA_DIR/concierge.db` |
 //! | `CONCIERGE_REDIS_URL` | `redis_url` | unset: in-process bus and limits |
@@ -42,6 +44,12 @@ pub use crate::rag::RagConfig;
 pub struct Config {
     /// Address the HTTP/websocket server binds.
     pub listen: String,
+    /// The bearer token a scraper sends for `/metrics` on `listen`. Unset, `/metrics` is
+    /// answered only on `metrics_listen`: the numbers tell outsiders too much.
+    pub metrics_token: Option<SecretString>,
+    /// A second address that serves only `/metrics`, with no token (e.g. `127.0.0.1:9464`,
+    /// reachable by the scraper but not the internet). Port 0 works.
+    pub metrics_listen: Option<String>,
     /// Where the SQLite database (and later the model cache and vector index) live.
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; may carry a password, hence secret.
@@ -88,6 +96,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:8080".into(),
+            metrics_token: None,
+            metrics_listen: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
@@ -170,6 +180,25 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert!(c.database_url().starts_with("sqlite://"));
         assert!(c.redis_url().is_none());
+        assert!(c.metrics_token.is_none() && c.metrics_listen.is_none());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn metrics_token_and_listener_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONCIERGE_METRICS_TOKEN", "scrape-me");
+            jail.set_env("CONCIERGE_METRICS_LISTEN", "127.0.0.1:9464");
+            let c = Config::load().map_err(|e| *e)?;
+            let token = c.metrics_token.as_ref().map(|t| t.expose_secret());
+            assert_eq!(token, Some("scrape-me"));
+            assert_eq!(c.metrics_listen.as_deref(), Some("127.0.0.1:9464"));
+            assert!(
+                !format!("{c:?}").contains("scrape-me"),
+                "the token is never logged"
+            );
+            Ok(())
+        });
     }
 
     #[test]

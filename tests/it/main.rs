@@ -12,6 +12,7 @@ mod conversations_api;
 mod escalation;
 mod escalation_policy;
 mod escalation_review;
+mod hardening;
 mod kb_store;
 mod knowledge;
 mod knowledge_ops;

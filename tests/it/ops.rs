@@ -18,14 +18,7 @@ async fn health_readiness_and_metrics_answer() {
     v.say("m", "hi").await.unwrap();
     v.send_raw("junk").await;
     v.next().await.unwrap();
-    let m = http
-        .get(app.http("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics().await;
     assert!(
         m.contains("concierge_open_sockets{kind=\"visitor\"} 1"),
         "{m}"

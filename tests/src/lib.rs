@@ -24,6 +24,9 @@ pub use clients::{Agent, Refused, Visitor, Welcome};
 /// Origin the test site allows.
 pub const ORIGIN: &str = "https://shop.example";
 
+/// The metrics token test servers are given by default ([`TestApp::metrics`] sends it).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// How long a test waits for an expected frame before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -59,6 +62,10 @@ pub struct Options {
     pub public_url: Option<String>,
     /// `CONCIERGE_SIGNUP=open`.
     pub signup_open: bool,
+    /// `/metrics` on the main listener asks for it; default [`METRICS_TOKEN`].
+    pub metrics_token: Option<String>,
+    /// The private metrics listener (`127.0.0.1:0` works); default none.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Options {
@@ -88,6 +95,8 @@ impl Default for Options {
             },
             public_url: None,
             signup_open: false,
+            metrics_token: Some(METRICS_TOKEN.into()),
+            metrics_listen: None,
         }
     }
 }
@@ -114,6 +123,8 @@ pub struct TestApp {
     pub agent_email: String,
     /// The test agent's password (for sign-in tests).
     pub agent_password: String,
+    /// The private metrics listener's port, when [`Options::metrics_listen`] was set.
+    pub metrics_port: Option<u16>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _tmp: Option<Arc<TempDir>>,
 }
@@ -144,6 +155,8 @@ impl Drop for TempDir {
 pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
     Config {
         listen: opts.listen.clone(),
+        metrics_token: opts.metrics_token.clone().map(SecretString::from),
+        metrics_listen: opts.metrics_listen.clone(),
         data_dir: data_dir.to_path_buf(),
         database_url: opts.database_url.clone().map(SecretString::from),
         redis_url: opts.redis_url.clone().map(SecretString::from),
@@ -191,6 +204,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
     let config = config_for(&opts, &data_dir);
     let application = Application::build(config).await?;
     let addr = application.local_addr()?;
+    let metrics_port = application.metrics_port();
     let app = application.app();
     let store = &app.chat.store;
     let site_key = match store.count_accounts().await? {
@@ -215,6 +229,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
         agent_token: String::new(),
         agent_email: String::new(),
         agent_password: String::new(),
+        metrics_port,
         handle: Some(handle),
         _tmp: tmp,
     };
@@ -253,6 +268,18 @@ impl TestApp {
             self.app.escalations.exemplars().await.is_some(),
             "the intent classifier is unavailable"
         );
+    }
+
+    /// `GET /metrics` on the main listener with [`METRICS_TOKEN`]: the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let r = reqwest::Client::new()
+            .get(self.http("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("metrics answer");
+        assert_eq!(r.status(), 200, "/metrics with the token");
+        r.text().await.expect("metrics body")
     }
 
     pub fn visitor_url(&self, site_key: &str) -> String {

@@ -11,7 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod plans;
 
-use crate::store::{new_token, Agent, Role, Site, Store, StoreError};
+use crate::store::{is_origin_port, new_token, Agent, Role, Site, Store, StoreError};
 
 pub use audit::{Actor, AuditAction};
 pub use auth::{AuthConfig, Credential, Principal, SignedIn};
@@ -117,7 +117,7 @@ pub fn validate_origin(origin: &str) -> Result<(), AccountsError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']');
     let port_ok = match port {
         None | Some("*") => true,
-        Some(p) => !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()),
+        Some(p) => is_origin_port(p),
     };
     if host_ok && port_ok {
         Ok(())
@@ -280,6 +280,8 @@ mod tests {
             "https://a.example",
             "http://localhost:*",
             "http://127.0.0.1:8080",
+            "http://localhost:65535",
+            "http://localhost:1",
         ] {
             assert!(validate_origin(ok).is_ok(), "{ok}");
         }
@@ -289,6 +291,11 @@ mod tests {
             "https://",
             "https://a.example/path",
             "http://h:99999999",
+            "http://h:99999",
+            "http://h:65536",
+            "http://h:0",
+            "http://h:+80",
+            "http://h:",
         ] {
             assert!(validate_origin(bad).is_err(), "{bad}");
         }

@@ -283,6 +283,9 @@ async fn serve(config: Config, json: bool) -> Result<(), (String, String)> {
         .await
         .map_err(fail)?;
     let mut started = json!({"listening": addr.to_string(), "bus": app.chat.bus.name()});
+    if let Some(metrics) = application.metrics_addr() {
+        started["metrics_listening"] = json!(metrics.to_string());
+    }
     if let Some(demo) = demo {
         started["demo"] = json!({
             "site_key": demo.site.site_key,

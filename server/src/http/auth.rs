@@ -1,6 +1,7 @@
 //! Who is calling, in one place: the session cookie (browsers, with a CSRF token on every
 //! write) or a bearer token (scripts, no CSRF), the caller's role, and the client's address.
-//! Every `/api/v1` handler that needs an agent extracts [`AgentAuth`]; tenancy (a site, an
+//! Every `/api/v1` handler that needs an agent extracts [`AgentAuth`]; `/metrics` on the main
+//! listener extracts [`MetricsScraper`] (the operator's metrics token); tenancy (a site, an
 //! agent, a conversation of the caller's account) is checked against `AgentAuth::account_id`.
 
 use std::net::SocketAddr;
@@ -8,8 +9,12 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use concierge_protocol::ErrorCode;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::accounts::auth::{authenticate, Credential};
 use crate::accounts::Actor;
@@ -168,7 +173,7 @@ impl FromRequestParts<Arc<App>> for AgentAuth {
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if !safe && !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
+            if !safe && !same_token(&session.csrf_token, sent) {
                 return Err(ApiError::new(
                     ErrorCode::Csrf,
                     "missing or wrong X-CSRF-Token header (it comes with the sign-in answer and GET /api/v1/me)",
@@ -179,16 +184,58 @@ impl FromRequestParts<Arc<App>> for AgentAuth {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// A scraper of `/metrics` on the main listener: `Authorization: Bearer` with the configured
+/// `metrics_token`. With no token configured the endpoint does not exist there (404, as any
+/// unknown path), so a default install exposes nothing.
+pub struct MetricsScraper;
+
+impl FromRequestParts<Arc<App>> for MetricsScraper {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(expected) = app
+            .config
+            .metrics_token
+            .as_ref()
+            .map(|t| t.expose_secret())
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(StatusCode::NOT_FOUND.into_response());
+        };
+        match credential_from(&parts.headers) {
+            Some(Credential::Bearer(presented)) if same_token(expected, &presented) => {
+                Ok(MetricsScraper)
+            }
+            _ => Err(
+                ApiError::new(ErrorCode::InvalidToken, "missing or wrong metrics token")
+                    .into_response(),
+            ),
+        }
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Compares in constant time. Hashing first makes the inputs equally long, so not even the
+/// token's length leaks through timing.
+fn same_token(expected: &str, presented: &str) -> bool {
+    let expected = Sha256::digest(expected.as_bytes());
+    let presented = Sha256::digest(presented.as_bytes());
+    expected.as_slice().ct_eq(presented.as_slice()).into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metrics_token_must_match_exactly() {
+        assert!(same_token("s3cret-token", "s3cret-token"));
+        for wrong in ["", "s3cret", "s3cret-token ", "S3CRET-TOKEN", "s3cret-tokem"] {
+            assert!(!same_token("s3cret-token", wrong), "{wrong:?}");
+        }
+    }
 
     #[test]
     fn bearer_wins_over_the_cookie_and_cookies_are_found_among_others() {

@@ -1,8 +1,11 @@
 //! REST and operational endpoints. Handlers are thin: extract, call one service, map.
 //!
-//! - this file: `/healthz`, `/readyz`, `/metrics`, the websocket routes, the router. The
+//! - this file: `/healthz`, `/readyz`, the websocket routes, the router. The
 //!   dashboard's and scripts' API lives under `/api/v1` (errors `{"error": {code, message}}`,
 //!   lists `{items, next_cursor}`); the widget's public config under `/api/widget/config`.
+//! - [`metrics`]: `/metrics`, behind the metrics token here, or alone on its own listener.
+//! - [`headers`]: security headers (nosniff, no-store for credentialed API answers, the
+//!   dashboard pages' CSP).
 //! - [`auth`]: who is calling (session cookie + CSRF, or bearer token), roles, client address.
 //! - [`session`]: sign-in, me, password, tokens, sign-up, invitations, password resets.
 //! - [`team`]: sites, agents, usage, audit log.
@@ -17,7 +20,9 @@
 pub mod assets;
 pub mod auth;
 pub mod conversations;
+pub mod headers;
 pub mod kb;
+pub mod metrics;
 pub mod page;
 pub mod session;
 pub mod team;
@@ -29,7 +34,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -142,15 +147,22 @@ pub fn router(app: Arc<App>) -> Router {
         ));
     Router::new()
         .nest("/api/v1", v1)
-        .route("/api/widget/config", get(widget::get_public_config))
+        .route(
+            "/api/widget/config",
+            get(widget::get_public_config).options(widget::preflight_public_config),
+        )
         .route("/widget.js", get(assets::get_loader))
         .route("/widget/{name}", get(assets::get_asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::get_metrics))
         .route("/ws/visitor", get(visitor_socket))
         .route("/ws/agent", get(agent_socket))
         .with_state(app)
+        .layer(axum::middleware::from_fn(
+            headers::no_store_when_credentialed,
+        ))
+        .layer(headers::nosniff())
 }
 
 /// Unknown `/api/v1` paths answer in the API's error shape.
@@ -185,14 +197,4 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body))
-}
-
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let mut body = app.chat.metrics.render();
-    body.push_str(&format!(
-        "# HELP concierge_bus_undelivered_total Events that did not reach other nodes (they resynced).\n\
-         # TYPE concierge_bus_undelivered_total counter\nconcierge_bus_undelivered_total {}\n",
-        app.chat.bus.failed_publishes()
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -1,14 +1,17 @@
 //! Widget API. Public: `GET /api/widget/config?site_key=KEY`, read by the widget loader on a
-//! host page (CORS for that page's origin, so its script can read even a refusal). For the
-//! site's team, under `/api/v1/sites/{site_key}/` with a bearer token: `widget-config` (read by
-//! any agent of the account, replaced by owners and admins) and `identity-secret` (owners and
-//! admins).
+//! host page (CORS for that page's origin, so its script can read even a refusal), and its
+//! `OPTIONS` preflight (granted only to pages the site allows). For the site's team, under
+//! `/api/v1/sites/{site_key}/` (session or bearer token): `widget-config` (read by any agent of the
+//! account, replaced by owners and admins) and `identity-secret` (owners and admins).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, ORIGIN, VARY};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, ORIGIN, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use concierge_protocol::widget::WidgetConfig;
@@ -39,17 +42,11 @@ pub async fn get_public_config(
     headers: HeaderMap,
 ) -> Response {
     let origin = headers.get(ORIGIN);
-    // A header that is not text cannot match any allowed origin.
-    let origin_text = origin.map(|o| o.to_str().unwrap_or("\u{0}"));
-    let mut response = match widget::public_config(&app.chat.store, &q.site_key, origin_text).await
-    {
-        Ok(config) => Json(config).into_response(),
-        Err(e) => {
-            let e = ApiError::from(e);
-            app.chat.metrics.error(e.code());
-            e.bare().into_response()
-        }
-    };
+    let mut response =
+        match widget::public_config(&app.chat.store, &q.site_key, origin_text(origin)).await {
+            Ok(config) => Json(config).into_response(),
+            Err(e) => refusal(&app, e),
+        };
     let h = response.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(VARY, HeaderValue::from_static("Origin"));
@@ -57,6 +54,62 @@ pub async fn get_public_config(
         h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
     }
     response
+}
+
+/// How long a browser may reuse a granted preflight (Chrome caps it at two hours). Long is
+/// safe: the request that follows is checked against the site's origins all the same.
+const PREFLIGHT_MAX_AGE_SECS: &str = "7200";
+
+/// `OPTIONS /api/widget/config?site_key=KEY`: the CORS preflight a browser sends first when
+/// the loader's request is not a "simple" one (a `Content-Type: application/json` header,
+/// say). Granted with 204 only for a page the site allows. Otherwise the same 403/404 body as
+/// the GET but no `Access-Control-Allow-Origin`: the browser then never sends the request.
+pub async fn preflight_public_config(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ConfigQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let origin = headers.get(ORIGIN);
+    let mut response =
+        match widget::embedded_site(&app.chat.store, &q.site_key, origin_text(origin)).await {
+            Ok(_) => {
+                let mut granted = StatusCode::NO_CONTENT.into_response();
+                let h = granted.headers_mut();
+                if let Some(o) = origin {
+                    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o.clone());
+                }
+                h.insert(
+                    ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("GET, OPTIONS"),
+                );
+                h.insert(
+                    ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static("content-type"),
+                );
+                h.insert(
+                    ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static(PREFLIGHT_MAX_AGE_SECS),
+                );
+                granted
+            }
+            Err(e) => refusal(&app, e),
+        };
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+/// The `Origin` as text; a header that is not text cannot match any allowed origin.
+fn origin_text(origin: Option<&HeaderValue>) -> Option<&str> {
+    origin.map(|o| o.to_str().unwrap_or("\u{0}"))
+}
+
+/// The `{code, message}` answer to a page that may not load the widget, counted.
+fn refusal(app: &App, e: widget::WidgetError) -> Response {
+    let e = ApiError::from(e);
+    app.chat.metrics.error(e.code());
+    e.bare().into_response()
 }
 
 /// `GET /api/v1/sites/{site_key}/widget-config`.

@@ -52,10 +52,19 @@ pub fn origin_matches(pattern: &str, origin: &str) -> bool {
             return true;
         }
         if let Some(port) = origin.strip_prefix(base).and_then(|r| r.strip_prefix(':')) {
-            return !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+            return is_origin_port(port);
         }
     }
     false
+}
+
+/// Whether `port` is a port as a browser writes it in an `Origin`: 1 to 65535 in decimal,
+/// no sign, no leading zero. Anything else names no real page, so it must not match a pattern.
+pub fn is_origin_port(port: &str) -> bool {
+    // `u16::from_str` alone would take "+80" and "0080".
+    port.bytes().all(|b| b.is_ascii_digit())
+        && !port.starts_with('0')
+        && port.parse::<u16>().is_ok_and(|p| p >= 1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,5 +273,17 @@ mod tests {
         ));
         assert!(!origin_matches("http://localhost:*", "http://localhost:"));
         assert!(origin_matches("*", "https://anything.example"));
+    }
+
+    #[test]
+    fn a_port_wildcard_matches_only_ports_a_browser_can_send() {
+        for port in ["1", "80", "3000", "65535"] {
+            let origin = format!("http://localhost:{port}");
+            assert!(origin_matches("http://localhost:*", &origin), "{origin}");
+        }
+        for port in ["0", "65536", "99999", "00080", "+80", "-1", "8o"] {
+            let origin = format!("http://localhost:{port}");
+            assert!(!origin_matches("http://localhost:*", &origin), "{origin}");
+        }
     }
 }

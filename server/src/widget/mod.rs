@@ -68,14 +68,9 @@ pub async fn config(store: &Store, site: &Site) -> Result<WidgetConfig> {
     Ok(settings(store, site).await?.config)
 }
 
-/// The config the widget loader reads from a host page: the site by its public key, if the
-/// page's `Origin` (when the browser sent one) may embed it, by the same rule as the visitor
-/// socket.
-pub async fn public_config(
-    store: &Store,
-    site_key: &str,
-    origin: Option<&str>,
-) -> Result<WidgetConfig> {
+/// The site a host page embeds, by its public key, if the page's `Origin` (when the browser
+/// sent one) may embed it, by the same rule as the visitor socket.
+pub async fn embedded_site(store: &Store, site_key: &str, origin: Option<&str>) -> Result<Site> {
     if site_key.is_empty() {
         return Err(WidgetError::UnknownSite);
     }
@@ -86,6 +81,16 @@ pub async fn public_config(
     if origin.is_some_and(|o| !site.allows_origin(o)) {
         return Err(WidgetError::OriginNotAllowed);
     }
+    Ok(site)
+}
+
+/// The config the widget loader reads from a host page (see [`embedded_site`]).
+pub async fn public_config(
+    store: &Store,
+    site_key: &str,
+    origin: Option<&str>,
+) -> Result<WidgetConfig> {
+    let site = embedded_site(store, site_key, origin).await?;
     config(store, &site).await
 }
 

@@ -23,6 +23,9 @@ pub enum Incoming {
     Heartbeat,
     /// The message exceeded the transport's hard cap; the socket cannot continue.
     TooBig,
+    /// A text message that is not UTF-8: the transport cannot read past it, and RFC 6455
+    /// asks for close code 1007 rather than a dropped connection.
+    InvalidUtf8,
     Close,
 }
 
@@ -144,6 +147,12 @@ where
                 self.close(close::MESSAGE_TOO_BIG, "frame over the hard cap")
                     .await;
                 linger_after_overflow().await;
+                Err(Closed)
+            }
+            Transport::Incoming(Some(Incoming::InvalidUtf8)) => {
+                self.metrics.error(ErrorCode::BadFrame);
+                self.close(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
+                    .await;
                 Err(Closed)
             }
             Transport::Incoming(Some(Incoming::Text(text))) => Ok(Some(text)),

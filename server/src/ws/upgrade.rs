@@ -179,8 +179,9 @@ fn from_ws(msg: Result<Message, axum::Error>) -> Incoming {
         Ok(Message::Binary(_)) => Incoming::Binary,
         Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => Incoming::Heartbeat,
         Ok(Message::Close(_)) => Incoming::Close,
-        Err(e) => match e.into_inner().downcast::<tungstenite::Error>() {
-            Ok(inner) if matches!(*inner, tungstenite::Error::Capacity(_)) => Incoming::TooBig,
+        Err(e) => match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+            Ok(tungstenite::Error::Capacity(_)) => Incoming::TooBig,
+            Ok(tungstenite::Error::Utf8(_)) => Incoming::InvalidUtf8,
             _ => Incoming::Close,
         },
     }
