@@ -103,7 +103,7 @@ async fn every_answer_says_nosniff_and_credentialed_api_answers_are_never_stored
         );
     }
 
-    let tickets = app.http(&format!("/api/sites/{}/tickets", app.site_key));
+    let tickets = app.http(&format!("/api/v1/sites/{}/tickets", app.site_key));
     let r = http
         .get(&tickets)
         .bearer_auth(&app.agent_token)

@@ -211,6 +211,7 @@ impl FromRequestParts<Arc<App>> for MetricsScraper {
             }
             _ => Err(
                 ApiError::new(ErrorCode::InvalidToken, "missing or wrong metrics token")
+                    .bare()
                     .into_response(),
             ),
         }
