@@ -18,6 +18,7 @@ mod knowledge;
 mod knowledge_ops;
 mod llm;
 mod multi_node;
+mod openapi;
 mod ops;
 mod plans;
 mod resume;

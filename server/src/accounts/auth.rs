@@ -421,7 +421,7 @@ pub async fn accept_reset(
 }
 
 /// What a self-service sign-up asks for.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Signup {
     pub email: String,
     pub password: String,

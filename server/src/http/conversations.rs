@@ -64,6 +64,13 @@ fn row_json(r: &InboxRow) -> Value {
 
 /// `GET /api/v1/conversations?site_key&status&assignee&mood&since&q&cursor&limit`: newest
 /// activity first.
+#[utoipa::path(
+    get,
+    path = "/conversations",
+    tag = "conversations",
+    params(("site_key" = Option<String>, Query, description = "One site of the account"), ("status" = Option<String>, Query, description = "bot, waiting, agent or resolved"), ("assignee" = Option<String>, Query, description = "me, none, or an agent id"), ("mood" = Option<String>, Query, description = "negative, neutral or positive"), ("since" = Option<String>, Query, description = "RFC 3339: active since"), ("q" = Option<String>, Query, description = "Text any message contains"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Newest activity first", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_conversations(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -171,6 +178,13 @@ async fn message_page(app: &App, c: &ConversationRecord, page: &PageQuery) -> Ap
 
 /// `GET /api/v1/conversations/{id}`: the conversation, its visitor, its ticket in progress
 /// (with the handoff packet) and its first page of messages.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}",
+    tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "{conversation, visitor, ticket, messages}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_conversation(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -201,6 +215,13 @@ pub async fn get_conversation(
 }
 
 /// `GET /api/v1/conversations/{id}/messages?cursor=SEQ&limit=N`.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}/messages",
+    tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account"), ("cursor" = Option<String>, Query, description = "The last seq seen"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Messages in seq order", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_messages(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -211,7 +232,7 @@ pub async fn list_messages(
     Ok(Json(message_page(&app, &c, &page).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AssignBody {
     /// An agent of the account, or null to unassign.
     pub agent_id: Option<String>,
@@ -240,6 +261,14 @@ async fn assign(
 }
 
 /// `POST /api/v1/conversations/{id}/assign {agent_id}`: assigns its ticket in progress.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/assign",
+    tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account")),
+    request_body = AssignBody,
+    responses((status = 200, description = "The ticket", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn assign_conversation(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -279,6 +308,14 @@ async fn ticket_conversation(
 }
 
 /// `POST /api/v1/sites/{site_key}/tickets/{id}/assign {agent_id}`.
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/tickets/{ticket_id}/assign",
+    tag = "conversations",
+    params(("site_key" = String, Path, description = "The site's public key"), ("ticket_id" = String, Path, description = "A ticket of the site")),
+    request_body = AssignBody,
+    responses((status = 200, description = "The ticket", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn assign_ticket(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -291,13 +328,21 @@ pub async fn assign_ticket(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TicketPatch {
     pub status: String,
 }
 
 /// `PATCH /api/v1/sites/{site_key}/tickets/{id} {status}`: `open`, `pending`, or `solved`
 /// (which resolves the conversation, as the agent's `resolve` does).
+#[utoipa::path(
+    patch,
+    path = "/sites/{site_key}/tickets/{ticket_id}",
+    tag = "conversations",
+    params(("site_key" = String, Path, description = "The site's public key"), ("ticket_id" = String, Path, description = "A ticket of the site")),
+    request_body = TicketPatch,
+    responses((status = 200, description = "The ticket", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn update_ticket(
     State(app): State<Arc<App>>,
     auth: AgentAuth,

@@ -46,6 +46,13 @@ pub(super) fn require_manager(auth: &AgentAuth, action: &str) -> ApiResult<()> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/documents",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "The site's documents", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_documents(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -67,13 +74,21 @@ pub async fn list_documents(
     Page::slice(docs, &page)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UrlsBody {
     pub urls: Vec<String>,
 }
 
 /// `multipart/form-data` with one or more `file` fields (the file name is the document id),
 /// or JSON `{"urls": [...]}` (pages or sitemaps). Answers 202 with the queued job.
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/documents",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    request_body = UrlsBody,
+    responses((status = 202, description = "{job}: queued (multipart/form-data with file fields is accepted too)", body = Object), (status = 403, description = "forbidden, or plan_limit (documents)", body = crate::http::openapi::ErrorResponse), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn add_documents(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -159,6 +174,13 @@ fn sanitize_key(name: &str) -> String {
         .join("/")
 }
 
+#[utoipa::path(
+    delete,
+    path = "/sites/{site_key}/documents/{document_id}",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("document_id" = String, Path, description = "The document id (may contain /)")),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn delete_document(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -176,6 +198,13 @@ pub async fn delete_document(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/jobs",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Ingestion jobs, newest first", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_jobs(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -188,6 +217,13 @@ pub async fn list_jobs(
     Page::slice(jobs, &page)
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/jobs/{job_id}",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("job_id" = String, Path, description = "A job of the site")),
+    responses((status = 200, description = "{job, items}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_job(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -221,6 +257,13 @@ pub struct SearchQuery {
     pub mode: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/search",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("q" = String, Query, description = "The question"), ("k" = Option<usize>, Query, description = "Passages, default 5"), ("mode" = Option<String>, Query, description = "hybrid, dense or lexical")),
+    responses((status = 200, description = "The passages the bot would use, with scores", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn search(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -244,6 +287,13 @@ pub async fn search(
     Ok(Json(crate::rag::search::outcome_json(&query.q, &outcome)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/knowledge-gaps",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Questions the bot could not answer", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_gaps(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -264,6 +314,13 @@ pub async fn list_gaps(
     Page::slice(gaps, &page)
 }
 
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/llm-usage",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "{days}: LLM requests and tokens per day", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn llm_usage(
     State(app): State<Arc<App>>,
     auth: AgentAuth,

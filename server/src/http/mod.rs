@@ -11,6 +11,7 @@
 //! - [`team`]: sites, agents, usage, audit log.
 //! - [`conversations`]: the inbox list, a conversation with its messages, assignment, tickets.
 //! - [`page`]: JSON/query extractors with API errors, cursor pagination.
+//! - [`openapi`]: the OpenAPI 3.1 document, built from the same annotations as the router.
 //! - [`throttle`]: REST rate limits per token and per IP.
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
@@ -23,6 +24,7 @@ pub mod conversations;
 pub mod headers;
 pub mod kb;
 pub mod metrics;
+pub mod openapi;
 pub mod page;
 pub mod session;
 pub mod team;
@@ -36,8 +38,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get};
 use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use serde_json::json;
 
 use crate::app::App;
@@ -45,101 +50,63 @@ use crate::error::ApiError;
 use crate::ws::upgrade::{agent_socket, visitor_socket};
 use concierge_protocol::ErrorCode;
 
-pub fn router(app: Arc<App>) -> Router {
+/// Every `/api/v1` route, with its OpenAPI description (see [`openapi`]). Paths are relative
+/// to `/api/v1`.
+pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
     // Several documents per upload, each up to the configured cap.
-    let upload_limit = app
-        .config
-        .rag
-        .max_document_bytes
-        .saturating_mul(8)
-        .max(1 << 20);
-    let site = Router::new()
+    let upload_limit = max_document_bytes.saturating_mul(8).max(1 << 20);
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(kb::list_documents, kb::add_documents))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::get_openapi))
+        .routes(routes!(session::create_session, session::delete_session))
+        .routes(routes!(session::get_me))
+        .routes(routes!(session::change_password))
+        .routes(routes!(session::list_tokens, session::create_token))
+        .routes(routes!(session::revoke_token))
+        .routes(routes!(session::signup))
+        .routes(routes!(session::list_invitations, session::create_invitation))
+        .routes(routes!(session::accept_invitation))
+        .routes(routes!(session::request_reset))
+        .routes(routes!(session::accept_reset))
+        .routes(routes!(team::list_sites, team::create_site))
+        .routes(routes!(team::update_site))
+        .routes(routes!(team::rotate_site_key))
+        .routes(routes!(team::list_agents))
+        .routes(routes!(team::change_role, team::remove_agent))
+        .routes(routes!(session::create_reset_for_agent))
+        .routes(routes!(team::get_usage))
+        .routes(routes!(team::list_audit))
+        .routes(routes!(conversations::list_conversations))
+        .routes(routes!(conversations::get_conversation))
+        .routes(routes!(conversations::list_messages))
+        .routes(routes!(conversations::assign_conversation))
+        .merge(uploads)
+        // Document ids are paths ("guides/setup.md"): a catch-all, documented by hand in
+        // `openapi::with_document_delete`.
         .route(
-            "/documents",
-            get(kb::list_documents)
-                .post(kb::add_documents)
-                .layer(DefaultBodyLimit::max(upload_limit)),
+            "/sites/{site_key}/documents/{*document_id}",
+            delete(kb::delete_document),
         )
-        .route("/documents/{*document_id}", delete(kb::delete_document))
-        .route("/jobs", get(kb::list_jobs))
-        .route("/jobs/{job_id}", get(kb::get_job))
-        .route("/search", get(kb::search))
-        .route("/knowledge-gaps", get(kb::list_gaps))
-        .route("/llm-usage", get(kb::llm_usage))
-        .route("/tickets", get(tickets::list_tickets))
-        .route(
-            "/tickets/{ticket_id}",
-            get(tickets::get_ticket).patch(conversations::update_ticket),
-        )
-        .route(
-            "/tickets/{ticket_id}/assign",
-            post(conversations::assign_ticket),
-        )
-        .route(
-            "/escalation-policy",
-            get(tickets::get_policy).put(tickets::put_policy),
-        )
-        .route("/escalation-stats", get(tickets::stats))
-        .route(
-            "/widget-config",
-            get(widget::get_config).put(widget::put_config),
-        )
-        .route("/identity-secret", get(widget::get_identity_secret))
-        .route(
-            "/identity-secret/rotate",
-            post(widget::rotate_identity_secret),
-        )
-        .route("/rotate-key", post(team::rotate_site_key))
-        .route("/", axum::routing::patch(team::update_site));
-    let v1 = Router::new()
-        .route(
-            "/session",
-            post(session::create_session).delete(session::delete_session),
-        )
-        .route("/me", get(session::get_me))
-        .route("/me/password", post(session::change_password))
-        .route(
-            "/tokens",
-            get(session::list_tokens).post(session::create_token),
-        )
-        .route("/tokens/{id}", delete(session::revoke_token))
-        .route("/signup", post(session::signup))
-        .route(
-            "/invitations",
-            get(session::list_invitations).post(session::create_invitation),
-        )
-        .route(
-            "/invitations/{token}/accept",
-            post(session::accept_invitation),
-        )
-        .route("/password-resets", post(session::request_reset))
-        .route(
-            "/password-resets/{token}/accept",
-            post(session::accept_reset),
-        )
-        .route("/sites", get(team::list_sites).post(team::create_site))
-        .nest("/sites/{site_key}", site)
-        .route("/agents", get(team::list_agents))
-        .route(
-            "/agents/{id}",
-            axum::routing::patch(team::change_role).delete(team::remove_agent),
-        )
-        .route(
-            "/agents/{id}/password-reset",
-            post(session::create_reset_for_agent),
-        )
-        .route("/conversations", get(conversations::list_conversations))
-        .route("/conversations/{id}", get(conversations::get_conversation))
-        .route(
-            "/conversations/{id}/messages",
-            get(conversations::list_messages),
-        )
-        .route(
-            "/conversations/{id}/assign",
-            post(conversations::assign_conversation),
-        )
-        .route("/usage", get(team::get_usage))
-        .route("/audit", get(team::list_audit))
+        .routes(routes!(kb::list_jobs))
+        .routes(routes!(kb::get_job))
+        .routes(routes!(kb::search))
+        .routes(routes!(kb::list_gaps))
+        .routes(routes!(kb::llm_usage))
+        .routes(routes!(tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket, conversations::update_ticket))
+        .routes(routes!(conversations::assign_ticket))
+        .routes(routes!(tickets::get_policy, tickets::put_policy))
+        .routes(routes!(tickets::stats))
+        .routes(routes!(widget::get_config, widget::put_config))
+        .routes(routes!(widget::get_identity_secret))
+        .routes(routes!(widget::rotate_identity_secret))
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    let (v1, _) = v1_router(app.config.rag.max_document_bytes).split_for_parts();
+    let v1 = v1
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

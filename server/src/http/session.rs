@@ -58,13 +58,21 @@ fn signed_in(app: &App, s: SignedIn, status: StatusCode, extra: Value) -> Respon
         .into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignInBody {
     pub email: String,
     pub password: String,
 }
 
 /// `POST /api/v1/session {email, password}`: signs in. Throttled per email and per IP.
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    security(()),
+    request_body = SignInBody,
+    responses((status = 200, description = "Signed in: {agent, csrf_token}; sets the HttpOnly session cookie", body = Object), (status = 429, description = "Too many attempts; see Retry-After", body = crate::http::openapi::ErrorResponse), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn create_session(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -95,6 +103,12 @@ pub async fn create_session(
 
 /// `DELETE /api/v1/session`: signs out; the cookie stops working at once (and the agent's
 /// sockets on that session close).
+#[utoipa::path(
+    delete,
+    path = "/session",
+    tag = "session",
+    responses((status = 204, description = "Signed out: the cookie stops working at once"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn delete_session(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Response> {
     if let Some(session) = &auth.1 {
         accounts_auth::sign_out(&app.chat.store, &auth.0, &session.id_hash, &auth.actor()).await?;
@@ -108,6 +122,12 @@ pub async fn delete_session(State(app): State<Arc<App>>, auth: AgentAuth) -> Api
 }
 
 /// `GET /api/v1/me`: the caller, its CSRF token (cookie sessions) and its account.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "session",
+    responses((status = 200, description = "{agent, csrf_token, account}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_me(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Json<Value>> {
     let account = app.chat.store.account(auth.account_id()).await?;
     Ok(Json(json!({
@@ -117,7 +137,7 @@ pub async fn get_me(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<J
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
     pub current_password: String,
     pub new_password: String,
@@ -125,6 +145,13 @@ pub struct PasswordBody {
 
 /// `POST /api/v1/me/password`: changes the password (the current one must match) and ends
 /// every other session of the caller.
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "session",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Changed; the caller's other sessions ended"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn change_password(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -153,6 +180,13 @@ pub struct TokenQuery {
 
 /// `GET /api/v1/tokens[?scope=all]`: the caller's live tokens (owners: everyone's with
 /// `scope=all`). Never the secrets.
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "session",
+    params(("scope" = Option<String>, Query, description = "all (owners): every agent's tokens"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "The live tokens, never their secrets", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_tokens(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -178,12 +212,19 @@ pub async fn list_tokens(
     Page::slice(items, &q.page)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenBody {
     pub name: String,
 }
 
 /// `POST /api/v1/tokens {name}`: a new bearer token for the caller; the secret is shown once.
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "session",
+    request_body = NewTokenBody,
+    responses((status = 201, description = "{id, name, token}: the secret is shown once", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn create_token(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -215,6 +256,13 @@ pub async fn create_token(
 
 /// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (owners: anyone's in the
 /// account). Sockets opened with it close.
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "session",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked; sockets opened with it close"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn revoke_token(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -251,6 +299,14 @@ pub async fn revoke_token(
 
 /// `POST /api/v1/signup {email, password, account_name, site_name, origin}`: a new account on
 /// the free plan with its first site and owner, signed in. Only with `CONCIERGE_SIGNUP=open`.
+#[utoipa::path(
+    post,
+    path = "/signup",
+    tag = "session",
+    security(()),
+    request_body = crate::accounts::auth::Signup,
+    responses((status = 201, description = "A new account on the free plan, its site and owner, signed in", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn signup(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -296,13 +352,20 @@ fn deliver(kind: &str, link: &Link, url: &str) {
     tracing::info!(kind, to = %link.email, %url, "link created (not mailed: no mail transport configured)");
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InviteBody {
     pub email: String,
     pub role: String,
 }
 
 /// `POST /api/v1/invitations {email, role}` (owners, admins): a single-use, expiring link.
+#[utoipa::path(
+    post,
+    path = "/invitations",
+    tag = "session",
+    request_body = InviteBody,
+    responses((status = 201, description = "{token, url, email, role, expires_at}: a single-use link", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn create_invitation(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -326,6 +389,13 @@ pub async fn create_invitation(
 }
 
 /// `GET /api/v1/invitations` (owners, admins): pending invitations.
+#[utoipa::path(
+    get,
+    path = "/invitations",
+    tag = "session",
+    params(("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Pending invitations", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_invitations(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -343,7 +413,7 @@ pub async fn list_invitations(
     Page::slice(items, &q)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptBody {
     #[serde(default)]
     pub name: String,
@@ -351,6 +421,15 @@ pub struct AcceptBody {
 }
 
 /// `POST /api/v1/invitations/{token}/accept {name, password}`: creates the agent, signs in.
+#[utoipa::path(
+    post,
+    path = "/invitations/{token}/accept",
+    tag = "session",
+    security(()),
+    params(("token" = String, Path, description = "The invitation link's token")),
+    request_body = AcceptBody,
+    responses((status = 201, description = "The new agent, signed in", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn accept_invitation(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -370,13 +449,21 @@ pub async fn accept_invitation(
     Ok(signed_in(&app, s, StatusCode::CREATED, json!({})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetBody {
     pub email: String,
 }
 
 /// `POST /api/v1/password-resets {email}`: sends a reset link if the email is an agent's.
 /// Always 202, so the answer does not tell which emails exist.
+#[utoipa::path(
+    post,
+    path = "/password-resets",
+    tag = "session",
+    security(()),
+    request_body = ResetBody,
+    responses((status = 202, description = "A link is sent if the email is an agent's (the same answer either way)"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn request_reset(
     State(app): State<Arc<App>>,
     ip: ClientIp,
@@ -404,6 +491,13 @@ pub async fn request_reset(
 
 /// `POST /api/v1/agents/{id}/password-reset` (owners, admins): a reset link for an agent of
 /// the account, returned to the caller to hand over.
+#[utoipa::path(
+    post,
+    path = "/agents/{id}/password-reset",
+    tag = "team",
+    params(("id" = String, Path, description = "An agent of your account")),
+    responses((status = 201, description = "{token, url, email, expires_at}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn create_reset_for_agent(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -427,13 +521,22 @@ pub async fn create_reset_for_agent(
     Ok((StatusCode::CREATED, Json(link_json(&app, "reset", &link))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewPasswordBody {
     pub password: String,
 }
 
 /// `POST /api/v1/password-resets/{token}/accept {password}`: sets the password, ends every
 /// session of the agent, signs in anew.
+#[utoipa::path(
+    post,
+    path = "/password-resets/{token}/accept",
+    tag = "session",
+    security(()),
+    params(("token" = String, Path, description = "The reset link's token")),
+    request_body = NewPasswordBody,
+    responses((status = 200, description = "New password set, every session ended, signed in anew", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn accept_reset(
     State(app): State<Arc<App>>,
     ip: ClientIp,

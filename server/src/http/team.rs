@@ -27,6 +27,13 @@ pub fn site_json(s: &Site) -> Value {
 }
 
 /// `GET /api/v1/sites`: the account's sites.
+#[utoipa::path(
+    get,
+    path = "/sites",
+    tag = "team",
+    params(("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "The account's sites", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_sites(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -36,13 +43,20 @@ pub async fn list_sites(
     Page::slice(sites.iter().map(site_json).collect(), &q)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSiteBody {
     pub name: String,
     pub allowed_origins: Vec<String>,
 }
 
 /// `POST /api/v1/sites {name, allowed_origins}` (owners, admins; within the plan's sites).
+#[utoipa::path(
+    post,
+    path = "/sites",
+    tag = "team",
+    request_body = NewSiteBody,
+    responses((status = 201, description = "The new site", body = Object), (status = 403, description = "forbidden, or plan_limit (sites)", body = crate::http::openapi::ErrorResponse), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn create_site(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -75,13 +89,21 @@ pub async fn own_site(app: &App, auth: &AgentAuth, site_key: &str) -> ApiResult<
     super::kb::site_of(app, auth, site_key).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SitePatch {
     pub name: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
 }
 
 /// `PATCH /api/v1/sites/{site_key} {name?, allowed_origins?}` (owners, admins).
+#[utoipa::path(
+    patch,
+    path = "/sites/{site_key}",
+    tag = "team",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    request_body = SitePatch,
+    responses((status = 200, description = "The site", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn update_site(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -132,6 +154,13 @@ pub async fn update_site(
 
 /// `POST /api/v1/sites/{site_key}/rotate-key` (owners, admins): a new public key; the old one
 /// is refused at once (pages must be updated with the new snippet).
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/rotate-key",
+    tag = "team",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "The site with its new key; the old key is refused at once", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn rotate_site_key(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -161,6 +190,13 @@ pub async fn rotate_site_key(
 }
 
 /// `GET /api/v1/agents`: the account's agents (any agent may see the team).
+#[utoipa::path(
+    get,
+    path = "/agents",
+    tag = "team",
+    params(("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "The account's agents", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_agents(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -170,7 +206,7 @@ pub async fn list_agents(
     Page::slice(agents.iter().map(agent_json).collect(), &q)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleBody {
     pub role: String,
 }
@@ -214,6 +250,14 @@ async fn check_change(
 }
 
 /// `PATCH /api/v1/agents/{id} {role}` (owners, admins).
+#[utoipa::path(
+    patch,
+    path = "/agents/{id}",
+    tag = "team",
+    params(("id" = String, Path, description = "An agent of your account")),
+    request_body = RoleBody,
+    responses((status = 200, description = "The agent", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn change_role(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -244,6 +288,13 @@ pub async fn change_role(
 
 /// `DELETE /api/v1/agents/{id}` (owners, admins): the agent's sessions, tokens and open
 /// sockets end at once; its messages stay attributed.
+#[utoipa::path(
+    delete,
+    path = "/agents/{id}",
+    tag = "team",
+    params(("id" = String, Path, description = "An agent of your account")),
+    responses((status = 204, description = "Removed: its sessions, tokens and sockets ended"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn remove_agent(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -266,6 +317,12 @@ pub async fn remove_agent(
 }
 
 /// `GET /api/v1/usage`: this month's usage against the plan, with warnings from 80 %.
+#[utoipa::path(
+    get,
+    path = "/usage",
+    tag = "team",
+    responses((status = 200, description = "This month's usage against the plan: {plan, period, bot_answers, llm_tokens, documents, seats, sites, daily_bot_answers, warnings}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_usage(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -283,6 +340,13 @@ pub struct AuditQuery {
 }
 
 /// `GET /api/v1/audit[?action=login_failed]` (owners, admins): newest first.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "team",
+    params(("action" = Option<String>, Query, description = "Only this action, e.g. login_failed"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Newest first", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_audit(
     State(app): State<Arc<App>>,
     auth: AgentAuth,

@@ -31,6 +31,13 @@ pub struct TicketQuery {
 
 /// `GET /api/v1/sites/{site_key}/tickets?status=open|pending|solved`: the queue, most urgent
 /// first, then oldest first (solved ones: newest first).
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/tickets",
+    tag = "conversations",
+    params(("site_key" = String, Path, description = "The site's public key"), ("status" = Option<String>, Query, description = "open, pending or solved"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Most urgent first, then oldest", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn list_tickets(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -67,6 +74,13 @@ pub async fn list_tickets(
 }
 
 /// `GET /api/v1/sites/{site_key}/tickets/{ticket_id}` with its handoff packet.
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/tickets/{ticket_id}",
+    tag = "conversations",
+    params(("site_key" = String, Path, description = "The site's public key"), ("ticket_id" = String, Path, description = "A ticket of the site")),
+    responses((status = 200, description = "The ticket with its handoff packet", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_ticket(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -84,6 +98,13 @@ pub async fn get_ticket(
 
 /// `GET /api/v1/sites/{site_key}/escalation-policy`: the policy in effect (`custom` false when
 /// these are the defaults).
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/escalation-policy",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "{custom, policy}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_policy(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -103,6 +124,14 @@ pub async fn get_policy(
 /// `PUT /api/v1/sites/{site_key}/escalation-policy` with any subset of the policy's fields (the
 /// rest take their defaults; `{}` restores the defaults). Unknown fields and out-of-range
 /// values are refused with `bad_frame`.
+#[utoipa::path(
+    put,
+    path = "/sites/{site_key}/escalation-policy",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    request_body = Object,
+    responses((status = 200, description = "{custom, policy}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn put_policy(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -158,6 +187,13 @@ fn durations(values: Vec<i64>) -> Value {
 
 /// `GET /api/v1/sites/{site_key}/escalation-stats?days=30`: escalations by reason and priority,
 /// tickets by status, time to first human response and to resolution, answer feedback.
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/escalation-stats",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key"), ("days" = Option<i64>, Query, description = "Window, default 30")),
+    responses((status = 200, description = "Escalations by reason and priority, response times, feedback", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn stats(
     State(app): State<Arc<App>>,
     auth: AgentAuth,

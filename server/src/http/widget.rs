@@ -113,6 +113,13 @@ fn refusal(app: &App, e: widget::WidgetError) -> Response {
 }
 
 /// `GET /api/v1/sites/{site_key}/widget-config`.
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/widget-config",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "The widget settings", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_config(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -124,6 +131,14 @@ pub async fn get_config(
 
 /// `PUT /api/v1/sites/{site_key}/widget-config` with any of the config's fields (the rest take
 /// their defaults; `{}` restores them). Bad values are refused with `bad_frame`.
+#[utoipa::path(
+    put,
+    path = "/sites/{site_key}/widget-config",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    request_body = Object,
+    responses((status = 200, description = "The widget settings", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn put_config(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -141,6 +156,13 @@ pub async fn put_config(
 
 /// `GET /api/v1/sites/{site_key}/identity-secret`: `{"identity_secret": HEX}`, created on first
 /// call.
+#[utoipa::path(
+    get,
+    path = "/sites/{site_key}/identity-secret",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "{identity_secret}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn get_identity_secret(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
@@ -154,6 +176,13 @@ pub async fn get_identity_secret(
 
 /// `POST /api/v1/sites/{site_key}/identity-secret/rotate`: a new secret; hashes signed with the
 /// old one stop verifying at once.
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/identity-secret/rotate",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    responses((status = 200, description = "{identity_secret}: the old one stops verifying at once", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
 pub async fn rotate_identity_secret(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
