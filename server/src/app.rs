@@ -174,6 +174,11 @@ impl Application {
             token.cancel();
         });
         let worker = tokio::spawn(app.knowledge.clone().run_worker(app.shutdown.clone()));
+        crate::accounts::privacy::spawn_retention(
+            app.chat.store.clone(),
+            Duration::from_secs(3_600),
+            app.shutdown.clone(),
+        );
         app.escalations
             .presence
             .clone()

@@ -21,6 +21,7 @@ mod multi_node;
 mod openapi;
 mod ops;
 mod plans;
+mod privacy;
 mod resume;
 mod store_story;
 mod streaming;

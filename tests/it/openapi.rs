@@ -8,7 +8,9 @@ use concierge_tests::*;
 use serde_json::{json, Value};
 
 async fn document(app: &TestApp) -> Value {
-    let r = reqwest::get(app.http("/api/v1/openapi.json")).await.unwrap();
+    let r = reqwest::get(app.http("/api/v1/openapi.json"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "served without credentials");
     r.json().await.unwrap()
 }
@@ -17,13 +19,18 @@ async fn document(app: &TestApp) -> Value {
 async fn the_openapi_document_is_valid_openapi_3_1() {
     let app = spawn_app().await;
     let doc = document(&app).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let dir = TempDir::new();
     let file = dir.0.join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
     assert!(
-        e2e.join("node_modules/@apidevtools/swagger-parser").exists(),
+        e2e.join("node_modules/@apidevtools/swagger-parser")
+            .exists(),
         "run `npm ci --prefix tests/e2e` (cargo xtask test does)"
     );
     let out = std::process::Command::new("node")
@@ -32,31 +39,59 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
         .output()
         .expect("node runs");
     let verdict: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!("validator said: {} {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "validator said: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert!(out.status.success());
     // What the dashboard builds on is all there.
     let paths = doc["paths"].as_object().unwrap();
     for p in [
-        "/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/api/v1/tokens", "/api/v1/tokens/{id}",
-        "/api/v1/signup", "/api/v1/invitations", "/api/v1/invitations/{token}/accept",
-        "/api/v1/password-resets", "/api/v1/password-resets/{token}/accept", "/api/v1/sites",
-        "/api/v1/sites/{site_key}", "/api/v1/sites/{site_key}/rotate-key", "/api/v1/agents",
-        "/api/v1/agents/{id}", "/api/v1/conversations", "/api/v1/conversations/{id}",
-        "/api/v1/conversations/{id}/messages", "/api/v1/conversations/{id}/assign",
-        "/api/v1/sites/{site_key}/tickets", "/api/v1/sites/{site_key}/tickets/{ticket_id}",
-        "/api/v1/sites/{site_key}/documents", "/api/v1/sites/{site_key}/documents/{document_id}",
-        "/api/v1/sites/{site_key}/jobs/{job_id}", "/api/v1/sites/{site_key}/search",
-        "/api/v1/sites/{site_key}/knowledge-gaps", "/api/v1/sites/{site_key}/escalation-policy",
-        "/api/v1/sites/{site_key}/widget-config", "/api/v1/usage", "/api/v1/audit", "/api/v1/openapi.json",
+        "/api/v1/session",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/signup",
+        "/api/v1/invitations",
+        "/api/v1/invitations/{token}/accept",
+        "/api/v1/password-resets",
+        "/api/v1/password-resets/{token}/accept",
+        "/api/v1/sites",
+        "/api/v1/sites/{site_key}",
+        "/api/v1/sites/{site_key}/rotate-key",
+        "/api/v1/agents",
+        "/api/v1/agents/{id}",
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}",
+        "/api/v1/conversations/{id}/messages",
+        "/api/v1/conversations/{id}/assign",
+        "/api/v1/sites/{site_key}/tickets",
+        "/api/v1/sites/{site_key}/tickets/{ticket_id}",
+        "/api/v1/sites/{site_key}/documents",
+        "/api/v1/sites/{site_key}/documents/{document_id}",
+        "/api/v1/sites/{site_key}/jobs/{job_id}",
+        "/api/v1/sites/{site_key}/search",
+        "/api/v1/sites/{site_key}/knowledge-gaps",
+        "/api/v1/sites/{site_key}/escalation-policy",
+        "/api/v1/sites/{site_key}/widget-config",
+        "/api/v1/usage",
+        "/api/v1/audit",
+        "/api/v1/openapi.json",
     ] {
         assert!(paths.contains_key(p), "{p} is not documented");
     }
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["session"]["in"], "cookie");
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
-    assert_eq!(doc["paths"]["/api/v1/session"]["post"]["security"], json!([{}]), "sign-in needs no credentials");
+    assert_eq!(
+        doc["paths"]["/api/v1/session"]["post"]["security"],
+        json!([{}]),
+        "sign-in needs no credentials"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +115,10 @@ async fn every_documented_operation_is_served_and_unknown_paths_are_not() {
             let concrete = regex_lite_replace(&concrete);
             let body = op.get("requestBody").map(|_| json!({}));
             let r = api.call(m.clone(), &concrete, body).await;
-            assert_ne!(r.status, 405, "{method} {path} is documented but not served");
+            assert_ne!(
+                r.status, 405,
+                "{method} {path} is documented but not served"
+            );
             assert!(
                 !(r.status == 404 && r.body["error"]["message"] == "no such API route"),
                 "{method} {path} is documented but not routed"

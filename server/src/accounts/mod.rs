@@ -6,10 +6,12 @@
 //! - [`auth`]: passwords, sign-in and sessions, invitations and password resets, sign-up.
 //! - [`plans`]: plan limits and the usage report.
 //! - [`audit`]: what gets audited, and by whom.
+//! - [`privacy`]: visitor export and erasure, retention.
 
 pub mod audit;
 pub mod auth;
 pub mod plans;
+pub mod privacy;
 
 use crate::store::{is_origin_port, new_token, Agent, Role, Site, Store, StoreError};
 

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::{with_store, CmdResult};
-use crate::accounts::{self, plans, AccountsError, Actor};
+use crate::accounts::{self, plans, privacy, AccountsError, Actor};
 use crate::config::Config;
 use crate::store::PlanRecord;
 
@@ -26,6 +26,27 @@ pub enum AccountCommand {
         #[arg(long)]
         plan: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitorCommand {
+    /// Print everything stored about a visitor as JSON (audited).
+    Export(VisitorArgs),
+    /// Erase a visitor: messages, identity, feedback, signals, tickets, gaps (audited).
+    Erase(VisitorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VisitorArgs {
+    /// The site's key.
+    #[arg(long)]
+    site: String,
+    /// The visitor's id (as in the API), or...
+    #[arg(long, conflicts_with = "user_id", required_unless_present = "user_id")]
+    visitor: Option<String>,
+    /// ...the site's own user id of a signed-in visitor.
+    #[arg(long)]
+    user_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,4 +136,30 @@ pub async fn plan(config: &Config, command: PlanCommand) -> CmdResult {
             .await
         }
     }
+}
+
+pub async fn visitor(config: &Config, command: VisitorCommand) -> CmdResult {
+    let (args, erase) = match command {
+        VisitorCommand::Export(a) => (a, false),
+        VisitorCommand::Erase(a) => (a, true),
+    };
+    with_store(config, |store| async move {
+        let site = store
+            .site_by_key(&args.site)
+            .await?
+            .ok_or_else(|| AccountsError::UnknownSite(args.site.clone()))?;
+        let visitor_id = match (&args.visitor, &args.user_id) {
+            (Some(v), _) => v.clone(),
+            (None, Some(u)) => privacy::visitor_of_user(&store, &site, u).await?,
+            (None, None) => return Err(AccountsError::BadInput("--visitor or --user-id".into())),
+        };
+        let actor = Actor::operator();
+        if erase {
+            let erased = privacy::erase_visitor(&store, &site, &visitor_id, &actor).await?;
+            Ok(json!({"visitor_id": visitor_id, "erased": erased}))
+        } else {
+            privacy::export_visitor(&store, &site, &visitor_id, &actor).await
+        }
+    })
+    .await
 }

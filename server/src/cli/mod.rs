@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage plans (limits per month: bot answers; and seats, documents, sites).
     #[command(subcommand)]
     Plan(accounts::PlanCommand),
+    /// A visitor's data: export it, or erase it (GDPR).
+    #[command(subcommand)]
+    Visitor(accounts::VisitorCommand),
     /// Manage sites.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -148,6 +151,7 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
         }
         Command::Account(c) => accounts::account(&config, c).await,
         Command::Plan(c) => accounts::plan(&config, c).await,
+        Command::Visitor(c) => accounts::visitor(&config, c).await,
         Command::Migrate => with_store(&config, |_| async { Ok(json!({"migrated": true})) }).await,
         Command::Site(SiteCommand::Create {
             name,

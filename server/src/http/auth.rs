@@ -233,7 +233,13 @@ mod tests {
     #[test]
     fn the_metrics_token_must_match_exactly() {
         assert!(same_token("s3cret-token", "s3cret-token"));
-        for wrong in ["", "s3cret", "s3cret-token ", "S3CRET-TOKEN", "s3cret-tokem"] {
+        for wrong in [
+            "",
+            "s3cret",
+            "s3cret-token ",
+            "S3CRET-TOKEN",
+            "s3cret-tokem",
+        ] {
             assert!(!same_token("s3cret-token", wrong), "{wrong:?}");
         }
     }

@@ -11,6 +11,7 @@
 //! - [`team`]: sites, agents, usage, audit log.
 //! - [`conversations`]: the inbox list, a conversation with its messages, assignment, tickets.
 //! - [`page`]: JSON/query extractors with API errors, cursor pagination.
+//! - [`privacy`]: visitor export and erasure, retention.
 //! - [`openapi`]: the OpenAPI 3.1 document, built from the same annotations as the router.
 //! - [`throttle`]: REST rate limits per token and per IP.
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
@@ -26,6 +27,7 @@ pub mod kb;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
+pub mod privacy;
 pub mod session;
 pub mod team;
 pub mod throttle;
@@ -40,10 +42,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
+use serde_json::json;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use serde_json::json;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -66,7 +68,10 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(session::list_tokens, session::create_token))
         .routes(routes!(session::revoke_token))
         .routes(routes!(session::signup))
-        .routes(routes!(session::list_invitations, session::create_invitation))
+        .routes(routes!(
+            session::list_invitations,
+            session::create_invitation
+        ))
         .routes(routes!(session::accept_invitation))
         .routes(routes!(session::request_reset))
         .routes(routes!(session::accept_reset))
@@ -102,6 +107,9 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(widget::get_config, widget::put_config))
         .routes(routes!(widget::get_identity_secret))
         .routes(routes!(widget::rotate_identity_secret))
+        .routes(routes!(privacy::export_visitor))
+        .routes(routes!(privacy::erase_visitor))
+        .routes(routes!(privacy::get_retention, privacy::put_retention))
 }
 
 pub fn router(app: Arc<App>) -> Router {

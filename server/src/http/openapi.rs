@@ -52,7 +52,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A token from POST /api/v1/tokens or `concierge agent token`"))
+                    .description(Some(
+                        "A token from POST /api/v1/tokens or `concierge agent token`",
+                    ))
                     .build(),
             ),
         );

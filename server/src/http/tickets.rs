@@ -157,6 +157,15 @@ pub async fn put_policy(
         .store
         .set_escalation_policy_json(&site.id, stored.as_deref())
         .await?;
+    crate::accounts::audit::record(
+        &app.chat.store,
+        auth.account_id(),
+        &auth.actor(),
+        crate::accounts::AuditAction::SettingsChanged,
+        Some(&site.site_key),
+        json!({"setting": "escalation_policy", "custom": stored.is_some()}),
+    )
+    .await;
     Ok(Json(
         json!({ "custom": stored.is_some(), "policy": policy }),
     ))

@@ -149,9 +149,17 @@ pub async fn put_config(
     require_manager(&auth, "change the widget")?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad JSON body: {e}")))?;
-    Ok(Json(
-        widget::set_config(&app.chat.store, &site, &body).await?,
-    ))
+    let config = widget::set_config(&app.chat.store, &site, &body).await?;
+    crate::accounts::audit::record(
+        &app.chat.store,
+        auth.account_id(),
+        &auth.actor(),
+        crate::accounts::AuditAction::SettingsChanged,
+        Some(&site.site_key),
+        json!({"setting": "widget", "fields": body.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>())}),
+    )
+    .await;
+    Ok(Json(config))
 }
 
 /// `GET /api/v1/sites/{site_key}/identity-secret`: `{"identity_secret": HEX}`, created on first
@@ -191,6 +199,15 @@ pub async fn rotate_identity_secret(
     let site = site_of(&app, &auth, &site_key).await?;
     require_manager(&auth, "rotate the identity secret")?;
     let secret = widget::rotate_identity_secret(&app.chat.store, &site).await?;
+    crate::accounts::audit::record(
+        &app.chat.store,
+        auth.account_id(),
+        &auth.actor(),
+        crate::accounts::AuditAction::IdentitySecretRotated,
+        Some(&site.site_key),
+        json!({}),
+    )
+    .await;
     Ok(secret_response(&secret))
 }
 
