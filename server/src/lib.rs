@@ -19,6 +19,7 @@
 //! bus, limits} → protocol`. Engine modules never import axum.
 
 pub mod accounts;
+pub mod analytics;
 pub mod app;
 pub mod bot;
 pub mod bus;

@@ -5,6 +5,7 @@
 
 mod accounts_api;
 mod agent;
+mod analytics;
 mod answers;
 mod bad_input;
 mod cli;

@@ -83,6 +83,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(session::create_reset_for_agent))
         .routes(routes!(team::get_usage))
         .routes(routes!(team::list_audit))
+        .routes(routes!(team::get_analytics))
         .routes(routes!(conversations::list_conversations))
         .routes(routes!(conversations::get_conversation))
         .routes(routes!(conversations::list_messages))

@@ -15,6 +15,7 @@
 //! `busy_timeout`.
 
 mod agents;
+mod analytics;
 mod audit;
 mod conversations;
 mod documents;
@@ -40,6 +41,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use analytics::Handling;
 pub use audit::{AuditRecord, NewAudit};
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
 pub use escalation::SignalRecord;
