@@ -69,8 +69,32 @@ async fn other_account(app: &TestApp) -> Other {
 
 #[tokio::test]
 async fn every_id_taking_route_answers_404_for_another_accounts_ids() {
-    let app = spawn_app().await;
-    let b = other_account(&app).await;
+    probe(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_every_id_taking_route_answers_404_for_another_accounts_ids() {
+    let Some(pg) = concierge_tests::pg::postgres_url() else {
+        concierge_tests::pg::skip(
+            "on_postgres_every_id_taking_route_answers_404_for_another_accounts_ids",
+            "CONCIERGE_TEST_POSTGRES_URL",
+        );
+        return;
+    };
+    let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
+    let app = spawn_with(Options {
+        database_url: Some(db.url.clone()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    probe(&app).await;
+    app.shutdown().await;
+    db.drop_now().await.unwrap();
+}
+
+async fn probe(app: &TestApp) {
+    let b = other_account(app).await;
     let owner = app.member("owner").await;
     let api = app.bearer(&owner.token);
     let site = format!("/sites/{}", b.site_key);

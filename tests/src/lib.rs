@@ -79,6 +79,10 @@ impl Default for Options {
                 connections_per_ip_per_minute: 10_000,
                 frames_per_second: 1_000,
                 frame_burst: 1_000,
+                // Shared through Redis by every test on this machine's address.
+                login_attempts_per_ip_per_minute: 10_000,
+                api_requests_per_ip_per_minute: 100_000,
+                api_requests_per_token_per_minute: 100_000,
                 ..LimitsConfig::default()
             },
             data_dir: None,
