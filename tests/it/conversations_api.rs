@@ -231,3 +231,62 @@ async fn a_conversation_comes_with_its_visitor_ticket_and_messages_paged_by_seq(
     let queue = api.get(&format!("/sites/{}/tickets", app.site_key)).await;
     assert_eq!(queue.body["items"][0]["id"], ticket_id);
 }
+
+#[tokio::test]
+async fn a_script_takes_over_replies_hands_back_and_resolves_over_rest() {
+    let app = spawn_app().await;
+    let mut v = app.visitor().await;
+    let w = v.hello(None, None, None).await.unwrap();
+    v.say("m1", "Is anyone there?").await.unwrap();
+    let api = app.bearer(&app.agent_token);
+    let path = format!("/conversations/{}", w.conversation_id);
+    let r = api
+        .post(
+            &format!("{path}/messages"),
+            json!({"client_msg_id": "r1", "text": "Hi! Alice here."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let seq = r.body["seq"].as_i64().unwrap();
+    let seen = v.agent_message().await;
+    assert_eq!(
+        (seen.seq, seen.text.as_str()),
+        (seq, "Hi! Alice here."),
+        "the visitor sees it at once"
+    );
+    let again = api
+        .post(
+            &format!("{path}/messages"),
+            json!({"client_msg_id": "r1", "text": "Hi! Alice here."}),
+        )
+        .await;
+    assert_eq!(again.body["seq"], seq, "a resend is stored once");
+    assert_eq!(
+        app.conversation(&w.conversation_id).await.status,
+        concierge_protocol::ConversationStatus::Agent
+    );
+    let empty = api
+        .post(
+            &format!("{path}/messages"),
+            json!({"client_msg_id": "r2", "text": ""}),
+        )
+        .await;
+    assert_eq!((empty.status, empty.code()), (400, "bad_frame"));
+    assert_eq!(
+        api.post(&format!("{path}/hand-back"), json!({})).await.body["status"],
+        "bot"
+    );
+    assert_eq!(
+        api.post(&format!("{path}/take-over"), json!({})).await.body["status"],
+        "agent"
+    );
+    assert_eq!(
+        api.post(&format!("{path}/resolve"), json!({})).await.body["status"],
+        "resolved"
+    );
+    let other = app
+        .bearer("agt_nope")
+        .post(&format!("{path}/resolve"), json!({}))
+        .await;
+    assert_eq!(other.status, 401);
+}

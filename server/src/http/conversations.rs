@@ -365,3 +365,91 @@ pub async fn update_ticket(
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
     Ok(Json(json!(t.view())))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ReplyBody {
+    /// Your id for this message, unique per conversation: a resend with the same id is stored
+    /// once and answered with the same seq.
+    pub client_msg_id: String,
+    pub text: String,
+}
+
+/// `POST /api/v1/conversations/{id}/messages {client_msg_id, text}`: an agent reply, as on the
+/// agent socket (replying to a conversation the bot handles takes it over first).
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/messages",
+    tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account")),
+    request_body = ReplyBody,
+    responses((status = 201, description = "Stored: the message with its seq (the visitor sees it at once)", body = Object),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn reply(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> ApiResult<(axum::http::StatusCode, Json<Value>)> {
+    let m = app
+        .chat
+        .agent_reply(&auth.0, &id, &body.client_msg_id, &body.text)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!(m.view()))))
+}
+
+/// What an agent can do to who answers a conversation.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    TakeOver,
+    HandBack,
+    Resolve,
+}
+
+async fn act(app: &App, auth: &AgentAuth, id: &str, action: Action) -> ApiResult<Json<Value>> {
+    let c = match action {
+        Action::TakeOver => app.chat.take_over(&auth.0, id).await?,
+        Action::HandBack => app.chat.hand_back(&auth.0, id).await?,
+        Action::Resolve => app.chat.resolve(&auth.0, id).await?,
+    };
+    Ok(Json(json!(c.view())))
+}
+
+/// `POST /api/v1/conversations/{id}/take-over`: the caller answers from now on.
+#[utoipa::path(post, path = "/conversations/{id}/take-over", tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account")),
+    responses((status = 200, description = "The conversation, status agent", body = Object),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse)))]
+pub async fn take_over(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&app, &auth, &id, Action::TakeOver).await
+}
+
+/// `POST /api/v1/conversations/{id}/hand-back`: back to the bot (the ticket stays pending).
+#[utoipa::path(post, path = "/conversations/{id}/hand-back", tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account")),
+    responses((status = 200, description = "The conversation, status bot", body = Object),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse)))]
+pub async fn hand_back(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&app, &auth, &id, Action::HandBack).await
+}
+
+/// `POST /api/v1/conversations/{id}/resolve`: resolved, its ticket solved.
+#[utoipa::path(post, path = "/conversations/{id}/resolve", tag = "conversations",
+    params(("id" = String, Path, description = "A conversation of your account")),
+    responses((status = 200, description = "The conversation, status resolved", body = Object),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse)))]
+pub async fn resolve(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&app, &auth, &id, Action::Resolve).await
+}

@@ -86,7 +86,10 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(team::get_analytics))
         .routes(routes!(conversations::list_conversations))
         .routes(routes!(conversations::get_conversation))
-        .routes(routes!(conversations::list_messages))
+        .routes(routes!(conversations::list_messages, conversations::reply))
+        .routes(routes!(conversations::take_over))
+        .routes(routes!(conversations::hand_back))
+        .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::assign_conversation))
         .merge(uploads)
         // Document ids are paths ("guides/setup.md"): a catch-all, documented by hand in
