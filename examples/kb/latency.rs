@@ -187,6 +187,11 @@ pub async fn first_token(data: &Path, chunks: usize, count: usize) -> Result<()>
     let site =
         concierge::accounts::create_site(&app.chat.store, "Bench", &[origin.to_string()], None)
             .await?;
+    // Unlimited bot answers: the free plan would stop the bot after 100.
+    app.chat
+        .store
+        .set_account_plan(&site.account_id, "enterprise")
+        .await?;
     let knowledge = app.knowledge.clone();
     let items =
         concierge::rag::jobs::local_items(knowledge.config.max_document_bytes, &data.join("docs"))?;

@@ -54,6 +54,10 @@ pub async fn bench() -> Result<Bench> {
     let site = concierge::accounts::create_site(&store, "Bench", &["*".to_string()], None)
         .await
         .context("creating the bench site")?;
+    store
+        .set_account_plan(&site.account_id, "enterprise")
+        .await
+        .context("unlimited plan for the bench")?;
     Ok(Bench {
         knowledge: Arc::new(knowledge),
         store,

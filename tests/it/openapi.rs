@@ -96,8 +96,34 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
 
 #[tokio::test]
 async fn every_documented_operation_is_served_and_unknown_paths_are_not() {
-    let app = spawn_app().await;
-    let doc = document(&app).await;
+    sweep(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_every_documented_operation_is_served_and_guarded() {
+    let Some(pg) = concierge_tests::pg::postgres_url() else {
+        concierge_tests::pg::skip(
+            "on_postgres_every_documented_operation_is_served_and_guarded",
+            "CONCIERGE_TEST_POSTGRES_URL",
+        );
+        return;
+    };
+    let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
+    let app = spawn_with(Options {
+        database_url: Some(db.url.clone()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    sweep(&app).await;
+    app.shutdown().await;
+    db.drop_now().await.unwrap();
+}
+
+/// Calls every documented operation: with an owner's token it reaches its handler; without
+/// credentials every operation that needs them answers 401.
+async fn sweep(app: &TestApp) {
+    let doc = document(app).await;
     let owner = app.member("owner").await;
     let api = app.bearer(&owner.token);
     let mut checked = 0;
@@ -114,6 +140,17 @@ async fn every_documented_operation_is_served_and_unknown_paths_are_not() {
                 .replace("{document_id}", "guides/none.md");
             let concrete = regex_lite_replace(&concrete);
             let body = op.get("requestBody").map(|_| json!({}));
+            if op["security"] != json!([{}]) {
+                let anonymous = app
+                    .anonymous()
+                    .call(m.clone(), &concrete, body.clone())
+                    .await;
+                assert_eq!(
+                    (anonymous.status, anonymous.code()),
+                    (401, "unauthenticated"),
+                    "{method} {path} without credentials"
+                );
+            }
             let r = api.call(m.clone(), &concrete, body).await;
             assert_ne!(
                 r.status, 405,
