@@ -26,6 +26,7 @@ mod privacy;
 mod resume;
 mod store_story;
 mod streaming;
+mod team_api;
 mod tenancy;
 mod visitor;
 mod widget_api;

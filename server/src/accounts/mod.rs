@@ -3,13 +3,15 @@
 //! knows about HTTP.
 //!
 //! - this file: errors, provisioning (accounts, sites, agents), the demo set-up of a first start.
-//! - [`auth`]: passwords, sign-in and sessions, invitations and password resets, sign-up.
+//! - [`auth`]: passwords, sign-in and sessions, credentials.
+//! - [`links`]: invitations, password resets, sign-up.
 //! - [`plans`]: plan limits and the usage report.
 //! - [`audit`]: what gets audited, and by whom.
 //! - [`privacy`]: visitor export and erasure, retention.
 
 pub mod audit;
 pub mod auth;
+pub mod links;
 pub mod plans;
 pub mod privacy;
 

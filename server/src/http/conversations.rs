@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use concierge_protocol::{ConversationStatus, ErrorCode, TicketStatus};
+use concierge_protocol::{ConversationStatus, ErrorCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -36,7 +36,7 @@ pub struct InboxQuery {
     pub page: PageQuery,
 }
 
-fn bad(message: &str) -> ApiError {
+pub(super) fn bad(message: &str) -> ApiError {
     ApiError::new(ErrorCode::BadFrame, message)
 }
 
@@ -239,7 +239,7 @@ pub struct AssignBody {
 }
 
 /// Assigns the conversation's ticket in progress; returns it.
-async fn assign(
+pub(super) async fn assign(
     app: &App,
     auth: &AgentAuth,
     c: &ConversationRecord,
@@ -279,91 +279,6 @@ pub async fn assign_conversation(
     Ok(Json(
         assign(&app, &auth, &c, body.agent_id.as_deref()).await?,
     ))
-}
-
-async fn ticket_conversation(
-    app: &App,
-    auth: &AgentAuth,
-    site_key: &str,
-    ticket_id: &str,
-) -> ApiResult<(ConversationRecord, TicketStatus)> {
-    let site = site_of(app, auth, site_key).await?;
-    let store = &app.chat.store;
-    let ticket = store
-        .ticket(&site.id, ticket_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
-    let c = store
-        .conversation(&site.id, &ticket.conversation_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
-    let active = store.active_ticket(&site.id, &c.id).await?;
-    if active.as_ref().map(|t| t.id.as_str()) != Some(ticket_id) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "this ticket is solved; a new escalation opens a new one",
-        ));
-    }
-    Ok((c, ticket.status))
-}
-
-/// `POST /api/v1/sites/{site_key}/tickets/{id}/assign {agent_id}`.
-#[utoipa::path(
-    post,
-    path = "/sites/{site_key}/tickets/{ticket_id}/assign",
-    tag = "conversations",
-    params(("site_key" = String, Path, description = "The site's public key"), ("ticket_id" = String, Path, description = "A ticket of the site")),
-    request_body = AssignBody,
-    responses((status = 200, description = "The ticket", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn assign_ticket(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    Path((site_key, ticket_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<AssignBody>,
-) -> ApiResult<Json<Value>> {
-    let (c, _) = ticket_conversation(&app, &auth, &site_key, &ticket_id).await?;
-    Ok(Json(
-        assign(&app, &auth, &c, body.agent_id.as_deref()).await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct TicketPatch {
-    pub status: String,
-}
-
-/// `PATCH /api/v1/sites/{site_key}/tickets/{id} {status}`: `open`, `pending`, or `solved`
-/// (which resolves the conversation, as the agent's `resolve` does).
-#[utoipa::path(
-    patch,
-    path = "/sites/{site_key}/tickets/{ticket_id}",
-    tag = "conversations",
-    params(("site_key" = String, Path, description = "The site's public key"), ("ticket_id" = String, Path, description = "A ticket of the site")),
-    request_body = TicketPatch,
-    responses((status = 200, description = "The ticket", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn update_ticket(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    Path((site_key, ticket_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<TicketPatch>,
-) -> ApiResult<Json<Value>> {
-    let status = TicketStatus::parse(&body.status)
-        .ok_or_else(|| bad("status must be open, pending or solved"))?;
-    let (c, _) = ticket_conversation(&app, &auth, &site_key, &ticket_id).await?;
-    let store = &app.chat.store;
-    if status == TicketStatus::Solved {
-        app.chat.resolve(&auth.0, &c.id).await?;
-    } else if let Some(t) = store.ticket_status(&c.site_id, &c.id, status).await? {
-        app.chat.publish_ticket(&t).await;
-    }
-    let site = site_of(&app, &auth, &site_key).await?;
-    let t = store
-        .ticket(&site.id, &ticket_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ticket on this site"))?;
-    Ok(Json(json!(t.view())))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

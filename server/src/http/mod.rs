@@ -7,7 +7,9 @@
 //! - [`headers`]: security headers (nosniff, no-store for credentialed API answers, the
 //!   dashboard pages' CSP).
 //! - [`auth`]: who is calling (session cookie + CSRF, or bearer token), roles, client address.
-//! - [`session`]: sign-in, me, password, tokens, sign-up, invitations, password resets.
+//! - [`session`]: sign-in, me, password, tokens, sign-up.
+//! - [`links`]: invitations and password resets.
+//! - [`analytics`]: the owner's figures over a date range.
 //! - [`team`]: sites, agents, usage, audit log.
 //! - [`conversations`]: the inbox list, a conversation with its messages, assignment, tickets.
 //! - [`page`]: JSON/query extractors with API errors, cursor pagination.
@@ -19,11 +21,13 @@
 //! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
 //! - [`assets`]: the widget's files, embedded at build time (`/widget.js`, `/widget/{name}`).
 
+pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod conversations;
 pub mod headers;
 pub mod kb;
+pub mod links;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
@@ -68,22 +72,19 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(session::list_tokens, session::create_token))
         .routes(routes!(session::revoke_token))
         .routes(routes!(session::signup))
-        .routes(routes!(
-            session::list_invitations,
-            session::create_invitation
-        ))
-        .routes(routes!(session::accept_invitation))
-        .routes(routes!(session::request_reset))
-        .routes(routes!(session::accept_reset))
+        .routes(routes!(links::list_invitations, links::create_invitation))
+        .routes(routes!(links::accept_invitation))
+        .routes(routes!(links::request_reset))
+        .routes(routes!(links::accept_reset))
         .routes(routes!(team::list_sites, team::create_site))
         .routes(routes!(team::update_site))
         .routes(routes!(team::rotate_site_key))
         .routes(routes!(team::list_agents))
         .routes(routes!(team::change_role, team::remove_agent))
-        .routes(routes!(session::create_reset_for_agent))
+        .routes(routes!(links::create_reset_for_agent))
         .routes(routes!(team::get_usage))
         .routes(routes!(team::list_audit))
-        .routes(routes!(team::get_analytics))
+        .routes(routes!(analytics::get_analytics))
         .routes(routes!(conversations::list_conversations))
         .routes(routes!(conversations::get_conversation))
         .routes(routes!(conversations::list_messages, conversations::reply))
@@ -104,8 +105,8 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(kb::list_gaps))
         .routes(routes!(kb::llm_usage))
         .routes(routes!(tickets::list_tickets))
-        .routes(routes!(tickets::get_ticket, conversations::update_ticket))
-        .routes(routes!(conversations::assign_ticket))
+        .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::assign_ticket))
         .routes(routes!(tickets::get_policy, tickets::put_policy))
         .routes(routes!(tickets::stats))
         .routes(routes!(widget::get_config, widget::put_config))

@@ -1,6 +1,6 @@
 //! Sign-in and the caller's own account under `/api/v1`: `session` (sign in / out), `me`,
-//! `me/password`, `tokens` (named bearer tokens), `signup`, `invitations` and
-//! `password-resets`. Thin: each handler calls one function of `accounts`.
+//! `me/password`, `tokens` (named bearer tokens), `signup`. Invitations and resets: [`super::links`].
+//! Thin: each handler calls one function of `accounts`.
 
 use std::sync::Arc;
 
@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 use super::auth::{session_set_cookie, AgentAuth, ClientIp};
 use super::page::{ApiJson, ApiQuery, Page, PageQuery};
-use crate::accounts::auth::{self as accounts_auth, Link, Signup};
+use crate::accounts::auth as accounts_auth;
+use crate::accounts::links::Signup;
 use crate::accounts::{audit, Actor, AuditAction, SignedIn};
 use crate::app::App;
 use crate::config::SignupMode;
@@ -30,7 +31,7 @@ pub fn agent_json(a: &Agent) -> Value {
            "account_id": a.account_id})
 }
 
-fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
+pub(super) fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
     Actor {
         agent: None,
         ip: ip.0.clone(),
@@ -42,7 +43,7 @@ fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
 }
 
 /// 200 with the agent and CSRF token, and the session cookie.
-fn signed_in(app: &App, s: SignedIn, status: StatusCode, extra: Value) -> Response {
+pub(super) fn signed_in(app: &App, s: SignedIn, status: StatusCode, extra: Value) -> Response {
     let mut body = json!({"agent": agent_json(&s.agent), "csrf_token": s.csrf_token});
     if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
         b.extend(e);
@@ -304,7 +305,7 @@ pub async fn revoke_token(
     path = "/signup",
     tag = "session",
     security(()),
-    request_body = crate::accounts::auth::Signup,
+    request_body = crate::accounts::links::Signup,
     responses((status = 201, description = "A new account on the free plan, its site and owner, signed in", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
 )]
 pub async fn signup(
@@ -324,7 +325,7 @@ pub async fn signup(
         .throttle(Throttle::LoginIp, ip.0.as_deref().unwrap_or(""))
         .await
         .map_err(ApiError::rate_limited)?;
-    let (s, site) = accounts_auth::signup(
+    let (s, site) = crate::accounts::links::signup(
         &app.chat.store,
         &app.config.auth,
         &body,
@@ -333,225 +334,4 @@ pub async fn signup(
     .await?;
     let site = json!({"site": {"site_key": site.site_key, "name": site.name, "allowed_origins": site.allowed_origins}});
     Ok(signed_in(&app, s, StatusCode::CREATED, site))
-}
-
-/// A link as the API returns it: the token, the URL to open, who it is for, when it expires.
-fn link_json(app: &App, path: &str, link: &Link) -> Value {
-    json!({
-        "token": link.token,
-        "url": format!("{}/app/{path}/{}", app.config.public_base(), link.token),
-        "email": link.email,
-        "role": link.role.map(Role::as_str),
-        "expires_at": rfc3339(link.expires_at),
-    })
-}
-
-/// Hands a link to its recipient. No mail transport is built in yet: the link is logged for
-/// the operator, and returned to the inviter (invitations) or admin (resets).
-fn deliver(kind: &str, link: &Link, url: &str) {
-    tracing::info!(kind, to = %link.email, %url, "link created (not mailed: no mail transport configured)");
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct InviteBody {
-    pub email: String,
-    pub role: String,
-}
-
-/// `POST /api/v1/invitations {email, role}` (owners, admins): a single-use, expiring link.
-#[utoipa::path(
-    post,
-    path = "/invitations",
-    tag = "session",
-    request_body = InviteBody,
-    responses((status = 201, description = "{token, url, email, role, expires_at}: a single-use link", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn create_invitation(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    ApiJson(body): ApiJson<InviteBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    auth.require(Role::Admin, "invite agents")?;
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
-    let link = accounts_auth::invite(
-        &app.chat.store,
-        &app.config.auth,
-        &auth.0,
-        &body.email,
-        role,
-        &auth.actor(),
-    )
-    .await?;
-    let out = link_json(&app, "invite", &link);
-    deliver("invitation", &link, out["url"].as_str().unwrap_or(""));
-    Ok((StatusCode::CREATED, Json(out)))
-}
-
-/// `GET /api/v1/invitations` (owners, admins): pending invitations.
-#[utoipa::path(
-    get,
-    path = "/invitations",
-    tag = "session",
-    params(("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, description = "Pending invitations", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn list_invitations(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page>> {
-    auth.require(Role::Admin, "see invitations")?;
-    let items = app
-        .chat
-        .store
-        .invitations(auth.account_id())
-        .await?
-        .iter()
-        .map(|i| json!({"email": i.email, "role": i.role, "created_at": rfc3339(i.created_at), "expires_at": rfc3339(i.expires_at)}))
-        .collect();
-    Page::slice(items, &q)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct AcceptBody {
-    #[serde(default)]
-    pub name: String,
-    pub password: String,
-}
-
-/// `POST /api/v1/invitations/{token}/accept {name, password}`: creates the agent, signs in.
-#[utoipa::path(
-    post,
-    path = "/invitations/{token}/accept",
-    tag = "session",
-    security(()),
-    params(("token" = String, Path, description = "The invitation link's token")),
-    request_body = AcceptBody,
-    responses((status = 201, description = "The new agent, signed in", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn accept_invitation(
-    State(app): State<Arc<App>>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    ApiJson(body): ApiJson<AcceptBody>,
-) -> ApiResult<Response> {
-    let s = accounts_auth::accept_invitation(
-        &app.chat.store,
-        &app.config.auth,
-        &token,
-        &body.name,
-        &body.password,
-        &actor(&ip, &headers),
-    )
-    .await?;
-    Ok(signed_in(&app, s, StatusCode::CREATED, json!({})))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct ResetBody {
-    pub email: String,
-}
-
-/// `POST /api/v1/password-resets {email}`: sends a reset link if the email is an agent's.
-/// Always 202, so the answer does not tell which emails exist.
-#[utoipa::path(
-    post,
-    path = "/password-resets",
-    tag = "session",
-    security(()),
-    request_body = ResetBody,
-    responses((status = 202, description = "A link is sent if the email is an agent's (the same answer either way)"), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn request_reset(
-    State(app): State<Arc<App>>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ResetBody>,
-) -> ApiResult<StatusCode> {
-    app.chat
-        .limits
-        .throttle(Throttle::LoginEmail, &body.email.trim().to_lowercase())
-        .await
-        .map_err(ApiError::rate_limited)?;
-    if let Some(link) = accounts_auth::reset_link(
-        &app.chat.store,
-        &app.config.auth,
-        &body.email,
-        &actor(&ip, &headers),
-    )
-    .await?
-    {
-        let out = link_json(&app, "reset", &link);
-        deliver("password reset", &link, out["url"].as_str().unwrap_or(""));
-    }
-    Ok(StatusCode::ACCEPTED)
-}
-
-/// `POST /api/v1/agents/{id}/password-reset` (owners, admins): a reset link for an agent of
-/// the account, returned to the caller to hand over.
-#[utoipa::path(
-    post,
-    path = "/agents/{id}/password-reset",
-    tag = "team",
-    params(("id" = String, Path, description = "An agent of your account")),
-    responses((status = 201, description = "{token, url, email, expires_at}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn create_reset_for_agent(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    Path(agent_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    auth.require(Role::Admin, "reset other agents' passwords")?;
-    let store = &app.chat.store;
-    let agent = store
-        .agent_in_account(auth.account_id(), &agent_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
-    if agent.role == Role::Owner && auth.0.role != Role::Owner {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only owners can reset an owner's password",
-        ));
-    }
-    let link = accounts_auth::reset_link(store, &app.config.auth, &agent.email, &auth.actor())
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
-    Ok((StatusCode::CREATED, Json(link_json(&app, "reset", &link))))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct NewPasswordBody {
-    pub password: String,
-}
-
-/// `POST /api/v1/password-resets/{token}/accept {password}`: sets the password, ends every
-/// session of the agent, signs in anew.
-#[utoipa::path(
-    post,
-    path = "/password-resets/{token}/accept",
-    tag = "session",
-    security(()),
-    params(("token" = String, Path, description = "The reset link's token")),
-    request_body = NewPasswordBody,
-    responses((status = 200, description = "New password set, every session ended, signed in anew", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn accept_reset(
-    State(app): State<Arc<App>>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    ApiJson(body): ApiJson<NewPasswordBody>,
-) -> ApiResult<Response> {
-    let s = accounts_auth::accept_reset(
-        &app.chat.store,
-        &app.config.auth,
-        &token,
-        &body.password,
-        &actor(&ip, &headers),
-    )
-    .await?;
-    app.chat.access_changed(&s.agent).await;
-    Ok(signed_in(&app, s, StatusCode::OK, json!({})))
 }
