@@ -38,20 +38,7 @@ async fn analytics_count_what_the_bot_handled_and_what_went_to_people() {
     let w = v.hello(None, None, None).await.unwrap();
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let site_id = app.site_id().await;
-    for _ in 0..400 {
-        if app
-            .app
-            .chat
-            .store
-            .active_ticket(&site_id, &w.conversation_id)
-            .await
-            .unwrap()
-            .is_some()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    app.ticket_of(&site_id, &w.conversation_id).await;
     v.say("q", "Are you there? It is about my invoice.")
         .await
         .unwrap();

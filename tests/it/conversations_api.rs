@@ -12,20 +12,7 @@ async fn escalated(app: &TestApp, text: &str) -> String {
     v.say("m1", text).await.unwrap();
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let site_id = app.site_id().await;
-    for _ in 0..400 {
-        if app
-            .app
-            .chat
-            .store
-            .active_ticket(&site_id, &w.conversation_id)
-            .await
-            .unwrap()
-            .is_some()
-        {
-            return w.conversation_id;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    app.ticket_of(&site_id, &w.conversation_id).await;
     panic!("no ticket for {text}");
 }
 
@@ -146,20 +133,7 @@ async fn a_conversation_comes_with_its_visitor_ticket_and_messages_paged_by_seq(
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let api = app.bearer(&app.agent_token);
     let site_id = app.site_id().await;
-    for _ in 0..400 {
-        if app
-            .app
-            .chat
-            .store
-            .active_ticket(&site_id, &w.conversation_id)
-            .await
-            .unwrap()
-            .is_some()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    app.ticket_of(&site_id, &w.conversation_id).await;
     let r = api
         .get(&format!("/conversations/{}?limit=3", w.conversation_id))
         .await;

@@ -19,20 +19,7 @@ async fn chatty_visitor(app: &TestApp, words: &str) -> (String, String) {
         .unwrap();
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let site_id = app.site_id().await;
-    for _ in 0..400 {
-        if app
-            .app
-            .chat
-            .store
-            .active_ticket(&site_id, &w.conversation_id)
-            .await
-            .unwrap()
-            .is_some()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    app.ticket_of(&site_id, &w.conversation_id).await;
     let c = app.conversation(&w.conversation_id).await;
     (c.visitor_id, w.conversation_id)
 }

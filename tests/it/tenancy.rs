@@ -32,18 +32,7 @@ async fn other_account(app: &TestApp) -> Other {
     let w = v.hello(None, None, None).await.unwrap();
     v.say("m1", "hello from the rival's visitor").await.unwrap();
     v.send(&VisitorClientFrame::RequestHuman {}).await;
-    let mut ticket_id = None;
-    for _ in 0..200 {
-        if let Some(t) = store
-            .active_ticket(&site.id, &w.conversation_id)
-            .await
-            .unwrap()
-        {
-            ticket_id = Some(t.id);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let ticket_id = app.ticket_of(&site.id, &w.conversation_id).await.id;
     let kb = &app.app.knowledge;
     let job = kb
         .enqueue(
@@ -62,7 +51,7 @@ async fn other_account(app: &TestApp) -> Other {
         token: member.token,
         token_id,
         conversation_id: w.conversation_id,
-        ticket_id: ticket_id.expect("the rival's ticket"),
+        ticket_id,
         job_id: job.id,
     }
 }
@@ -210,20 +199,7 @@ async fn an_agent_cannot_be_assigned_across_accounts() {
     v.say("m1", "I need a person").await.unwrap();
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let site_id = app.site_id().await;
-    for _ in 0..200 {
-        if app
-            .app
-            .chat
-            .store
-            .active_ticket(&site_id, &w.conversation_id)
-            .await
-            .unwrap()
-            .is_some()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    app.ticket_of(&site_id, &w.conversation_id).await;
     let api = app.bearer(&owner.token);
     let r = api
         .post(

@@ -155,6 +155,27 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to [`crate::WAIT`]) for the conversation's ticket in progress, e.g. after the
+    /// visitor asked for a person.
+    pub async fn ticket_of(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> concierge::store::TicketRecord {
+        let deadline = tokio::time::Instant::now() + crate::WAIT;
+        loop {
+            let store = &self.app.chat.store;
+            if let Some(t) = store.active_ticket(site_id, conversation_id).await.unwrap() {
+                return t;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no ticket for conversation {conversation_id}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     /// A client with no credentials.
     pub fn anonymous(&self) -> Api {
         Api::new(self, Auth::None)
