@@ -13,7 +13,7 @@ async fn escalated(app: &TestApp, text: &str) -> String {
     v.send(&VisitorClientFrame::RequestHuman {}).await;
     let site_id = app.site_id().await;
     app.ticket_of(&site_id, &w.conversation_id).await;
-    panic!("no ticket for {text}");
+    w.conversation_id
 }
 
 #[tokio::test]

@@ -47,11 +47,19 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
 
     let (site_key, agent_token, owner_token) = server
         .with_app(async |app| {
+            // In the test agent's account (enterprise plan), so its socket sees this site.
+            let store = &app.app.chat.store;
+            let account = store
+                .site_by_key(&app.site_key)
+                .await
+                .unwrap()
+                .expect("test site")
+                .account_id;
             let site = concierge::accounts::create_site(
-                &app.app.chat.store,
+                store,
                 "Widget shop",
                 std::slice::from_ref(&host_url),
-                None,
+                Some(&account),
             )
             .await
             .expect("widget site");
