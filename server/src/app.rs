@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::accounts::mail::{LogMailer, Mailer, SmtpMailer};
 use crate::bot::Bot;
 use crate::bus::{Bus, Hub, LocalBus, RedisBus};
 use crate::chat::Chat;
@@ -44,6 +46,8 @@ pub struct App {
     pub sessions: TaskTracker,
     /// Identifies this node on the cross-node bus.
     pub node_id: String,
+    /// Mails invitation and reset links (SMTP, or the log when none is configured).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 pub struct Application {
@@ -119,6 +123,13 @@ impl Application {
             knowledge.clone(),
             escalations.clone(),
         ));
+        let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+            Some(url) => Arc::new(
+                SmtpMailer::new(url.expose_secret(), &config.smtp_from)
+                    .context("setting up mail (CONCIERGE_SMTP_URL, CONCIERGE_SMTP_FROM)")?,
+            ),
+            None => Arc::new(LogMailer),
+        };
         let app = Arc::new(App {
             config,
             chat,
@@ -129,6 +140,7 @@ impl Application {
             shutdown,
             sessions: TaskTracker::new(),
             node_id,
+            mailer,
         });
         Ok(Application {
             listener,
@@ -258,7 +270,6 @@ pub async fn build_knowledge(
     store: Arc<Store>,
     bus: Arc<dyn Bus>,
 ) -> anyhow::Result<Knowledge> {
-    use secrecy::ExposeSecret;
     let dim = crate::rag::embed::DIM;
     let index: Arc<dyn VectorIndex> = match &config.qdrant_url {
         Some(url) => Arc::new(

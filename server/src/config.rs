@@ -25,6 +25,8 @@
 //! | `CONCIERGE_PUBLIC_URL` | `public_url` | unset: `http://LISTEN`; `https://...` makes the session cookie `Secure` |
 //! | `CONCIERGE_SIGNUP` | `signup` | `closed`; `open` enables `POST /api/v1/signup` |
 //! | `CONCIERGE_AUTH__SESSION_IDLE_MINUTES` etc. | `[auth]` | see [`AuthConfig`] |
+//! | `CONCIERGE_SMTP_URL` | `smtp_url` | unset: invitation and reset links are logged, not mailed |
+//! | `CONCIERGE_SMTP_FROM` | `smtp_from` | `Concierge <noreply@localhost>` |
 //!
 //! The file is `./concierge.toml`, or the path in `CONCIERGE_CONFIG`.
 
@@ -81,6 +83,11 @@ pub struct Config {
     /// keep it closed and invite their team.
     pub signup: SignupMode,
     pub auth: AuthConfig,
+    /// Mails invitation and reset links: `smtp://user:pass@host:587?tls=required` or
+    /// `smtps://...`; unset, the links are written to the log.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of those mails.
+    pub smtp_from: String,
 }
 
 /// Self-service sign-up: `closed` (default) or `open`.
@@ -116,6 +123,8 @@ impl Default for Config {
             public_url: None,
             signup: SignupMode::Closed,
             auth: AuthConfig::default(),
+            smtp_url: None,
+            smtp_from: "Concierge <noreply@localhost>".into(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Concierge integration tests: real servers on port 0, real websockets, real databases.
 //! Postgres/Redis tests need CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL (CI sets
-//! both); without them they print SKIPPED and pass. The widget's browser test (`widget_e2e`)
-//! needs Debian's `chromium` and `npm ci --prefix tests/e2e`; it fails, never skips, without.
+//! both); without them they print SKIPPED and pass, as does the mail test without
+//! CONCIERGE_TEST_SMTP_PYTHON (a Python with aiosmtpd; `cargo xtask test` installs one). The
+//! widget's browser test (`widget_e2e`) needs Debian's `chromium` and
+//! `npm ci --prefix tests/e2e`; it fails, never skips, without.
 
 mod accounts_api;
 mod agent;
@@ -18,6 +20,7 @@ mod kb_store;
 mod knowledge;
 mod knowledge_ops;
 mod llm;
+mod mail;
 mod multi_node;
 mod openapi;
 mod ops;

@@ -18,6 +18,7 @@ pub mod kb;
 pub mod llm_stub;
 pub mod pg;
 pub mod restartable;
+pub mod smtp;
 
 pub use clients::{Agent, Refused, Visitor, Welcome};
 
@@ -62,6 +63,8 @@ pub struct Options {
     pub public_url: Option<String>,
     /// `CONCIERGE_SIGNUP=open`.
     pub signup_open: bool,
+    /// `CONCIERGE_SMTP_URL`.
+    pub smtp_url: Option<String>,
     /// `/metrics` on the main listener asks for it; default [`METRICS_TOKEN`].
     pub metrics_token: Option<String>,
     /// The private metrics listener (`127.0.0.1:0` works); default none.
@@ -99,6 +102,7 @@ impl Default for Options {
             },
             public_url: None,
             signup_open: false,
+            smtp_url: None,
             metrics_token: Some(METRICS_TOKEN.into()),
             metrics_listen: None,
         }
@@ -180,6 +184,7 @@ pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
             .unwrap_or_else(|| "test-model".into()),
         rag: opts.rag.clone(),
         public_url: opts.public_url.clone(),
+        smtp_url: opts.smtp_url.clone().map(SecretString::from),
         signup: if opts.signup_open {
             concierge::config::SignupMode::Open
         } else {

@@ -8,7 +8,7 @@
 //! - `test`: installs what the tests need (wasm32 target, wasm-bindgen-cli, binaryen,
 //!   chromium, the e2e npm packages), builds the widget, checks formatting, lints, the
 //!   no-feature-gate rule and the wasm32 build of `protocol`, builds the binary the CLI tests
-//!   drive, then runs the whole suite. Postgres/Redis tests run when
+//!   drive, installs the mail tests' SMTP server (aiosmtpd, PyPI), then runs the whole suite. Postgres/Redis tests run when
 //!   CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL are set (CI sets both), and
 //!   say SKIPPED loudly otherwise.
 
@@ -164,6 +164,7 @@ fn test(args: &[String]) -> Result<()> {
             )
             .current_dir(root()),
     )?;
+    let smtp_python = smtp_server()?;
     let llm = LlmServer::start()?;
     for (var, what) in [
         (
@@ -184,6 +185,7 @@ fn test(args: &[String]) -> Result<()> {
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-targets"])
         .env("CONCIERGE_MODEL_CACHE", &model_cache)
+        .env("CONCIERGE_TEST_SMTP_PYTHON", &smtp_python)
         .args(passthrough);
     if let Some(url) = llm.as_ref().map(|l| l.url.clone()) {
         test.env("CONCIERGE_TEST_LLM_URL", url);
@@ -191,6 +193,35 @@ fn test(args: &[String]) -> Result<()> {
     let result = run_tests(&mut test);
     drop(llm);
     result
+}
+
+/// A real SMTP server for the mail tests: aiosmtpd from PyPI (pinned) in a venv under
+/// `~/.cache/concierge-smtp`; returns that venv's python.
+fn smtp_server() -> Result<PathBuf> {
+    let dir = home().join(".cache/concierge-smtp");
+    let python = dir.join("venv/bin/python");
+    let ready = Command::new(&python)
+        .args([
+            "-c",
+            "import aiosmtpd; assert aiosmtpd.__version__ == '1.4.6'",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ready {
+        std::fs::create_dir_all(&dir)?;
+        step(
+            "python3 -m venv for the SMTP test server",
+            Command::new("python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(dir.join("venv")),
+        )?;
+        step(
+            "pip install aiosmtpd==1.4.6 (the mail tests' SMTP server)",
+            Command::new(&python).args(["-m", "pip", "install", "-q", "aiosmtpd==1.4.6"]),
+        )?;
+    }
+    Ok(python)
 }
 
 /// The browser tests need Debian's chromium and the npm packages pinned in tests/e2e.

@@ -5,6 +5,7 @@
 //! - this file: errors, provisioning (accounts, sites, agents), the demo set-up of a first start.
 //! - [`auth`]: passwords, sign-in and sessions, credentials.
 //! - [`links`]: invitations, password resets, sign-up.
+//! - [`mail`]: mailing those links (SMTP via lettre, or the log).
 //! - [`plans`]: plan limits and the usage report.
 //! - [`audit`]: what gets audited, and by whom.
 //! - [`privacy`]: visitor export and erasure, retention.
@@ -12,6 +13,7 @@
 pub mod audit;
 pub mod auth;
 pub mod links;
+pub mod mail;
 pub mod plans;
 pub mod privacy;
 

@@ -1,5 +1,6 @@
 //! Invitations and password resets under `/api/v1`: single-use, expiring links created by
-//! the team (or, for resets, asked for by anyone) and accepted without credentials.
+//! the team (or, for resets, asked for by anyone), mailed through `CONCIERGE_SMTP_URL` (logged
+//! without it), and accepted without credentials.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use super::auth::{AgentAuth, ClientIp};
 use super::page::{ApiJson, ApiQuery, Page, PageQuery};
 use super::session::{actor, signed_in};
 use crate::accounts::links::{self as accounts_links, Link};
+use crate::accounts::mail::{self, Delivery};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::limits::Throttle;
@@ -33,10 +35,16 @@ fn link_json(app: &App, path: &str, link: &Link) -> Value {
     })
 }
 
-/// Hands a link to its recipient. No mail transport is built in yet: the link is logged for
-/// the operator, and returned to the inviter (invitations) or admin (resets).
-fn deliver(kind: &str, link: &Link, url: &str) {
-    tracing::info!(kind, to = %link.email, %url, "link created (not mailed: no mail transport configured)");
+/// Mails a link to its recipient (or logs it without a mail transport); a failure is logged
+/// and reported, never fatal: invitations are also returned to the inviter.
+async fn deliver(app: &App, link: &Link, (subject, body): (String, String)) -> Delivery {
+    match app.mailer.send(&link.email, &subject, &body).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, to = %link.email, "link not mailed");
+            Delivery::Failed
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -70,8 +78,21 @@ pub async fn create_invitation(
         &auth.actor(),
     )
     .await?;
-    let out = link_json(&app, "invite", &link);
-    deliver("invitation", &link, out["url"].as_str().unwrap_or(""));
+    let mut out = link_json(&app, "invite", &link);
+    let account = app
+        .chat
+        .store
+        .account(auth.account_id())
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let message = mail::invitation(
+        &account,
+        &auth.0.name,
+        out["url"].as_str().unwrap_or(""),
+        app.config.auth.invitation_ttl_hours,
+    );
+    out["delivery"] = json!(deliver(&app, &link, message).await.as_str());
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -170,8 +191,16 @@ pub async fn request_reset(
     )
     .await?
     {
+        // Mailed in the background: the answer's timing must not tell which emails exist.
         let out = link_json(&app, "reset", &link);
-        deliver("password reset", &link, out["url"].as_str().unwrap_or(""));
+        let message = mail::reset(
+            out["url"].as_str().unwrap_or(""),
+            app.config.auth.reset_ttl_minutes,
+        );
+        let app = app.clone();
+        tokio::spawn(async move {
+            deliver(&app, &link, message).await;
+        });
     }
     Ok(StatusCode::ACCEPTED)
 }
