@@ -16,6 +16,9 @@ insert into plans (name, bot_answers, seats, documents, sites, updated_at) value
     ('enterprise', null, null, null, null, 0);
 
 alter table accounts add column plan text not null default 'free' references plans(name);
+-- Accounts from before plans existed keep working as they did: no limits. New ones start on
+-- free (the application names the plan on every insert).
+update accounts set plan = 'enterprise';
 
 -- Usage per account and calendar month (UTC, 'YYYY-MM'). Bot answers are reserved here,
 -- atomically against the plan's limit, before the bot answers.

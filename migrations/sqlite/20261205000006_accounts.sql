@@ -17,6 +17,9 @@ insert into plans (name, bot_answers, seats, documents, sites, updated_at) value
 
 -- (No foreign key: SQLite cannot add a referencing column with a non-null default.)
 alter table accounts add column plan text not null default 'free';
+-- Accounts from before plans existed keep working as they did: no limits. New ones start on
+-- free (the application names the plan on every insert).
+update accounts set plan = 'enterprise';
 
 -- Usage per account and calendar month (UTC, 'YYYY-MM'). Bot answers are reserved here,
 -- atomically against the plan's limit, before the bot answers.

@@ -172,6 +172,7 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
                 for account in store.account_ids().await? {
                     for site in store.sites_for_account(&account).await? {
                         sites.push(json!({"site_key": site.site_key, "name": site.name,
+                                      "account_id": site.account_id,
                                       "allowed_origins": site.allowed_origins}));
                     }
                 }
