@@ -217,6 +217,13 @@ impl From<crate::accounts::AccountsError> for ApiError {
                 tracing::error!("password hashing failed");
                 ErrorCode::Internal
             }
+            E::Index(inner) => {
+                tracing::error!(error = %inner, "vector index");
+                return ApiError::new(
+                    ErrorCode::Internal,
+                    "something went wrong on our side; please retry",
+                );
+            }
             E::InvalidCredentials => ErrorCode::InvalidCredentials,
             E::PlanLimit { .. } => ErrorCode::PlanLimit,
             E::AgentExists(_) => ErrorCode::Conflict,

@@ -188,3 +188,94 @@ async fn retention_is_off_by_default_and_deletes_only_conversations_past_it() {
         json!({"setting": "retention_days", "value": 30})
     );
 }
+
+#[tokio::test]
+async fn an_owner_deletes_the_account_and_everything_it_owns_and_nothing_else() {
+    let app = spawn_app().await;
+    app.ingest(&concierge_tests::kb::helpcenter()).await;
+    let (_, conversation) = chatty_visitor(&app, "Delete me").await;
+    let store = &app.app.chat.store;
+    let site = store.site_by_key(&app.site_key).await.unwrap().unwrap();
+    // Another account with a site and a visitor, which must survive.
+    let other = concierge::accounts::create_site(store, "Other shop", &[ORIGIN.to_string()], None)
+        .await
+        .unwrap();
+    let other_owner = app.member_of("owner", &other.site_key).await;
+    let mut v = Visitor::connect(&app.visitor_url(&other.site_key), Some(ORIGIN))
+        .await
+        .unwrap();
+    let other_conversation = v.hello(None, None, None).await.unwrap().conversation_id;
+    v.say("m1", "still here").await.unwrap();
+
+    let owner = app.member("owner").await;
+    let admin = app.member("admin").await;
+    let mut socket = app.agent().await;
+    let r = app
+        .bearer(&admin.token)
+        .call(
+            reqwest::Method::DELETE,
+            "/account",
+            Some(json!({"confirm": "Test shop"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let api = app.bearer(&owner.token);
+    let r = api
+        .call(
+            reqwest::Method::DELETE,
+            "/account",
+            Some(json!({"confirm": "test shop?"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "bad_frame"),
+        "the name must match"
+    );
+    let r = api
+        .call(
+            reqwest::Method::DELETE,
+            "/account",
+            Some(json!({"confirm": "Test shop"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+
+    assert_eq!(
+        socket.closed().await,
+        Some(concierge_protocol::close::ACCESS_REVOKED)
+    );
+    assert_eq!(api.get("/me").await.status, 401);
+    assert_eq!(app.bearer(&app.agent_token).get("/me").await.status, 401);
+    let login = app
+        .anonymous()
+        .post(
+            "/session",
+            json!({"email": owner.email, "password": owner.password}),
+        )
+        .await;
+    assert_eq!(login.status, 401);
+    assert!(
+        Visitor::connect(&app.visitor_url(&app.site_key), Some(ORIGIN))
+            .await
+            .is_err()
+    );
+    assert!(store.account(&site.account_id).await.unwrap().is_none());
+    assert!(store
+        .conversation(&site.id, &conversation)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.documents(&site.id).await.unwrap().is_empty());
+    assert_eq!(store.count_chunks(&site.id).await.unwrap(), 0);
+    // The other account is untouched.
+    let theirs = app.bearer(&other_owner.token);
+    assert_eq!(theirs.get("/me").await.status, 200);
+    assert_eq!(
+        theirs
+            .get(&format!("/conversations/{other_conversation}"))
+            .await
+            .status,
+        200
+    );
+}

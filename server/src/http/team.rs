@@ -376,3 +376,47 @@ pub async fn list_audit(
         },
     )))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeleteAccountBody {
+    /// The account's exact name, as a confirmation.
+    pub confirm: String,
+}
+
+/// `DELETE /api/v1/account {confirm}` (owners): deletes the account and everything it owns —
+/// sites, documents and their vectors, conversations, visitors, agents, tokens, usage, audit.
+#[utoipa::path(
+    delete,
+    path = "/account",
+    tag = "team",
+    request_body = DeleteAccountBody,
+    responses((status = 204, description = "Deleted; every session, token and socket of its agents ended"),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn delete_account(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<DeleteAccountBody>,
+) -> ApiResult<StatusCode> {
+    auth.require(Role::Owner, "delete the account")?;
+    let store = &app.chat.store;
+    let sites = store.sites_for_account(auth.account_id()).await?;
+    let agents = store.agents_of_account(auth.account_id()).await?;
+    crate::accounts::delete_account(store, &app.knowledge, auth.account_id(), &body.confirm)
+        .await?;
+    // The agents' sockets re-check their credentials and close: the rows are gone.
+    for site in &sites {
+        for agent in &agents {
+            app.chat
+                .publish(
+                    &site.id,
+                    "",
+                    crate::bus::EventKind::Access {
+                        agent_id: agent.id.clone(),
+                    },
+                )
+                .await;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -14,6 +14,7 @@
 //! tail latency); other processes (the CLI next to a running server) still wait on
 //! `busy_timeout`.
 
+mod account_delete;
 mod agents;
 mod analytics;
 mod audit;
