@@ -279,3 +279,49 @@ async fn an_owner_deletes_the_account_and_everything_it_owns_and_nothing_else() 
         200
     );
 }
+
+#[tokio::test]
+async fn on_postgres_deleting_an_account_removes_every_row_it_owns() {
+    let Some(pg) = concierge_tests::pg::postgres_url() else {
+        concierge_tests::pg::skip(
+            "on_postgres_deleting_an_account_removes_every_row_it_owns",
+            "CONCIERGE_TEST_POSTGRES_URL",
+        );
+        return;
+    };
+    let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
+    let app = spawn_with(Options {
+        database_url: Some(db.url.clone()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let (_, conversation) = chatty_visitor(&app, "Postgres visitor").await;
+    let owner = app.member("owner").await;
+    let api = app.bearer(&owner.token);
+    app.sign_in(&owner.email, &owner.password).await;
+    api.post(
+        "/invitations",
+        json!({"email": "new@shop.example", "role": "agent"}),
+    )
+    .await;
+    let site_id = app.site_id().await;
+    let r = api
+        .call(
+            reqwest::Method::DELETE,
+            "/account",
+            Some(json!({"confirm": "Test shop"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let store = &app.app.chat.store;
+    assert!(store
+        .conversation(&site_id, &conversation)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.site_by_key(&app.site_key).await.unwrap().is_none());
+    assert_eq!(store.count_accounts().await.unwrap(), 0);
+    app.shutdown().await;
+    db.drop_now().await.unwrap();
+}

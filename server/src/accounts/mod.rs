@@ -278,6 +278,36 @@ pub async fn bootstrap_demo(store: &Store) -> Result<Option<Demo>, AccountsError
     }))
 }
 
+/// Deletes an account and everything it owns (owners only, confirmed by typing the account's
+/// name): the documents' vectors, then every row; the agents' sockets close. Cannot be undone.
+pub async fn delete_account(
+    store: &Store,
+    knowledge: &crate::rag::Knowledge,
+    account_id: &str,
+    confirm: &str,
+) -> Result<(), AccountsError> {
+    let account = store
+        .account(account_id)
+        .await?
+        .ok_or(AccountsError::NotFound("account"))?;
+    if confirm.trim() != account.name {
+        return Err(AccountsError::BadInput(
+            "to delete the account, send its exact name as confirm".into(),
+        ));
+    }
+    for site in store.sites_for_account(account_id).await? {
+        for doc in store.documents(&site.id).await? {
+            knowledge
+                .delete_document(&site.id, &doc.doc_key)
+                .await
+                .map_err(|e| AccountsError::Index(e.to_string()))?;
+        }
+    }
+    tracing::warn!(account = %account.id, name = %account.name, "deleting the account and everything it owns");
+    store.delete_account(account_id).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::validate_origin;
@@ -309,34 +339,4 @@ mod tests {
             assert!(validate_origin(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// Deletes an account and everything it owns (owners only, confirmed by typing the account's
-/// name): the documents' vectors, then every row; the agents' sockets close. Cannot be undone.
-pub async fn delete_account(
-    store: &Store,
-    knowledge: &crate::rag::Knowledge,
-    account_id: &str,
-    confirm: &str,
-) -> Result<(), AccountsError> {
-    let account = store
-        .account(account_id)
-        .await?
-        .ok_or(AccountsError::NotFound("account"))?;
-    if confirm.trim() != account.name {
-        return Err(AccountsError::BadInput(
-            "to delete the account, send its exact name as confirm".into(),
-        ));
-    }
-    for site in store.sites_for_account(account_id).await? {
-        for doc in store.documents(&site.id).await? {
-            knowledge
-                .delete_document(&site.id, &doc.doc_key)
-                .await
-                .map_err(|e| AccountsError::Index(e.to_string()))?;
-        }
-    }
-    tracing::warn!(account = %account.id, name = %account.name, "deleting the account and everything it owns");
-    store.delete_account(account_id).await?;
-    Ok(())
 }
