@@ -213,7 +213,9 @@ async fn a_script_takes_over_replies_hands_back_and_resolves_over_rest() {
     let w = v.hello(None, None, None).await.unwrap();
     // A neutral line: no escalation runs next to the reply (see the note on the race in
     // docs/api.md).
-    v.say("m1", "Thanks, I am just browsing the catalogue.").await.unwrap();
+    v.say("m1", "Thanks, I am just browsing the catalogue.")
+        .await
+        .unwrap();
     let api = app.bearer(&app.agent_token);
     let path = format!("/conversations/{}", w.conversation_id);
     let r = api
