@@ -334,7 +334,7 @@ async fn on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared(
         redis_url: Some(redis),
         ..Options::default()
     };
-    // Counted per attempt: the sign-in below, four failures, then the refusal.
+    // Counted per attempt: five failures pass, the sixth attempt is refused.
     opts.limits.login_attempts_per_email_per_minute = 5;
     let a = spawn_with(opts.clone()).await.unwrap();
     let b = spawn_with(opts).await.unwrap();
@@ -367,7 +367,7 @@ async fn on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared(
         "node b's socket closes too"
     );
 
-    // Two failures on each node: the sixth attempt is refused on either. Redis counts in
+    // Failures on both nodes: the sixth attempt is refused on either. Redis counts in
     // fixed minute windows: start early in a minute so the attempts share one.
     while std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -378,8 +378,10 @@ async fn on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared(
     {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    let email = a.agent_email.clone();
-    for node in [&a, &b, &a, &b] {
+    // A member nobody signed in as yet: all its attempts fall in this one window.
+    let fresh = a.member("agent").await;
+    let email = fresh.email.clone();
+    for node in [&a, &b, &a, &b, &a] {
         let r = node
             .anonymous()
             .post(
@@ -393,7 +395,7 @@ async fn on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared(
         .anonymous()
         .post(
             "/session",
-            json!({"email": email, "password": a.agent_password}),
+            json!({"email": email, "password": fresh.password}),
         )
         .await;
     assert_eq!(
