@@ -268,3 +268,64 @@ async fn a_script_takes_over_replies_hands_back_and_resolves_over_rest() {
         .await;
     assert_eq!(other.status, 401);
 }
+
+#[tokio::test]
+async fn the_inbox_merges_the_accounts_sites_newest_first_and_filters_by_site() {
+    let app = spawn_app().await;
+    let store = &app.app.chat.store;
+    let account = store
+        .site_by_key(&app.site_key)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let second =
+        concierge::accounts::create_site(store, "Second", &[ORIGIN.to_string()], Some(&account))
+            .await
+            .unwrap();
+    let mut ids = Vec::new();
+    for (i, key) in [
+        &app.site_key,
+        &second.site_key,
+        &app.site_key,
+        &second.site_key,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut v = Visitor::connect(&app.visitor_url(key), Some(ORIGIN))
+            .await
+            .unwrap();
+        let w = v.hello(None, None, None).await.unwrap();
+        v.say("m1", &format!("line {i}")).await.unwrap();
+        ids.push(w.conversation_id);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let api = app.bearer(&app.agent_token);
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = api
+            .get(&format!("/conversations?limit=1&cursor={cursor}"))
+            .await;
+        for c in r.body["items"].as_array().unwrap() {
+            seen.push(c["id"].as_str().unwrap().to_string());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first, "both sites, newest first, one per page");
+    let only = api
+        .get(&format!("/conversations?site_key={}", second.site_key))
+        .await;
+    let only: Vec<&str> = only.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(only, [ids[3].as_str(), ids[1].as_str()]);
+}

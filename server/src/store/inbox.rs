@@ -104,8 +104,38 @@ impl Store {
         .transpose()
     }
 
-    /// A page of the account's conversations that have at least one message.
+    /// A page of the account's conversations that have at least one message. One query per
+    /// site (the planner then walks that site's `(site_id, updated_at)` index from the cursor
+    /// instead of reading and sorting every conversation of the account: 0.7 s → 1 ms per page
+    /// at 100k conversations, docs/performance.md), merged newest first.
     pub async fn inbox(&self, account_id: &str, f: &InboxFilter) -> Result<Vec<InboxRow>> {
+        let site_ids: Vec<String> = match &f.site_id {
+            // Checked against the account by the caller (a site of another account is a 404).
+            Some(id) => vec![id.clone()],
+            None => self
+                .sites_for_account(account_id)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
+        };
+        let mut rows = Vec::new();
+        for site_id in &site_ids {
+            rows.extend(self.inbox_of_site(site_id, f).await?);
+        }
+        // Ids are lowercase UUIDs: byte order here is the database's order too.
+        rows.sort_by(|a, b| {
+            (b.conversation.updated_at, &b.conversation.id)
+                .cmp(&(a.conversation.updated_at, &a.conversation.id))
+        });
+        rows.truncate(f.limit.max(0) as usize);
+        Ok(rows)
+    }
+
+    async fn inbox_of_site(&self, site_id: &str, f: &InboxFilter) -> Result<Vec<InboxRow>> {
+        // The text search matches on the conversation alone: it is already this site's, and
+        // the messages' primary key (conversation_id, seq) serves the lookup. The redundant
+        // `updated_at <= $7` lets Postgres start its index scan at the cursor.
         let sql = format!(
             "select {CONVERSATION_COLUMNS}, m.text as last_text, m.author as last_author, \
              t.id as ticket_id, t.status as ticket_status, t.priority as ticket_priority, \
@@ -116,24 +146,23 @@ impl Store {
                and m.site_id = c.site_id \
              left join tickets t on t.conversation_id = c.id and t.site_id = c.site_id \
                and t.status <> 'solved' \
-             where s.account_id = $1 and c.last_seq > 0 \
-             and ($2 = '' or c.site_id = $2) \
-             and ($3 = '' or c.status = $3) \
-             and ($4 = '' or ($4 = '-' and c.agent_id is null and t.assigned_agent_id is null) \
-                  or coalesce(c.agent_id, t.assigned_agent_id) = $4) \
-             and ($5 = '' or ($5 = 'negative' and c.mood <= -{MOOD_BAND}) \
-                  or ($5 = 'positive' and c.mood >= {MOOD_BAND}) \
-                  or ($5 = 'neutral' and c.mood > -{MOOD_BAND} and c.mood < {MOOD_BAND})) \
-             and c.updated_at >= $6 \
-             and ($7 = '' or exists (select 1 from messages q where q.site_id = c.site_id \
-                  and q.conversation_id = c.id and lower(q.text) like $7 escape '\\')) \
-             and (c.updated_at < $8 or (c.updated_at = $8 and c.id < $9)) \
-             order by c.updated_at desc, c.id desc limit $10"
+             where c.site_id = $1 and c.last_seq > 0 \
+             and ($2 = '' or c.status = $2) \
+             and ($3 = '' or ($3 = '-' and c.agent_id is null and t.assigned_agent_id is null) \
+                  or coalesce(c.agent_id, t.assigned_agent_id) = $3) \
+             and ($4 = '' or ($4 = 'negative' and c.mood <= -{MOOD_BAND}) \
+                  or ($4 = 'positive' and c.mood >= {MOOD_BAND}) \
+                  or ($4 = 'neutral' and c.mood > -{MOOD_BAND} and c.mood < {MOOD_BAND})) \
+             and c.updated_at >= $5 \
+             and ($6 = '' or exists (select 1 from messages q \
+                  where q.conversation_id = c.id and lower(q.text) like $6 escape '\\')) \
+             and c.updated_at <= $7 \
+             and (c.updated_at < $7 or (c.updated_at = $7 and c.id < $8)) \
+             order by c.updated_at desc, c.id desc limit $9"
         );
         let (before_at, before_id) = f.before.clone().unwrap_or((i64::MAX, String::new()));
         let rows = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(f.site_id.as_deref().unwrap_or(""))
+            .bind(site_id)
             .bind(f.status.map(|s| s.as_str()).unwrap_or(""))
             .bind(match &f.assignee {
                 None => "",
