@@ -6,6 +6,8 @@
 //! One answer at a time per conversation (a second question waits for the first answer), and
 //! the conversation is re-read before answering so a human who took over is never talked over.
 
+mod quota;
+
 use std::sync::Arc;
 
 use concierge_protocol::{ConversationStatus, Phase, Source};
@@ -14,15 +16,13 @@ use futures_util::StreamExt;
 use tokio::sync::Mutex;
 use tokio_util::task::TaskTracker;
 
-use crate::bus::EventKind;
 use crate::chat::{Chat, StreamHandle};
 use crate::escalation::{Assessment, Escalations};
 use crate::rag::answer::{extractive, source_of, Composed};
 use crate::rag::llm::{grounded_prompt, LlmEvent, PromptSource, Role};
 use crate::rag::pii::mask_pii;
 use crate::rag::{Hit, Knowledge, RagError, SearchMode};
-use crate::sentiment::{Priority, Reason};
-use crate::store::{ConversationRecord, MessageRecord, Reservation};
+use crate::store::{ConversationRecord, MessageRecord};
 
 /// What the bot says when retrieval finds nothing good enough.
 pub const DONT_KNOW: &str = "I couldn't find an answer to that in our help articles, and I \
@@ -221,52 +221,6 @@ impl Bot {
         };
         self.outcome(&conversation, &assessment, outcome).await;
         Ok(Some(m))
-    }
-
-    /// Reserves this answer against the account's plan. At the limit the bot stays silent and
-    /// the conversation goes to people (reason `quota_reached`): the visitor is told a person
-    /// will reply, or asked for an email when nobody is online. Returns whether to answer.
-    /// When the plan cannot be read the visitor is answered (availability over billing).
-    async fn reserve(&self, conversation: &ConversationRecord, question: &MessageRecord) -> bool {
-        let reserved = crate::accounts::plans::reserve_bot_answer(
-            &self.chat.store,
-            &conversation.site_id,
-            &conversation.id,
-            question.seq,
-        )
-        .await;
-        match reserved {
-            Ok((Reservation::OverLimit { limit }, _)) => {
-                tracing::info!(conversation = %conversation.id, limit, "bot answers used up; handing over to people");
-                let reasons = [Reason::QuotaReached.as_str().to_string()];
-                if let Err(e) = self
-                    .escalations
-                    .escalate(conversation, &reasons, Priority::Normal)
-                    .await
-                {
-                    tracing::warn!(error = %e, "quota hand-over failed");
-                }
-                false
-            }
-            Ok((_, warning)) => {
-                if let Some(w) = warning {
-                    if let Ok(Some(site)) = self.chat.store.site_by_id(&conversation.site_id).await
-                    {
-                        self.chat
-                            .publish_account(
-                                &site.account_id,
-                                EventKind::Usage { warning: w.frame() },
-                            )
-                            .await;
-                    }
-                }
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "bot answer not reserved; answering anyway");
-                true
-            }
-        }
     }
 
     /// Records the message's signals with what the bot did (mood, failure streak).

@@ -269,3 +269,117 @@ async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn operators_create_accounts_and_move_them_between_plans() {
+    let dir = TempDir::new();
+    let (code, plans) = cli(&dir.0, &["--json", "plan", "list"]);
+    assert_eq!(code, 0, "{plans}");
+    let names: Vec<&str> = plans["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["free", "pro", "enterprise"]);
+    assert_eq!(
+        plans["plans"][0],
+        serde_json::json!({"name": "free", "bot_answers": 100, "seats": 1, "documents": 20, "sites": 1})
+    );
+    assert_eq!(
+        plans["plans"][2]["bot_answers"],
+        serde_json::Value::Null,
+        "enterprise is unlimited"
+    );
+    let (code, account) = cli(&dir.0, &["--json", "account", "create", "--name", "Acme"]);
+    assert_eq!(code, 0, "{account}");
+    assert_eq!(account["plan"], "free");
+    let id = account["account_id"].as_str().unwrap().to_string();
+    let (code, site) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--account",
+            &id,
+            "--name",
+            "Acme shop",
+            "--origin",
+            "https://acme.example",
+        ],
+    );
+    assert_eq!(code, 0, "{site}");
+    assert_eq!(site["account_id"], id.as_str());
+    // Without --account a site gets an account of its own, never someone else's.
+    let (_, lone) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "site",
+            "create",
+            "--name",
+            "Lone",
+            "--origin",
+            "https://lone.example",
+        ],
+    );
+    assert_ne!(lone["account_id"], id.as_str());
+    let (code, set) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "plan",
+            "set",
+            "pro",
+            "--bot-answers",
+            "unlimited",
+            "--seats",
+            "7",
+        ],
+    );
+    assert_eq!(code, 0, "{set}");
+    assert_eq!(
+        set,
+        serde_json::json!({"name": "pro", "bot_answers": null, "seats": 7, "documents": 1000, "sites": 5})
+    );
+    let (code, moved) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "account",
+            "plan",
+            "--account",
+            &id,
+            "--plan",
+            "pro",
+        ],
+    );
+    assert_eq!((code, moved["plan"].as_str()), (0, Some("pro")));
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json",
+            "account",
+            "plan",
+            "--account",
+            &id,
+            "--plan",
+            "platinum",
+        ],
+    );
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (1, Some("unknown_plan"))
+    );
+    let (code, err) = cli(
+        &dir.0,
+        &[
+            "--json", "account", "create", "--name", "X", "--plan", "nope",
+        ],
+    );
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (1, Some("unknown_plan"))
+    );
+}

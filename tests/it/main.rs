@@ -27,6 +27,7 @@ mod ops;
 mod plans;
 mod privacy;
 mod resume;
+mod shared_sessions;
 mod store_story;
 mod streaming;
 mod team_api;

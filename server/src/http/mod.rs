@@ -83,7 +83,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(team::change_role, team::remove_agent))
         .routes(routes!(links::create_reset_for_agent))
         .routes(routes!(team::get_usage))
-        .routes(routes!(team::delete_account))
+        .routes(routes!(privacy::delete_account))
         .routes(routes!(team::list_audit))
         .routes(routes!(analytics::get_analytics))
         .routes(routes!(conversations::list_conversations))

@@ -1,9 +1,11 @@
 //! Privacy under `/api/v1/sites/{site_key}/`: export or erase a visitor, and the site's
-//! retention. Owners and admins only; every call is audited (erasures without the content).
+//! retention (owners and admins; audited, erasures without the content); and
+//! `DELETE /api/v1/account`, the owner's deletion of everything.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use concierge_protocol::ErrorCode;
 use serde::Deserialize;
@@ -113,4 +115,48 @@ pub async fn put_retention(
     auth.require(Role::Admin, "change the retention")?;
     privacy::set_retention(&app.chat.store, &site, body.retention_days, &auth.actor()).await?;
     Ok(Json(json!({ "retention_days": body.retention_days })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeleteAccountBody {
+    /// The account's exact name, as a confirmation.
+    pub confirm: String,
+}
+
+/// `DELETE /api/v1/account {confirm}` (owners): deletes the account and everything it owns —
+/// sites, documents and their vectors, conversations, visitors, agents, tokens, usage, audit.
+#[utoipa::path(
+    delete,
+    path = "/account",
+    tag = "team",
+    request_body = DeleteAccountBody,
+    responses((status = 204, description = "Deleted; every session, token and socket of its agents ended"),
+        (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn delete_account(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<DeleteAccountBody>,
+) -> ApiResult<StatusCode> {
+    auth.require(Role::Owner, "delete the account")?;
+    let store = &app.chat.store;
+    let sites = store.sites_for_account(auth.account_id()).await?;
+    let agents = store.agents_of_account(auth.account_id()).await?;
+    crate::accounts::delete_account(store, &app.knowledge, auth.account_id(), &body.confirm)
+        .await?;
+    // The agents' sockets re-check their credentials and close: the rows are gone.
+    for site in &sites {
+        for agent in &agents {
+            app.chat
+                .publish(
+                    &site.id,
+                    "",
+                    crate::bus::EventKind::Access {
+                        agent_id: agent.id.clone(),
+                    },
+                )
+                .await;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
