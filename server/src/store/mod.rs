@@ -32,6 +32,7 @@ mod privacy;
 mod records;
 mod sessions;
 mod sites;
+mod ticket_actions;
 mod tickets;
 mod tokens;
 mod widget;
