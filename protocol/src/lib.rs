@@ -7,6 +7,7 @@
 //! Layout:
 //! - [`visitor`]: frames on `GET /ws/visitor?site_key=KEY` (the embeddable widget).
 //! - [`agent`]: frames on `GET /ws/agent` (the agents' dashboard).
+//! - [`api`]: bodies of the `/api/v1` routes the dashboard uses.
 //! - [`widget`]: the widget's settings and a visitor's signed identity.
 //! - this file: the shared views (messages, conversations, tickets).
 //! - `error`: error codes, the REST error body and websocket close codes (re-exported here).
@@ -14,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod agent;
+pub mod api;
 mod error;
 pub mod theme;
 pub mod visitor;
