@@ -69,6 +69,8 @@ pub async fn connect(
         conversation_id: None,
         last_seq: None,
         identity: None,
+        page_url: None,
+        lang: None,
     };
     send_json(&mut ws, &hello).await?;
     while let Some(msg) = ws.next().await {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Conversation, ErrorCode, IngestJob, Message, Ticket};
+use crate::{Conversation, ErrorCode, FeedbackValue, IngestJob, Message, Ticket};
 
 /// The signed-in agent, as shown to themselves and to visitors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,6 +12,9 @@ pub struct AgentInfo {
     pub name: String,
     /// `owner`, `admin` or `agent`.
     pub role: String,
+    /// Set themselves away (`PUT /api/v1/me/presence`): escalations do not count them.
+    #[serde(default)]
+    pub away: bool,
 }
 
 /// A site the agent works on.
@@ -109,6 +112,12 @@ pub enum AgentServerFrame {
     /// back, solved, re-escalated, the visitor left an email, the summary was refined).
     Ticket {
         ticket: Box<Ticket>,
+    },
+    /// The visitor gave a thumbs up or down on the bot answer at `seq` (the latest counts).
+    Feedback {
+        conversation_id: String,
+        seq: i64,
+        value: FeedbackValue,
     },
     /// A document ingestion job on one of your sites progressed or finished.
     Ingest {

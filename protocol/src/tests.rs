@@ -16,6 +16,8 @@ fn hello_without_optional_fields_parses() {
             conversation_id: None,
             last_seq: None,
             identity: None,
+            page_url: None,
+            lang: None,
         }
     );
 }
@@ -182,5 +184,97 @@ fn escalation_frames_have_the_documented_shape() {
         AgentServerFrame::Ticket {
             ticket: Box::new(ticket)
         }
+    );
+}
+
+#[test]
+fn hello_carries_the_page_and_language_only_when_known() {
+    let f: VisitorClientFrame = serde_json::from_str(
+        r#"{"type":"hello","v":1,"page_url":"https://shop.example/pricing","lang":"fr-CA"}"#,
+    )
+    .unwrap();
+    let VisitorClientFrame::Hello { page_url, lang, .. } = &f else {
+        panic!("{f:?}");
+    };
+    assert_eq!(page_url.as_deref(), Some("https://shop.example/pricing"));
+    assert_eq!(lang.as_deref(), Some("fr-CA"));
+    let bare = VisitorClientFrame::Hello {
+        v: 1,
+        visitor_token: None,
+        conversation_id: None,
+        last_seq: None,
+        identity: None,
+        page_url: None,
+        lang: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&bare).unwrap(),
+        json!({"type": "hello", "v": 1}),
+        "absent, not null: older servers read the same hello"
+    );
+}
+
+#[test]
+fn agents_see_the_visitors_thumbs_and_their_own_presence() {
+    let f = AgentServerFrame::Feedback {
+        conversation_id: "c1".into(),
+        seq: 4,
+        value: FeedbackValue::Down,
+    };
+    let v = serde_json::to_value(&f).unwrap();
+    assert_eq!(
+        v,
+        json!({"type": "feedback", "conversation_id": "c1", "seq": 4, "value": "down"})
+    );
+    assert_eq!(serde_json::from_value::<AgentServerFrame>(v).unwrap(), f);
+    // An agent from before presence existed reads as online.
+    let info: AgentInfo = serde_json::from_value(
+        json!({"id": "a", "email": "a@b.test", "name": "Ana", "role": "agent"}),
+    )
+    .unwrap();
+    assert!(!info.away);
+}
+
+#[test]
+fn api_bodies_have_the_documented_shape() {
+    use crate::api::*;
+    let row = InboxRow {
+        conversation: Conversation {
+            id: "c1".into(),
+            site_key: "k".into(),
+            visitor_id: "v".into(),
+            status: ConversationStatus::Waiting,
+            last_seq: 3,
+            agent_name: None,
+            mood: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        },
+        last_message: Some("Hi".into()),
+        last_author: Some(Author::Visitor),
+        assignee_id: None,
+        ticket: Some(TicketBrief {
+            id: "t1".into(),
+            status: TicketStatus::Open,
+            priority: "high".into(),
+        }),
+    };
+    let v = serde_json::to_value(&row).unwrap();
+    assert_eq!(v["id"], "c1", "the conversation's fields are flattened");
+    assert_eq!(v["status"], "waiting");
+    assert_eq!(v["last_author"], "visitor");
+    assert_eq!(v["assignee_id"], serde_json::Value::Null);
+    assert_eq!(
+        v["ticket"],
+        json!({"id": "t1", "status": "open", "priority": "high"})
+    );
+    assert_eq!(serde_json::from_value::<InboxRow>(v).unwrap(), row);
+    let mark = FeedbackMark {
+        seq: 2,
+        value: FeedbackValue::Up,
+    };
+    assert_eq!(
+        serde_json::to_value(mark).unwrap(),
+        json!({"seq": 2, "value": "up"})
     );
 }

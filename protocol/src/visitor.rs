@@ -24,6 +24,14 @@ pub enum VisitorClientFrame {
         /// replaces the client's.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         identity: Option<Identity>,
+        /// The host page's address (`location.href`, at most 2,000 characters), shown to
+        /// agents. Only `http(s)` addresses are kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_url: Option<String>,
+        /// The visitor's language, BCP 47 (`navigator.language`, else the page's
+        /// `<html lang>`), shown to agents: at most 35 of `A-Z a-z 0-9 -`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
     },
     /// A visitor message. `client_msg_id` (1-64 chars) makes resends safe: the same id always
     /// gets the same `ack` and is stored once.

@@ -38,6 +38,7 @@ pub fn chat_error_code(e: &ChatError) -> (ErrorCode, String) {
                 .into(),
         ),
         ChatError::InvalidIdentity(m) => (ErrorCode::InvalidIdentity, (*m).to_string()),
+        ChatError::TakenBy { .. } => (ErrorCode::Conflict, e.to_string()),
     }
 }
 

@@ -53,6 +53,7 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
         "/api/v1/session",
         "/api/v1/me",
         "/api/v1/me/password",
+        "/api/v1/me/presence",
         "/api/v1/tokens",
         "/api/v1/tokens/{id}",
         "/api/v1/signup",

@@ -97,6 +97,8 @@ async fn a_forged_visitor_token_is_refused_with_invalid_token_and_the_socket_sta
         conversation_id: None,
         last_seq: None,
         identity: None,
+        page_url: None,
+        lang: None,
     })
     .await;
     match v.next().await.unwrap() {
@@ -123,6 +125,8 @@ async fn a_visitor_cannot_open_another_visitors_conversation() {
         conversation_id: Some(wa.conversation_id.clone()),
         last_seq: None,
         identity: None,
+        page_url: None,
+        lang: None,
     })
     .await;
     match bob2.next().await.unwrap() {
@@ -149,6 +153,8 @@ async fn a_token_from_another_site_is_invalid_here() {
         conversation_id: None,
         last_seq: None,
         identity: None,
+        page_url: None,
+        lang: None,
     })
     .await;
     match here.next().await.unwrap() {
@@ -169,6 +175,8 @@ async fn ping_gets_pong_and_unsupported_versions_are_refused() {
         conversation_id: None,
         last_seq: None,
         identity: None,
+        page_url: None,
+        lang: None,
     })
     .await;
     match v.next().await.unwrap() {

@@ -90,6 +90,8 @@ impl Visitor {
             conversation_id: conversation_id.map(str::to_string),
             last_seq,
             identity: None,
+            page_url: None,
+            lang: None,
         })
         .await;
         match self.next().await? {
@@ -184,6 +186,8 @@ pub struct Welcome {
 /// An agent's websocket.
 pub struct Agent {
     pub ws: Socket,
+    /// Who the server said we are in `welcome`.
+    pub me: Option<concierge_protocol::agent::AgentInfo>,
 }
 
 impl Agent {
@@ -214,10 +218,14 @@ impl Agent {
         }
         let mut agent = Agent {
             ws: connect(req).await?,
+            me: None,
         };
         agent.send(&AgentClientFrame::Hello { v: 1 }).await;
         match agent.next().await {
-            Ok(AgentServerFrame::Welcome { .. }) => Ok(agent),
+            Ok(AgentServerFrame::Welcome { agent: me, .. }) => {
+                agent.me = Some(me);
+                Ok(agent)
+            }
             other => Err(Refused {
                 status: 0,
                 body: serde_json::json!(format!("{other:?}")),

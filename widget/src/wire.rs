@@ -97,11 +97,15 @@ pub fn encode_client(frame: &VisitorClientFrame) -> String {
             conversation_id,
             last_seq,
             identity,
+            page_url,
+            lang,
         } => {
             let mut o = w("hello")
                 .int("v", i64::from(*v))
                 .opt_str("visitor_token", visitor_token.as_deref())
-                .opt_str("conversation_id", conversation_id.as_deref());
+                .opt_str("conversation_id", conversation_id.as_deref())
+                .opt_str("page_url", page_url.as_deref())
+                .opt_str("lang", lang.as_deref());
             if let Some(n) = last_seq {
                 o = o.int("last_seq", *n);
             }

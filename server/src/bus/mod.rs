@@ -59,6 +59,11 @@ pub enum EventKind {
     /// agent's sockets re-check their credentials (agent sockets only; `conversation_id` is
     /// empty).
     Access { agent_id: String },
+    /// The visitor's thumbs on the bot answer at `seq` (agent sockets only).
+    Feedback {
+        seq: i64,
+        value: proto::FeedbackValue,
+    },
     /// The account crossed 80 % or 100 % of a plan limit (agent sockets only).
     Usage { warning: proto::agent::UsageWarning },
 }

@@ -5,7 +5,7 @@ use concierge_protocol::{Author, ConversationStatus, MessageState};
 
 use super::{validate_message, Chat, ChatError, Result};
 use crate::bus::EventKind;
-use crate::store::{Agent, AppendOutcome, ConversationRecord, MessageRecord, NewMessage};
+use crate::store::{Agent, AppendOutcome, ConversationRecord, MessageRecord, NewMessage, TakeOver};
 
 /// Most messages in one `history` answer.
 pub const HISTORY_LIMIT: i64 = 500;
@@ -24,7 +24,9 @@ impl Chat {
     }
 
     /// Stores an agent reply (once per `client_msg_id`) and fans it out. Replying to a
-    /// conversation someone else (the bot) is answering takes it over first.
+    /// conversation the bot is answering (or nobody yet) takes it over first; one another
+    /// agent holds is refused with [`ChatError::TakenBy`] (a resend of a reply stored before
+    /// still gets its stored message).
     pub async fn agent_reply(
         &self,
         agent: &Agent,
@@ -80,16 +82,26 @@ impl Chat {
         Ok(outcome.record().clone())
     }
 
-    /// Status `agent`, assigned to this agent; the visitor is told who joined.
+    /// Status `agent`, assigned to this agent; the visitor is told who joined. A conversation
+    /// another agent holds stays theirs: [`ChatError::TakenBy`] names them.
     pub async fn take_over(
         &self,
         agent: &Agent,
         conversation_id: &str,
     ) -> Result<ConversationRecord> {
+        let current = self.agent_conversation(agent, conversation_id).await?;
+        let taken = match self
+            .store
+            .take_over_conversation(&current.site_id, &current.id, &agent.id)
+            .await?
+            .ok_or(ChatError::UnknownConversation)?
+        {
+            TakeOver::Taken(c) => c,
+            TakeOver::AlreadyHeld(c) => return Ok(c),
+            TakeOver::HeldByOther(c) => return Err(taken_by(&c)),
+        };
         let note = format!("{} joined the conversation", agent.name);
-        let updated = self
-            .change_status(agent, conversation_id, ConversationStatus::Agent, &note)
-            .await?;
+        let updated = self.announce(&taken, &note).await?;
         let ticket = self
             .store
             .ticket_taken_over(&updated.site_id, &updated.id, &agent.id)
@@ -141,6 +153,7 @@ impl Chat {
         Ok(updated)
     }
 
+    /// Hand back or resolve: any agent of the account may, whoever holds the conversation.
     async fn change_status(
         &self,
         agent: &Agent,
@@ -148,18 +161,25 @@ impl Chat {
         status: ConversationStatus,
         note: &str,
     ) -> Result<ConversationRecord> {
+        debug_assert_ne!(status, ConversationStatus::Agent, "take_over decides that");
         let current = self.agent_conversation(agent, conversation_id).await?;
-        if current.status == status
-            && (status != ConversationStatus::Agent
-                || current.agent_id.as_deref() == Some(agent.id.as_str()))
-        {
+        if current.status == status {
             return Ok(current);
         }
         let updated = self
             .store
-            .set_conversation_status(&current.site_id, &current.id, status, Some(&agent.id))
+            .set_conversation_status(&current.site_id, &current.id, status, None)
             .await?;
-        // A system line in the transcript, so a resuming visitor sees what happened.
+        self.announce(&updated, note).await
+    }
+
+    /// A system line in the transcript (so a resuming visitor sees what happened), then the
+    /// conversation and the line to everyone.
+    async fn announce(
+        &self,
+        updated: &ConversationRecord,
+        note: &str,
+    ) -> Result<ConversationRecord> {
         let appended = self
             .store
             .append_message(
@@ -224,5 +244,15 @@ impl Chat {
                 HISTORY_LIMIT,
             )
             .await?)
+    }
+}
+
+/// The refusal of a take-over (or reply) on a conversation another agent holds.
+fn taken_by(held: &ConversationRecord) -> ChatError {
+    ChatError::TakenBy {
+        agent_name: held
+            .agent_name
+            .clone()
+            .unwrap_or_else(|| "Another agent".to_string()),
     }
 }

@@ -45,6 +45,10 @@ pub enum ChatError {
     /// The identity does not verify; the sentence says what is wrong for the site's developer.
     #[error("{0}")]
     InvalidIdentity(&'static str),
+    /// Another agent holds the conversation (status `agent`): take-over and replies are
+    /// refused until they hand it back or it is resolved.
+    #[error("{agent_name} has already taken over this conversation")]
+    TakenBy { agent_name: String },
 }
 
 pub type Result<T, E = ChatError> = std::result::Result<T, E>;

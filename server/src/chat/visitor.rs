@@ -26,6 +26,37 @@ pub struct Hello<'a> {
     pub conversation_id: Option<&'a str>,
     pub last_seq: Option<i64>,
     pub identity: Option<&'a Identity>,
+    /// The host page's address, kept on the visitor when it is an `http(s)` URL of at most
+    /// [`MAX_PAGE_URL_CHARS`].
+    pub page_url: Option<&'a str>,
+    /// The visitor's language, kept when it looks like a BCP 47 tag.
+    pub lang: Option<&'a str>,
+}
+
+/// Longest page address kept on a visitor, in characters (the widget cuts it there).
+pub const MAX_PAGE_URL_CHARS: usize = 2_000;
+
+/// Longest language tag kept on a visitor (RFC 5646's longest well-formed tags fit).
+pub const MAX_LANG_CHARS: usize = 35;
+
+/// The page address to keep: an absolute `http(s)` URL of at most [`MAX_PAGE_URL_CHARS`];
+/// anything else is dropped (context for agents, not worth refusing a visitor over).
+pub fn page_url(raw: &str) -> Option<&str> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.chars().count() > MAX_PAGE_URL_CHARS {
+        return None;
+    }
+    let url = url::Url::parse(raw).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host().is_some()).then_some(raw)
+}
+
+/// The language tag to keep: 1 to [`MAX_LANG_CHARS`] of `A-Z a-z 0-9 -`, else dropped.
+pub fn language_tag(raw: &str) -> Option<&str> {
+    let raw = raw.trim();
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_LANG_CHARS
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then_some(raw)
 }
 
 /// A visitor after `hello`.
@@ -45,7 +76,22 @@ impl Chat {
     /// Resolves a `hello`. With an identity: that user's visitor (see `identity.rs`). Else,
     /// unless the site requires identities: a new visitor without a token; with a token, that
     /// visitor's conversation (the named one, else their latest, else a new one).
+    ///
+    /// The page address and language the hello carries are kept on the visitor (valid ones
+    /// replace what was kept; missing or invalid ones leave it).
     pub async fn visitor_hello(&self, site: &Site, hello: Hello<'_>) -> Result<VisitorSession> {
+        let session = self.resolve_hello(site, hello).await?;
+        let page = hello.page_url.and_then(page_url);
+        let lang = hello.lang.and_then(language_tag);
+        if page.is_some() || lang.is_some() {
+            self.store
+                .set_visitor_context(&site.id, &session.visitor.id, page, lang)
+                .await?;
+        }
+        Ok(session)
+    }
+
+    async fn resolve_hello(&self, site: &Site, hello: Hello<'_>) -> Result<VisitorSession> {
         let settings = crate::widget::settings(&self.store, site).await?;
         if let Some(identity) = hello.identity {
             let secret = settings.identity_secret.as_deref();
@@ -253,5 +299,56 @@ mod tests {
         let long = preview(&"word ".repeat(100));
         assert_eq!(long.chars().count(), PREVIEW_CHARS);
         assert!(long.ends_with("word…"), "{long}");
+    }
+
+    #[test]
+    fn only_http_page_addresses_up_to_the_limit_are_kept() {
+        assert_eq!(
+            page_url(" https://shop.example/pricing?plan=pro#faq "),
+            Some("https://shop.example/pricing?plan=pro#faq")
+        );
+        assert_eq!(
+            page_url("http://localhost:3000/"),
+            Some("http://localhost:3000/")
+        );
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+            "/relative/path",
+            "https://",
+            "not a url",
+        ] {
+            assert_eq!(page_url(bad), None, "{bad}");
+        }
+        let at_limit = format!(
+            "https://shop.example/{}",
+            "é".repeat(MAX_PAGE_URL_CHARS - 21)
+        );
+        assert_eq!(at_limit.chars().count(), MAX_PAGE_URL_CHARS);
+        assert!(page_url(&at_limit).is_some());
+        let over = format!("{at_limit}x");
+        assert_eq!(page_url(&over), None);
+    }
+
+    #[test]
+    fn language_tags_are_short_letters_digits_and_dashes() {
+        assert_eq!(language_tag("fr-CA"), Some("fr-CA"));
+        assert_eq!(language_tag("zh-Hant-TW"), Some("zh-Hant-TW"));
+        assert_eq!(
+            language_tag(&"a".repeat(MAX_LANG_CHARS)).map(str::len),
+            Some(35)
+        );
+        for bad in [
+            "",
+            "en_US",
+            "en US",
+            "<script>",
+            "é",
+            &"a".repeat(MAX_LANG_CHARS + 1),
+        ] {
+            assert_eq!(language_tag(bad), None, "{bad}");
+        }
     }
 }

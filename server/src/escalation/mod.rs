@@ -362,6 +362,13 @@ impl Escalations {
         store
             .record_feedback(&conversation.site_id, &conversation.id, seq, value)
             .await?;
+        self.chat
+            .publish(
+                &conversation.site_id,
+                &conversation.id,
+                crate::bus::EventKind::Feedback { seq, value },
+            )
+            .await;
         if value == FeedbackValue::Up {
             return Ok(false);
         }

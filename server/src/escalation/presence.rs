@@ -1,6 +1,7 @@
 //! Which agents are online, across nodes: each node counts its own agent sockets and keeps a
 //! row per agent in the shared store, refreshed while the sockets stay open. A node that
-//! crashes stops refreshing, and its rows go stale after [`Presence::TTL_MS`].
+//! crashes stops refreshing, and its rows go stale after [`Presence::TTL_MS`]. An agent who
+//! set themselves away (`agents.away`) does not count, sockets or not.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,15 +62,10 @@ impl Presence {
             .await
     }
 
-    /// Whether any agent of the account has a socket open on any node.
+    /// Whether any agent of the account has a socket open on any node and is not away.
+    /// Always the store's answer: whether an agent is away lives there (set through any
+    /// node), and this node's rows are written before its sockets are welcomed.
     pub async fn anyone_online(&self, store: &Store, account_id: &str) -> Result<bool> {
-        if self
-            .local
-            .iter()
-            .any(|e| e.value().0 == account_id && e.value().1 > 0)
-        {
-            return Ok(true);
-        }
         Ok(store
             .agents_online(account_id, now_ms() - Self::TTL_MS)
             .await?

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use concierge_protocol::{ConversationStatus, ErrorCode};
+use concierge_protocol::api::{
+    ConversationDetail, FeedbackMark, InboxRow, TicketBrief, VisitorView,
+};
+use concierge_protocol::{Author, ConversationStatus, ErrorCode, Message, TicketStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -15,7 +18,9 @@ use super::kb::site_of;
 use super::page::{bad_cursor, decode_cursor, encode_cursor, ApiJson, ApiQuery, Page, PageQuery};
 use crate::app::App;
 use crate::error::ApiError;
-use crate::store::{rfc3339, Assignee, ConversationRecord, InboxFilter, InboxRow, MoodBand};
+use crate::store::{
+    rfc3339, Assignee, ConversationRecord, InboxFilter, InboxRow as InboxRecord, MoodBand,
+};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -40,26 +45,22 @@ pub(super) fn bad(message: &str) -> ApiError {
     ApiError::new(ErrorCode::BadFrame, message)
 }
 
-fn row_json(r: &InboxRow) -> Value {
-    let mut v = json!(r.conversation.view());
-    if let Value::Object(o) = &mut v {
-        o.insert(
-            "last_message".into(),
-            json!(r.last_text.as_deref().map(crate::chat::preview)),
-        );
-        o.insert("last_author".into(), json!(r.last_author));
-        o.insert("assignee_id".into(), json!(r.assignee_id));
-        o.insert(
-            "ticket".into(),
-            match &r.ticket_id {
-                Some(id) => {
-                    json!({"id": id, "status": r.ticket_status, "priority": r.ticket_priority})
-                }
-                None => Value::Null,
-            },
-        );
+fn inbox_row(r: &InboxRecord) -> InboxRow {
+    let ticket = match (&r.ticket_id, r.ticket_status.as_deref()) {
+        (Some(id), Some(status)) => TicketStatus::parse(status).map(|status| TicketBrief {
+            id: id.clone(),
+            status,
+            priority: r.ticket_priority.clone().unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    InboxRow {
+        conversation: r.conversation.view(),
+        last_message: r.last_text.as_deref().map(crate::chat::preview),
+        last_author: r.last_author.as_deref().and_then(Author::parse),
+        assignee_id: r.assignee_id.clone(),
+        ticket,
     }
-    v
 }
 
 /// `GET /api/v1/conversations?site_key&status&assignee&mood&since&q&cursor&limit`: newest
@@ -75,7 +76,7 @@ pub async fn list_conversations(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Json<Page<InboxRow>>> {
     let nonempty = |s: &Option<String>| {
         s.as_deref()
             .map(str::trim)
@@ -135,7 +136,7 @@ pub async fn list_conversations(
         rows,
         limit,
         |r| encode_cursor(r.conversation.updated_at, &r.conversation.id),
-        row_json,
+        inbox_row,
     )))
 }
 
@@ -153,7 +154,11 @@ async fn conversation_of(app: &App, auth: &AgentAuth, id: &str) -> ApiResult<Con
 }
 
 /// Messages after the cursor's seq (`cursor` = the last seq seen), in order.
-async fn message_page(app: &App, c: &ConversationRecord, page: &PageQuery) -> ApiResult<Page> {
+async fn message_page(
+    app: &App,
+    c: &ConversationRecord,
+    page: &PageQuery,
+) -> ApiResult<Page<Message>> {
     let limit = page.limit()?;
     let after = match page.cursor() {
         None => 0,
@@ -172,46 +177,60 @@ async fn message_page(app: &App, c: &ConversationRecord, page: &PageQuery) -> Ap
         messages,
         limit,
         |m| m.seq.to_string(),
-        |m| json!(m.view()),
+        |m| m.view(),
     ))
 }
 
 /// `GET /api/v1/conversations/{id}`: the conversation, its visitor, its ticket in progress
-/// (with the handoff packet) and its first page of messages.
+/// (with the handoff packet), its first page of messages and the visitor's thumbs on bot
+/// answers ([`ConversationDetail`]).
 #[utoipa::path(
     get,
     path = "/conversations/{id}",
     tag = "conversations",
     params(("id" = String, Path, description = "A conversation of your account"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, description = "{conversation, visitor, ticket, messages}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+    responses((status = 200, description = "{conversation, visitor, ticket, messages, feedback}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
 )]
 pub async fn get_conversation(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(id): Path<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConversationDetail>> {
     let c = conversation_of(&app, &auth, &id).await?;
     let store = &app.chat.store;
     let visitor = store
         .visitor_details(&c.site_id, &c.visitor_id)
         .await?
-        .map(|v| {
-            json!({"id": v.id, "identified": v.external_id.is_some(), "external_id": v.external_id,
-               "email": v.email, "name": v.name, "first_seen_at": rfc3339(v.first_seen_at),
-               "last_seen_at": rfc3339(v.last_seen_at)})
+        .map(|v| VisitorView {
+            id: v.id,
+            identified: v.external_id.is_some(),
+            external_id: v.external_id,
+            email: v.email,
+            name: v.name,
+            first_seen_at: rfc3339(v.first_seen_at),
+            last_seen_at: rfc3339(v.last_seen_at),
+            page_url: v.page_url,
+            language: v.language,
         });
     let ticket = store
         .active_ticket(&c.site_id, &c.id)
         .await?
         .map(|t| t.view());
     let messages = message_page(&app, &c, &page).await?;
-    Ok(Json(json!({
-        "conversation": c.view(),
-        "visitor": visitor,
-        "ticket": ticket,
-        "messages": messages,
-    })))
+    let feedback = store
+        .feedback_of(&c.site_id, &c.id)
+        .await?
+        .into_iter()
+        .map(|(seq, value)| FeedbackMark { seq, value })
+        .collect();
+    Ok(Json(ConversationDetail {
+        conversation: c.view(),
+        visitor,
+        ticket,
+        messages: messages.into(),
+        feedback,
+    }))
 }
 
 /// `GET /api/v1/conversations/{id}/messages?cursor=SEQ&limit=N`.
@@ -227,7 +246,7 @@ pub async fn list_messages(
     auth: AgentAuth,
     Path(id): Path<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Json<Page<Message>>> {
     let c = conversation_of(&app, &auth, &id).await?;
     Ok(Json(message_page(&app, &c, &page).await?))
 }
@@ -290,7 +309,8 @@ pub struct ReplyBody {
 }
 
 /// `POST /api/v1/conversations/{id}/messages {client_msg_id, text}`: an agent reply, as on the
-/// agent socket (replying to a conversation the bot handles takes it over first).
+/// agent socket (replying to a conversation the bot handles takes it over first; one another
+/// agent holds is a 409).
 #[utoipa::path(
     post,
     path = "/conversations/{id}/messages",
@@ -298,6 +318,7 @@ pub struct ReplyBody {
     params(("id" = String, Path, description = "A conversation of your account")),
     request_body = ReplyBody,
     responses((status = 201, description = "Stored: the message with its seq (the visitor sees it at once)", body = Object),
+        (status = 409, description = "conflict: another agent holds the conversation (the message names them)", body = crate::http::openapi::ErrorResponse),
         (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse))
 )]
 pub async fn reply(
@@ -330,10 +351,12 @@ async fn act(app: &App, auth: &AgentAuth, id: &str, action: Action) -> ApiResult
     Ok(Json(json!(c.view())))
 }
 
-/// `POST /api/v1/conversations/{id}/take-over`: the caller answers from now on.
+/// `POST /api/v1/conversations/{id}/take-over`: the caller answers from now on, unless
+/// another agent already does (409 naming them).
 #[utoipa::path(post, path = "/conversations/{id}/take-over", tag = "conversations",
     params(("id" = String, Path, description = "A conversation of your account")),
-    responses((status = 200, description = "The conversation, status agent", body = Object),
+    responses((status = 200, description = "The conversation, status agent (a no-op when it is yours already)", body = Object),
+        (status = 409, description = "conflict: another agent holds the conversation (the message names them)", body = crate::http::openapi::ErrorResponse),
         (status = "4XX", description = "A coded error", body = crate::http::openapi::ErrorResponse)))]
 pub async fn take_over(
     State(app): State<Arc<App>>,

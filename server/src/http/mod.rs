@@ -69,6 +69,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(session::create_session, session::delete_session))
         .routes(routes!(session::get_me))
         .routes(routes!(session::change_password))
+        .routes(routes!(session::set_presence))
         .routes(routes!(session::list_tokens, session::create_token))
         .routes(routes!(session::revoke_token))
         .routes(routes!(session::signup))

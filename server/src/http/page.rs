@@ -75,12 +75,22 @@ impl PageQuery {
     }
 }
 
-/// One page of a list.
+/// One page of a list (the wire shape of [`concierge_protocol::api::Page`]; lists whose rows
+/// have a protocol type use it as `T`).
 #[derive(Debug, Serialize)]
-pub struct Page {
-    pub items: Vec<Value>,
+pub struct Page<T = Value> {
+    pub items: Vec<T>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl<T> From<Page<T>> for concierge_protocol::api::Page<T> {
+    fn from(p: Page<T>) -> Self {
+        concierge_protocol::api::Page {
+            items: p.items,
+            next_cursor: p.next_cursor,
+        }
+    }
 }
 
 pub fn bad_cursor() -> ApiError {
@@ -110,15 +120,17 @@ impl Page {
             next_cursor: (end < total).then(|| format!("o{end}")),
         }))
     }
+}
 
+impl<T> Page<T> {
     /// A page read with `limit + 1` rows from a keyset query: the extra row only says there
     /// is more; the cursor is `cursor_of` the last row shown.
-    pub fn keyset<T>(
-        mut rows: Vec<T>,
+    pub fn keyset<R>(
+        mut rows: Vec<R>,
         limit: i64,
-        cursor_of: impl Fn(&T) -> String,
-        view: impl Fn(&T) -> Value,
-    ) -> Page {
+        cursor_of: impl Fn(&R) -> String,
+        view: impl Fn(&R) -> T,
+    ) -> Page<T> {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         Page {

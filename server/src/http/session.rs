@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use concierge_protocol::api::{AccountView, AgentView, MeView, PresenceBody, SessionView};
 use concierge_protocol::ErrorCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -26,9 +27,15 @@ use crate::store::{rfc3339, Agent, Role};
 type ApiResult<T> = Result<T, ApiError>;
 
 /// The agent as the API shows it.
-pub fn agent_json(a: &Agent) -> Value {
-    json!({"id": a.id, "email": a.email, "name": a.name, "role": a.role.as_str(),
-           "account_id": a.account_id})
+pub fn agent_view(a: &Agent) -> AgentView {
+    AgentView {
+        id: a.id.clone(),
+        email: a.email.clone(),
+        name: a.name.clone(),
+        role: a.role.as_str().to_string(),
+        account_id: a.account_id.clone(),
+        away: a.away,
+    }
 }
 
 pub(super) fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
@@ -42,9 +49,14 @@ pub(super) fn actor(ip: &ClientIp, headers: &HeaderMap) -> Actor {
     }
 }
 
-/// 200 with the agent and CSRF token, and the session cookie.
+/// 200 with the agent and CSRF token ([`SessionView`], plus `extra`'s fields), and the
+/// session cookie.
 pub(super) fn signed_in(app: &App, s: SignedIn, status: StatusCode, extra: Value) -> Response {
-    let mut body = json!({"agent": agent_json(&s.agent), "csrf_token": s.csrf_token});
+    let session = SessionView {
+        agent: agent_view(&s.agent),
+        csrf_token: Some(s.csrf_token),
+    };
+    let mut body = json!(session);
     if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
         b.extend(e);
     }
@@ -127,15 +139,49 @@ pub async fn delete_session(State(app): State<Arc<App>>, auth: AgentAuth) -> Api
     get,
     path = "/me",
     tag = "session",
-    responses((status = 200, description = "{agent, csrf_token, account}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+    responses((status = 200, description = "{agent, csrf_token, account}: the agent with `away`", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
 )]
-pub async fn get_me(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Json<Value>> {
+pub async fn get_me(State(app): State<Arc<App>>, auth: AgentAuth) -> ApiResult<Json<MeView>> {
     let account = app.chat.store.account(auth.account_id()).await?;
-    Ok(Json(json!({
-        "agent": agent_json(&auth.0),
-        "csrf_token": auth.1.as_ref().map(|s| s.csrf_token.clone()),
-        "account": account.map(|a| json!({"id": a.id, "name": a.name, "plan": a.plan})),
-    })))
+    Ok(Json(MeView {
+        agent: agent_view(&auth.0),
+        csrf_token: auth.1.as_ref().map(|s| s.csrf_token.clone()),
+        account: account.map(|a| AccountView {
+            id: a.id,
+            name: a.name,
+            plan: a.plan,
+        }),
+    }))
+}
+
+/// `{away}`: the body of `PUT /api/v1/me/presence` ([`PresenceBody`] on the wire).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PresenceSchema {
+    /// True: away (escalations do not count you as someone who will reply); false: online.
+    pub away: bool,
+}
+
+/// `PUT /api/v1/me/presence {away}`: the caller is away or back online. An away agent with
+/// the dashboard open does not count as online: escalations ask the visitor for an email.
+#[utoipa::path(
+    put,
+    path = "/me/presence",
+    tag = "session",
+    request_body = PresenceSchema,
+    responses((status = 200, description = "The caller, with away set", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn set_presence(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    ApiJson(body): ApiJson<PresenceBody>,
+) -> ApiResult<Json<AgentView>> {
+    let agent = app
+        .chat
+        .store
+        .set_away(auth.account_id(), &auth.0.id, body.away)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in your account"))?;
+    Ok(Json(agent_view(&agent)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

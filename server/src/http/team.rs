@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::auth::AgentAuth;
 use super::page::{decode_cursor, encode_cursor, ApiJson, ApiQuery, Page, PageQuery};
-use super::session::agent_json;
+use super::session::agent_view;
 use crate::accounts::plans::{ensure_room, usage_report, Limit, UsageReport};
 use crate::accounts::{audit, validate_origin, AuditAction};
 use crate::app::App;
@@ -203,7 +203,7 @@ pub async fn list_agents(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page>> {
     let agents = app.chat.store.agents_of_account(auth.account_id()).await?;
-    Page::slice(agents.iter().map(agent_json).collect(), &q)
+    Page::slice(agents.iter().map(|a| json!(agent_view(a))).collect(), &q)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -283,7 +283,7 @@ pub async fn change_role(
         .agent_in_account(auth.account_id(), &target.id)
         .await?
         .unwrap_or(target);
-    Ok(Json(agent_json(&fresh)))
+    Ok(Json(json!(agent_view(&fresh))))
 }
 
 /// `DELETE /api/v1/agents/{id}` (owners, admins): the agent's sessions, tokens and open

@@ -1,5 +1,6 @@
 //! Agents (people answering chats) and their bearer tokens.
 
+use super::records::AGENT_COLUMNS;
 use super::tokens::{hash_token, new_id};
 use super::{col, is_unique_violation, now_ms, Agent, Result, Role, Store, StoreError};
 
@@ -20,6 +21,7 @@ impl Store {
             email: email.to_string(),
             name: name.to_string(),
             role,
+            away: false,
         };
         let res = sqlx::query(
             "insert into agents (id, account_id, email, name, role, password_hash, created_at) \
@@ -42,25 +44,25 @@ impl Store {
     }
 
     pub async fn agent_by_email(&self, email: &str) -> Result<Option<Agent>> {
-        let row = sqlx::query(
-            "select id, account_id, email, name, role from agents \
-             where email = $1 and removed_at is null",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql =
+            format!("select {AGENT_COLUMNS} from agents where email = $1 and removed_at is null");
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Agent::from_row).transpose()
     }
 
     /// The agent and its password hash (PHC string), for sign-in.
     pub async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>> {
-        let row = sqlx::query(
-            "select id, account_id, email, name, role, password_hash from agents \
-             where email = $1 and removed_at is null",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "select {AGENT_COLUMNS}, password_hash from agents \
+             where email = $1 and removed_at is null"
+        );
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some(r) => Ok(Some((Agent::from_row(&r)?, col(&r, "password_hash")?))),
             None => Ok(None),
@@ -96,26 +98,28 @@ impl Store {
         account_id: &str,
         agent_id: &str,
     ) -> Result<Option<Agent>> {
-        let row = sqlx::query(
-            "select id, account_id, email, name, role from agents \
-             where id = $1 and account_id = $2 and removed_at is null",
-        )
-        .bind(agent_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "select {AGENT_COLUMNS} from agents \
+             where id = $1 and account_id = $2 and removed_at is null"
+        );
+        let row = sqlx::query(&sql)
+            .bind(agent_id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Agent::from_row).transpose()
     }
 
     /// The account's agents, oldest first.
     pub async fn agents_of_account(&self, account_id: &str) -> Result<Vec<Agent>> {
-        let rows = sqlx::query(
-            "select id, account_id, email, name, role from agents \
-             where account_id = $1 and removed_at is null order by created_at, id",
-        )
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "select {AGENT_COLUMNS} from agents \
+             where account_id = $1 and removed_at is null order by created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(Agent::from_row).collect()
     }
 
@@ -141,6 +145,28 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Sets the agent away (or back online); `None` for an agent not in the account.
+    pub async fn set_away(
+        &self,
+        account_id: &str,
+        agent_id: &str,
+        away: bool,
+    ) -> Result<Option<Agent>> {
+        {
+            let _w = self.writer().await;
+            sqlx::query(
+                "update agents set away = $3 where id = $1 and account_id = $2 \
+                 and removed_at is null",
+            )
+            .bind(agent_id)
+            .bind(account_id)
+            .bind(i64::from(away))
+            .execute(&self.pool)
+            .await?;
+        }
+        self.agent_in_account(account_id, agent_id).await
     }
 
     /// Removes an agent: its rows stay (messages keep their author) but it can no longer sign
@@ -175,7 +201,7 @@ impl Store {
     pub async fn agent_by_token(&self, token: &str) -> Result<Option<Agent>> {
         let hash = hash_token(token);
         let row = sqlx::query(
-            "select a.id, a.account_id, a.email, a.name, a.role, t.last_used_at \
+            "select a.id, a.account_id, a.email, a.name, a.role, a.away, t.last_used_at \
              from agent_tokens t join agents a on a.id = t.agent_id \
              where t.token_hash = $1 and t.revoked_at is null and a.removed_at is null",
         )

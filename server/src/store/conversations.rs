@@ -46,6 +46,29 @@ impl Store {
         })
     }
 
+    /// Keeps where the visitor is and their language (from their `hello`); a `None` leaves
+    /// the kept value.
+    pub async fn set_visitor_context(
+        &self,
+        site_id: &str,
+        visitor_id: &str,
+        page_url: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(
+            "update visitors set page_url = coalesce($1, page_url), \
+             language = coalesce($2, language) where site_id = $3 and id = $4",
+        )
+        .bind(page_url)
+        .bind(language)
+        .bind(site_id)
+        .bind(visitor_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn create_conversation(
         &self,
         site_id: &str,
@@ -211,4 +234,63 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("conversation"))
     }
+
+    /// Status `agent` for `agent_id`, unless an agent holds the conversation already (status
+    /// `agent`, that agent not removed): one conditional update, so of two agents taking over
+    /// at once exactly one wins. `None` when the conversation does not exist.
+    pub async fn take_over_conversation(
+        &self,
+        site_id: &str,
+        id: &str,
+        agent_id: &str,
+    ) -> Result<Option<TakeOver>> {
+        // A hand-back landing between the update and the read is taken again (a few times).
+        for _ in 0..3 {
+            let changed = {
+                let _w = self.writer().await;
+                sqlx::query(
+                    "update conversations set status = 'agent', agent_id = $1, updated_at = $2 \
+                     where site_id = $3 and id = $4 and (status <> 'agent' or agent_id is null \
+                     or not exists (select 1 from agents a where a.id = conversations.agent_id \
+                     and a.removed_at is null))",
+                )
+                .bind(agent_id)
+                .bind(now_ms())
+                .bind(site_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                    > 0
+            };
+            let Some(current) = self.conversation(site_id, id).await? else {
+                return Ok(None);
+            };
+            if changed {
+                return Ok(Some(TakeOver::Taken(current)));
+            }
+            if current.status == ConversationStatus::Agent {
+                return Ok(Some(if current.agent_id.as_deref() == Some(agent_id) {
+                    // Not changed, and yet ours: it was ours already (a second click, a retry).
+                    TakeOver::AlreadyHeld(current)
+                } else {
+                    TakeOver::HeldByOther(current)
+                }));
+            }
+        }
+        Err(StoreError::Conflict(
+            "conversation changing too fast to take over",
+        ))
+    }
+}
+
+/// What [`Store::take_over_conversation`] did.
+#[derive(Debug, Clone)]
+pub enum TakeOver {
+    /// The agent holds the conversation now.
+    Taken(ConversationRecord),
+    /// The agent held it already; nothing changed.
+    AlreadyHeld(ConversationRecord),
+    /// Another agent holds it (`agent_id`, `agent_name`); nothing changed.
+    HeldByOther(ConversationRecord),
 }

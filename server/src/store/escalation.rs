@@ -164,6 +164,34 @@ impl Store {
         Ok(())
     }
 
+    /// The visitor's thumbs on the conversation's bot answers (one per seq: the latest
+    /// replaces the earlier), in seq order.
+    pub async fn feedback_of(
+        &self,
+        site_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<(i64, proto::FeedbackValue)>> {
+        let rows = sqlx::query(
+            "select seq, value from message_feedback where site_id = $1 and \
+             conversation_id = $2 order by seq",
+        )
+        .bind(site_id)
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let value: String = col(r, "value")?;
+                let value = match value.as_str() {
+                    "up" => proto::FeedbackValue::Up,
+                    "down" => proto::FeedbackValue::Down,
+                    _ => return Err(StoreError::Corrupt(format!("feedback value {value}"))),
+                };
+                Ok((col(r, "seq")?, value))
+            })
+            .collect()
+    }
+
     /// Thumbs-down answers given after `since_ms` (the last hand-back) and after the
     /// conversation's last ticket change (escalation, take-over, resolution).
     pub async fn thumbs_down_since_escalation(
@@ -243,11 +271,14 @@ impl Store {
         Ok(())
     }
 
-    /// Agents of the account with a socket seen after `fresh_after_ms` on any node.
+    /// Agents of the account who will reply: a socket seen after `fresh_after_ms` on any
+    /// node, not set away, not removed.
     pub async fn agents_online(&self, account_id: &str, fresh_after_ms: i64) -> Result<i64> {
         let row = sqlx::query(
-            "select count(distinct agent_id) as n from agent_presence where account_id = $1 \
-             and seen_at > $2 and sockets > 0",
+            "select count(distinct p.agent_id) as n from agent_presence p \
+             join agents a on a.id = p.agent_id and a.account_id = p.account_id \
+             where p.account_id = $1 and p.seen_at > $2 and p.sockets > 0 \
+             and a.away = 0 and a.removed_at is null",
         )
         .bind(account_id)
         .bind(fresh_after_ms)

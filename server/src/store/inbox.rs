@@ -75,6 +75,10 @@ pub struct VisitorDetails {
     pub name: Option<String>,
     pub first_seen_at: i64,
     pub last_seen_at: i64,
+    /// The page the widget was last opened on (its `hello`).
+    pub page_url: Option<String>,
+    /// The browser's or page's language (BCP 47), from the last `hello`.
+    pub language: Option<String>,
 }
 
 impl Store {
@@ -84,8 +88,8 @@ impl Store {
         visitor_id: &str,
     ) -> Result<Option<VisitorDetails>> {
         let row = sqlx::query(
-            "select id, external_id, email, name, created_at, last_seen_at from visitors \
-             where site_id = $1 and id = $2",
+            "select id, external_id, email, name, created_at, last_seen_at, page_url, language \
+             from visitors where site_id = $1 and id = $2",
         )
         .bind(site_id)
         .bind(visitor_id)
@@ -99,6 +103,8 @@ impl Store {
                 name: col(&r, "name")?,
                 first_seen_at: col(&r, "created_at")?,
                 last_seen_at: col(&r, "last_seen_at")?,
+                page_url: col(&r, "page_url")?,
+                language: col(&r, "language")?,
             })
         })
         .transpose()

@@ -45,6 +45,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use analytics::Handling;
 pub use audit::{AuditRecord, NewAudit};
+pub use conversations::TakeOver;
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
 pub use escalation::SignalRecord;
 pub use gaps::{KnowledgeGap, LlmUsage};

@@ -100,7 +100,13 @@ pub struct Agent {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Set themselves away: an open socket does not make them count as online for
+    /// escalations (`agents.away`).
+    pub away: bool,
 }
+
+/// Columns every agent query selects (`agents` without an alias).
+pub(super) const AGENT_COLUMNS: &str = "id, account_id, email, name, role, away";
 
 impl Agent {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -111,6 +117,7 @@ impl Agent {
             email: col(row, "email")?,
             name: col(row, "name")?,
             role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+            away: col::<i64>(row, "away")? != 0,
         })
     }
 
@@ -120,6 +127,7 @@ impl Agent {
             email: self.email.clone(),
             name: self.name.clone(),
             role: self.role.as_str().to_string(),
+            away: self.away,
         }
     }
 }

@@ -34,7 +34,7 @@ pub struct SessionTtl {
 /// Writes of `last_seen_at` / `last_used_at` happen at most this often per session or token.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-const AGENT_COLS: &str = "a.id, a.account_id, a.email, a.name, a.role";
+const AGENT_COLS: &str = "a.id, a.account_id, a.email, a.name, a.role, a.away";
 
 impl Store {
     /// Opens a session; returns `(cookie value, csrf token)`. A new id on every sign-in.

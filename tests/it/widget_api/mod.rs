@@ -79,6 +79,8 @@ pub(crate) async fn hello(
         conversation_id: conversation_id.map(str::to_string),
         last_seq: None,
         identity,
+        page_url: None,
+        lang: None,
     })
     .await;
     v.next().await.unwrap()

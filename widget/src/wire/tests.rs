@@ -163,6 +163,8 @@ fn every_client_frame_encodes_as_serde_decodes_it() {
             conversation_id: Some("conv".into()),
             last_seq: Some(42),
             identity: Some(identity.clone()),
+            page_url: Some("https://shop.example/pricing?plan=\"pro\"&x=é".into()),
+            lang: Some("fr-CA".into()),
         },
         VisitorClientFrame::Hello {
             v: 1,
@@ -170,6 +172,8 @@ fn every_client_frame_encodes_as_serde_decodes_it() {
             conversation_id: None,
             last_seq: None,
             identity: None,
+            page_url: None,
+            lang: None,
         },
         VisitorClientFrame::Send {
             client_msg_id: "c-1".into(),

@@ -84,6 +84,14 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             })
             .await
         }
+        EventKind::Feedback { seq, value } => {
+            conn.send(&AgentServerFrame::Feedback {
+                conversation_id: cid.clone(),
+                seq: *seq,
+                value: *value,
+            })
+            .await
+        }
         EventKind::Usage { warning } => {
             conn.send(&AgentServerFrame::Usage {
                 warning: warning.clone(),

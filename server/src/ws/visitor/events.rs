@@ -75,7 +75,8 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
         EventKind::Ingest { .. }
         | EventKind::Ticket { .. }
         | EventKind::Access { .. }
-        | EventKind::Usage { .. } => Ok(()),
+        | EventKind::Usage { .. }
+        | EventKind::Feedback { .. } => Ok(()),
     }
 }
 

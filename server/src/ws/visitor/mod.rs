@@ -131,6 +131,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
             conversation_id,
             last_seq,
             identity,
+            page_url,
+            lang,
         } => {
             if !conn.accept_hello(joined.is_some(), v, error).await? {
                 return Ok(());
@@ -140,6 +142,8 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                 conversation_id: conversation_id.as_deref(),
                 last_seq,
                 identity: identity.as_ref(),
+                page_url: page_url.as_deref(),
+                lang: lang.as_deref(),
             };
             hello::on_hello(app, site, conn, joined, sub, hello).await
         }
