@@ -116,6 +116,9 @@ pub struct InboxRow {
     pub last_message: Option<String>,
     #[serde(default)]
     pub last_author: Option<Author>,
+    /// What the visitor said last, shortened (the row shows it whoever wrote after).
+    #[serde(default)]
+    pub last_visitor_message: Option<String>,
     /// The agent the conversation is assigned to (taken over or assigned).
     #[serde(default)]
     pub assignee_id: Option<String>,

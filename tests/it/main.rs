@@ -14,6 +14,7 @@ mod cli;
 mod conversations_api;
 mod conversations_detail;
 mod conversations_takeover;
+mod dashboard_e2e;
 mod escalation;
 mod escalation_policy;
 mod escalation_presence;

@@ -99,7 +99,7 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
                 .to_string(),
         ),
     ];
-    let status = run_script(&e2e, &env).await;
+    let status = run_script(&e2e, "widget.mjs", &env, SCRIPT_BUDGET).await;
     println!("screenshots: {}", screenshots.display());
     assert!(
         status,
@@ -117,12 +117,12 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// `tests/e2e`.
-fn e2e_dir() -> PathBuf {
+pub(crate) fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
 }
 
 /// Fails (never skips) when the browser or the npm packages are missing, with the fix.
-fn preflight(e2e: &Path) {
+pub(crate) fn preflight(e2e: &Path) {
     let chromium = chromium();
     assert!(
         chromium.exists(),
@@ -143,14 +143,14 @@ fn preflight(e2e: &Path) {
     );
 }
 
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     std::env::var_os("CONCIERGE_CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
 /// Crawls the host site's help pages (so citations carry URLs) and waits for the job.
-async fn ingest_help_center(server: &Restartable, urls: &[String]) {
+pub(crate) async fn ingest_help_center(server: &Restartable, urls: &[String]) {
     server
         .with_app(async |app| {
             let kb = &app.app.knowledge;
@@ -194,10 +194,15 @@ async fn serve_control(server: Arc<Restartable>) -> String {
     url
 }
 
-/// Runs `node tests/e2e/widget.mjs`, echoing its output line by line; true on exit code 0.
-async fn run_script(e2e: &Path, env: &[(&str, String)]) -> bool {
+/// Runs `node tests/e2e/SCRIPT`, echoing its output line by line; true on exit code 0.
+pub(crate) async fn run_script(
+    e2e: &Path,
+    script: &str,
+    env: &[(&str, String)],
+    budget: Duration,
+) -> bool {
     let mut child = tokio::process::Command::new("node")
-        .arg(e2e.join("widget.mjs"))
+        .arg(e2e.join(script))
         .current_dir(e2e)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("CHROMIUM", chromium())
@@ -225,11 +230,11 @@ async fn run_script(e2e: &Path, env: &[(&str, String)]) -> bool {
         }
         child.wait().await
     };
-    match tokio::time::timeout(SCRIPT_BUDGET, echo).await {
+    match tokio::time::timeout(budget, echo).await {
         Ok(Ok(status)) => status.success(),
         Ok(Err(e)) => panic!("waiting for node: {e}"),
-        Err(_) => panic!(
-            "the browser test did not finish within {SCRIPT_BUDGET:?} (last check printed above)"
-        ),
+        Err(_) => {
+            panic!("the browser test did not finish within {budget:?} (last check printed above)")
+        }
     }
 }

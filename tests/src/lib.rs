@@ -17,6 +17,7 @@ pub mod host_pages;
 pub mod kb;
 pub mod llm_stub;
 pub mod pg;
+pub mod proxy;
 pub mod restartable;
 pub mod smtp;
 

@@ -51,6 +51,29 @@ fn socket_url(server: &str, site_key: &str) -> String {
     url
 }
 
+/// The host page's address for the agents, cut to the 2,000 characters the server keeps.
+fn page_url() -> Option<String> {
+    let mut url = dom::window().location().href().ok()?;
+    if let Some((end, _)) = url.char_indices().nth(2_000) {
+        url.truncate(end);
+    }
+    (!url.is_empty()).then_some(url)
+}
+
+/// The visitor's language for the agents: the browser's, else the page's `<html lang>`.
+fn visitor_lang() -> Option<String> {
+    dom::window()
+        .navigator()
+        .language()
+        .filter(|l| !l.is_empty())
+        .or_else(|| {
+            dom::document()
+                .document_element()
+                .and_then(|e| e.get_attribute("lang"))
+                .filter(|l| !l.is_empty())
+        })
+}
+
 impl App {
     /// Opens a socket (once; reconnects come through here too).
     pub fn connect(&mut self) {
@@ -124,6 +147,8 @@ impl App {
             // Resuming on this page: only what was missed. A fresh page: the whole history.
             last_seq: resume.then(|| self.thread.last_seq()),
             identity: self.identity.clone(),
+            page_url: page_url(),
+            lang: visitor_lang(),
         };
         if let Some(s) = &self.socket {
             s.send(&hello);

@@ -5,6 +5,7 @@
 //!   http://localhost:8081 (`CONCIERGE_HOST_PAGE_PORT`). Extra arguments go to
 //!   `concierge serve`.
 //! - `widget`: builds the chat widget into `widget/dist/` and checks its size budget.
+//! - `dashboard`: builds the dashboard into `dashboard/dist/` and checks its first-load budget.
 //! - `test`: installs what the tests need (wasm32 target, wasm-bindgen-cli, binaryen,
 //!   chromium, the e2e npm packages), builds the widget, checks formatting, lints, the
 //!   no-feature-gate rule and the wasm32 build of `protocol`, builds the binary the CLI tests
@@ -17,6 +18,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
+mod dashboard;
 mod host_page;
 mod widget;
 
@@ -29,8 +31,9 @@ fn main() -> ExitCode {
             .unwrap_or(&args[1..])),
         Some("test") => test(&args[1..]),
         Some("widget") => widget::build(),
+        Some("dashboard") => dashboard::build(),
         _ => {
-            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...] | cargo xtask widget");
+            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...] | cargo xtask widget | cargo xtask dashboard");
             return ExitCode::from(2);
         }
     };
@@ -72,8 +75,9 @@ fn target_dir() -> PathBuf {
 }
 
 fn run(extra: &[String]) -> Result<()> {
-    // The server embeds the widget's assets: build them first.
+    // The server embeds the widget's and the dashboard's assets: build them first.
     widget::build()?;
+    dashboard::build()?;
     step(
         "build the release server",
         cargo().args(["build", "--release", "-p", "concierge"]),
@@ -114,8 +118,10 @@ fn test(args: &[String]) -> Result<()> {
         "install the wasm32 target (protocol must build for the widget)",
         Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
     )?;
-    // The server embeds the widget (and CI checks its size budget): build it before the suite.
+    // The server embeds the widget and the dashboard (and CI checks their size budgets):
+    // build them before the suite.
     widget::build()?;
+    dashboard::build()?;
     e2e_prerequisites()?;
     if lint {
         step(

@@ -33,8 +33,7 @@ pub fn build() -> Result<()> {
     let version = lockfile_version("wasm-bindgen")?;
     ensure_wasm_bindgen(&version)?;
     let wasm_opt = wasm_opt();
-    // Its own target dir: a wasm build never waits on (or invalidates) the server's.
-    let wasm_target = target_dir().join("widget");
+    let wasm_target = wasm_target_dir();
     step(
         "build the widget for wasm32 (profile wasm-release)",
         cargo()
@@ -50,7 +49,7 @@ pub fn build() -> Result<()> {
             .env("CARGO_TARGET_DIR", &wasm_target),
     )?;
     let wasm = wasm_target.join("wasm32-unknown-unknown/wasm-release/concierge_widget.wasm");
-    let work = wasm_target.join("bindgen");
+    let work = wasm_target.join("bindgen-widget");
     let _ = std::fs::remove_dir_all(&work);
     step(
         "wasm-bindgen --target web",
@@ -84,9 +83,9 @@ pub fn build() -> Result<()> {
     let wasm = std::fs::read(&optimized)?;
     let css = std::fs::read(root().join("widget/style/widget.css"))?;
     let files = [
-        (hashed("js", &glue), "text/javascript", glue),
-        (hashed("wasm", &wasm), "application/wasm", wasm),
-        (hashed("css", &css), "text/css", css),
+        (hashed("cw", "js", &glue), "text/javascript", glue),
+        (hashed("cw", "wasm", &wasm), "application/wasm", wasm),
+        (hashed("cw", "css", &css), "text/css", css),
     ];
     let loader = std::fs::read_to_string(root().join("widget/loader/widget.js"))?;
     let loader = minify(&loader)
@@ -109,8 +108,14 @@ pub fn build() -> Result<()> {
     report(loader.as_bytes(), &files)
 }
 
+/// The wasm builds' own target dir (widget and dashboard share it, so their common crates
+/// build once): a wasm build never waits on (or invalidates) the server's.
+pub fn wasm_target_dir() -> std::path::PathBuf {
+    target_dir().join("wasm")
+}
+
 /// Rust 1.82+ emits these by default for wasm32; wasm-opt must be told it may keep them.
-const WASM_FEATURES: [&str; 6] = [
+pub const WASM_FEATURES: [&str; 6] = [
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
@@ -146,25 +151,26 @@ fn report(loader: &[u8], files: &[(String, &str, Vec<u8>); 3]) -> Result<()> {
             "the widget is over its size budget (loader {loader_gz} B, on open {} B gzipped); \
              find the bloat with `twiggy top -n 30 {}`",
             total.1,
-            target_dir()
-                .join("widget/bindgen/concierge_widget_bg.wasm")
+            wasm_target_dir()
+                .join("bindgen-widget/concierge_widget_bg.wasm")
                 .display()
         );
     }
     Ok(())
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
+pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     Ok(gz.finish()?.len())
 }
 
-/// `cw-<first 8 hex of sha256>.<ext>`: a new name for new bytes, so it can be cached forever.
-fn hashed(ext: &str, bytes: &[u8]) -> String {
+/// `<prefix>-<first 8 hex of sha256>.<ext>`: a new name for new bytes, so it can be cached
+/// forever.
+pub fn hashed(prefix: &str, ext: &str, bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("cw-{hex}.{ext}")
+    format!("{prefix}-{hex}.{ext}")
 }
 
 /// Drops the loader's comments and indentation (it is written to be read, shipped small).
@@ -186,7 +192,7 @@ fn minify(js: &str) -> String {
 }
 
 /// The version of a package pinned in Cargo.lock.
-fn lockfile_version(package: &str) -> Result<String> {
+pub fn lockfile_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let needle = format!("name = \"{package}\"\nversion = \"");
     let start = lock
@@ -198,7 +204,7 @@ fn lockfile_version(package: &str) -> Result<String> {
 }
 
 /// wasm-bindgen-cli must match the wasm-bindgen crate exactly (the glue format is versioned).
-fn ensure_wasm_bindgen(version: &str) -> Result<()> {
+pub fn ensure_wasm_bindgen(version: &str) -> Result<()> {
     let have = Command::new("wasm-bindgen")
         .arg("--version")
         .output()
@@ -216,7 +222,7 @@ fn ensure_wasm_bindgen(version: &str) -> Result<()> {
 }
 
 /// npm's binaryen (pinned in widget/package-lock.json), installed with `npm ci` if needed.
-fn wasm_opt() -> Option<std::path::PathBuf> {
+pub fn wasm_opt() -> Option<std::path::PathBuf> {
     let dir = root().join("widget");
     let bin = dir.join("node_modules/.bin/wasm-opt");
     if !bin.exists() {

@@ -1,8 +1,14 @@
-//! The widget's files, embedded at build time (see `server/build.rs`): `GET /widget.js` (the
-//! loader a host page's snippet names; short-cached so a new release reaches pages within
-//! minutes) and `GET /widget/{name}` (content-hashed files the loader fetches; cached for a
-//! year). Any page may load them (`Access-Control-Allow-Origin: *`); gzip when the client
-//! accepts it, ETag revalidation answered with 304.
+//! The widget's and the dashboard's files, embedded at build time (see `server/build.rs`).
+//!
+//! - Widget: `GET /widget.js` (the loader a host page's snippet names; short-cached so a new
+//!   release reaches pages within minutes) and `GET /widget/{name}` (content-hashed files the
+//!   loader fetches; cached for a year). Any page may load them
+//!   (`Access-Control-Allow-Origin: *`).
+//! - Dashboard: `GET /app/{name}` for its content-hashed files (cached for a year), and
+//!   `index.html` for every other path under `/app/` (the app routes in the browser), never
+//!   cached, with the dashboard's CSP (see `headers::dashboard_pages`).
+//!
+//! Brotli or gzip when the client accepts it; ETag revalidation answered with 304.
 
 use axum::extract::Path;
 use axum::http::header::{
@@ -26,15 +32,29 @@ pub struct Asset {
     pub gzip: &'static [u8],
     /// Quoted strong validator of `raw`: 16 hex digits of its SHA-256.
     pub etag: &'static str,
+    /// The same bytes in brotli (quality 11), served when the client accepts `br`.
+    pub br: &'static [u8],
     /// The validator of the gzipped representation (`etag` with a `-gzip` suffix).
     pub gzip_etag: &'static str,
+    /// The validator of the brotli representation (`etag` with a `-br` suffix).
+    pub br_etag: &'static str,
 }
 
 /// Every embedded file, the loader first; empty when the server was built without the widget.
 pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/widget_assets.rs"));
 
+/// The dashboard's files, `index.html` first; empty when built without the dashboard.
+pub static DASHBOARD: &[Asset] = include!(concat!(env!("OUT_DIR"), "/dashboard_assets.rs"));
+
 /// The loader's name.
 pub const LOADER: &str = "widget.js";
+
+/// The dashboard's page, served for every path under `/app/` that is not one of its files.
+pub const INDEX: &str = "index.html";
+
+/// Shown when the binary carries no dashboard.
+pub const DASHBOARD_NOT_BUILT: &str =
+    "the dashboard is not built into this server: run `cargo xtask dashboard`, then rebuild";
 
 /// Shown when the binary carries no widget.
 pub const NOT_BUILT: &str =
@@ -78,28 +98,70 @@ fn hashed(table: &'static [Asset], name: &str, headers: &HeaderMap) -> Response 
     }
 }
 
-fn serve(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Response {
-    let gzip = accepts_gzip(headers);
-    let etag = if gzip { a.gzip_etag } else { a.etag };
-    let fresh = if_none_match(headers, &[a.etag, a.gzip_etag]);
+/// `GET /app/`: the dashboard's page.
+pub async fn get_dashboard_root(headers: HeaderMap) -> Response {
+    dashboard(DASHBOARD, "", &headers)
+}
+
+/// `GET /app/{*path}`: a dashboard file by its hashed name, or the page.
+pub async fn get_dashboard(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    dashboard(DASHBOARD, &path, &headers)
+}
+
+fn dashboard(table: &'static [Asset], path: &str, headers: &HeaderMap) -> Response {
+    if let Some(a) = find(table, path).filter(|a| a.name != INDEX) {
+        return encoded(a, headers, HASHED_CACHE);
+    }
+    // A file name the build does not have (an old tab asking for last release's files): a
+    // 404, not the page, so the browser does not run HTML as a script.
+    let last = path.rsplit('/').next().unwrap_or("");
+    if last.starts_with("cd-") && last.contains('.') {
+        return ApiError::new(ErrorCode::NotFound, "no such dashboard file")
+            .bare()
+            .into_response();
+    }
+    match find(table, INDEX) {
+        Some(a) => encoded(a, headers, "no-cache"),
+        None => ApiError::new(ErrorCode::Unavailable, DASHBOARD_NOT_BUILT)
+            .bare()
+            .into_response(),
+    }
+}
+
+/// The best encoding the client accepts (brotli, then gzip, then none), with its validator.
+fn encoded(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Response {
+    let (body, encoding, etag) = if accepts(headers, "br") {
+        (a.br, Some("br"), a.br_etag)
+    } else if accepts_gzip(headers) {
+        (a.gzip, Some("gzip"), a.gzip_etag)
+    } else {
+        (a.raw, None, a.etag)
+    };
+    let fresh = if_none_match(headers, &[a.etag, a.gzip_etag, a.br_etag]);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if gzip {
-        let mut r = a.gzip.into_response();
-        r.headers_mut()
-            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        r
     } else {
-        a.raw.into_response()
+        let mut r = body.into_response();
+        if let Some(e) = encoding {
+            r.headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static(e));
+        }
+        r
     };
     let h = response.headers_mut();
     if !fresh {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
-        h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     }
     h.insert(ETAG, HeaderValue::from_static(etag));
     h.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
+fn serve(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Response {
+    let mut response = encoded(a, headers, cache);
+    let h = response.headers_mut();
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     // Host pages that isolate themselves (COEP require-corp) may still load the widget.
     h.insert(CORP, HeaderValue::from_static("cross-origin"));
@@ -116,6 +178,11 @@ fn refuse(code: ErrorCode, message: &str) -> Response {
 
 /// Whether `Accept-Encoding` lists gzip (or `*`) with a non-zero quality.
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    accepts(headers, "gzip")
+}
+
+/// Whether `Accept-Encoding` lists this coding (or `*`) with a non-zero quality.
+fn accepts(headers: &HeaderMap, wanted_coding: &str) -> bool {
     headers
         .get_all(ACCEPT_ENCODING)
         .iter()
@@ -124,7 +191,7 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
         .any(|part| {
             let mut params = part.split(';');
             let coding = params.next().unwrap_or("").trim();
-            let wanted = coding.eq_ignore_ascii_case("gzip") || coding == "*";
+            let wanted = coding.eq_ignore_ascii_case(wanted_coding) || coding == "*";
             let refused = params.any(|p| {
                 p.trim()
                     .strip_prefix("q=")
@@ -192,16 +259,20 @@ mod tests {
             content_type: "text/javascript; charset=utf-8",
             raw: b"loader",
             gzip: b"\x1f\x8bloader",
+            br: b"brloader",
             etag: "\"l\"",
             gzip_etag: "\"l-gzip\"",
+            br_etag: "\"l-br\"",
         },
         Asset {
             name: "cw-1.wasm",
             content_type: "application/wasm",
             raw: b"wasm",
             gzip: b"\x1f\x8bwasm",
+            br: b"brwasm",
             etag: "\"w\"",
             gzip_etag: "\"w-gzip\"",
+            br_etag: "\"w-br\"",
         },
     ];
 
@@ -241,6 +312,83 @@ mod tests {
             hashed(FAKE, LOADER, &HeaderMap::new()).status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    static FAKE_DASHBOARD: &[Asset] = &[
+        Asset {
+            name: INDEX,
+            content_type: "text/html; charset=utf-8",
+            raw: b"<!doctype html>",
+            gzip: b"\x1f\x8bhtml",
+            br: b"brhtml",
+            etag: "\"i\"",
+            gzip_etag: "\"i-gzip\"",
+            br_etag: "\"i-br\"",
+        },
+        Asset {
+            name: "cd-1.wasm",
+            content_type: "application/wasm",
+            raw: b"wasm",
+            gzip: b"\x1f\x8bwasm",
+            br: b"brwasm",
+            etag: "\"d\"",
+            gzip_etag: "\"d-gzip\"",
+            br_etag: "\"d-br\"",
+        },
+    ];
+
+    #[test]
+    fn the_dashboard_page_answers_every_app_path_and_its_files_are_cached_for_a_year() {
+        let br = headers(ACCEPT_ENCODING, "gzip, deflate, br");
+        for path in ["", "conversations/c1", "tickets", "invite/tok"] {
+            let r = dashboard(FAKE_DASHBOARD, path, &br);
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            assert_eq!(get(&r, CONTENT_TYPE), Some("text/html; charset=utf-8"));
+            assert_eq!(get(&r, CACHE_CONTROL), Some("no-cache"), "{path}");
+            assert_eq!(get(&r, CONTENT_ENCODING), Some("br"));
+            assert_eq!(get(&r, ETAG), Some("\"i-br\""));
+        }
+        let r = dashboard(
+            FAKE_DASHBOARD,
+            "cd-1.wasm",
+            &headers(ACCEPT_ENCODING, "gzip"),
+        );
+        assert_eq!(get(&r, CACHE_CONTROL), Some(HASHED_CACHE));
+        assert_eq!(get(&r, CONTENT_ENCODING), Some("gzip"));
+        let r = dashboard(
+            FAKE_DASHBOARD,
+            "cd-1.wasm",
+            &headers(IF_NONE_MATCH, "\"d-br\""),
+        );
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        // Last release's file names are 404s, never the page.
+        let r = dashboard(FAKE_DASHBOARD, "cd-0ld.js", &br);
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = dashboard(&[], "", &br);
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(DASHBOARD_NOT_BUILT.contains("cargo xtask dashboard"));
+    }
+
+    #[test]
+    fn brotli_is_chosen_only_when_accepted() {
+        assert!(accepts(&headers(ACCEPT_ENCODING, "gzip, br"), "br"));
+        assert!(!accepts(&headers(ACCEPT_ENCODING, "gzip"), "br"));
+        assert!(!accepts(&headers(ACCEPT_ENCODING, "br;q=0"), "br"));
+        let r = serve(&FAKE[1], &headers(ACCEPT_ENCODING, "br"), HASHED_CACHE);
+        assert_eq!(get(&r, CONTENT_ENCODING), Some("br"));
+        assert_eq!(get(&r, ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"));
+    }
+
+    #[test]
+    fn embedded_dashboard_files_are_complete_when_present() {
+        if DASHBOARD.is_empty() {
+            return; // built without the dashboard; the browser test says how to build it
+        }
+        assert_eq!(DASHBOARD[0].name, INDEX);
+        for a in DASHBOARD {
+            assert!(!a.raw.is_empty() && !a.br.is_empty(), "{}", a.name);
+            assert_eq!(&a.gzip[..2], &[0x1f, 0x8b], "{} gzip magic", a.name);
+        }
     }
 
     #[test]

@@ -57,6 +57,7 @@ fn inbox_row(r: &InboxRecord) -> InboxRow {
     InboxRow {
         conversation: r.conversation.view(),
         last_message: r.last_text.as_deref().map(crate::chat::preview),
+        last_visitor_message: r.last_visitor_text.as_deref().map(crate::chat::preview),
         last_author: r.last_author.as_deref().and_then(Author::parse),
         assignee_id: r.assignee_id.clone(),
         ticket,

@@ -19,7 +19,8 @@
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
 //! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
-//! - [`assets`]: the widget's files, embedded at build time (`/widget.js`, `/widget/{name}`).
+//! - [`assets`]: the widget's and the dashboard's files, embedded at build time (`/widget.js`,
+//!   `/widget/{name}`, `/app/...`).
 
 pub mod analytics;
 pub mod assets;
@@ -43,7 +44,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::json;
@@ -127,8 +128,16 @@ pub fn router(app: Arc<App>) -> Router {
             app.clone(),
             throttle::api_rate_limit,
         ));
+    // The dashboard: its page under every /app/ path (the app routes in the browser), with
+    // the strict CSP and no framing.
+    let dashboard = Router::new()
+        .route("/app/", get(assets::get_dashboard_root))
+        .route("/app/{*path}", get(assets::get_dashboard))
+        .layer(headers::dashboard_pages());
     Router::new()
         .nest("/api/v1", v1)
+        .merge(dashboard)
+        .route("/app", get(|| async { Redirect::permanent("/app/") }))
         .route(
             "/api/widget/config",
             get(widget::get_public_config).options(widget::preflight_public_config),

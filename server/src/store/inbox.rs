@@ -47,6 +47,8 @@ pub struct InboxRow {
     pub conversation: ConversationRecord,
     pub last_text: Option<String>,
     pub last_author: Option<String>,
+    /// What the visitor said last (the inbox shows it whoever wrote after).
+    pub last_visitor_text: Option<String>,
     pub ticket_id: Option<String>,
     pub ticket_status: Option<String>,
     pub ticket_priority: Option<String>,
@@ -144,6 +146,9 @@ impl Store {
         // `updated_at <= $7` lets Postgres start its index scan at the cursor.
         let sql = format!(
             "select {CONVERSATION_COLUMNS}, m.text as last_text, m.author as last_author, \
+             (select v.text from messages v where v.conversation_id = c.id \
+               and v.site_id = c.site_id and v.author = 'visitor' \
+               order by v.seq desc limit 1) as last_visitor_text, \
              t.id as ticket_id, t.status as ticket_status, t.priority as ticket_priority, \
              coalesce(c.agent_id, t.assigned_agent_id) as assignee_id \
              from conversations c join sites s on s.id = c.site_id \
@@ -194,6 +199,7 @@ impl Store {
                     conversation: ConversationRecord::from_row(r)?,
                     last_text: col(r, "last_text")?,
                     last_author: col(r, "last_author")?,
+                    last_visitor_text: col(r, "last_visitor_text")?,
                     ticket_id: col(r, "ticket_id")?,
                     ticket_status: col(r, "ticket_status")?,
                     ticket_priority: col(r, "ticket_priority")?,

@@ -1,0 +1,33 @@
+//! The Concierge dashboard: a Leptos client-side app (wasm32) served by the server under
+//! `/app/`. Agents sign in, work the live inbox and the ticket queue, take conversations over
+//! and answer visitors; the owner's screens (knowledge base, settings, install, usage,
+//! analytics) share the same shell.
+//!
+//! Layout:
+//! - this file: the wasm entry point.
+//! - [`api`]: the one module that talks to `/api/v1` (fetch, CSRF header, coded errors), typed
+//!   with `concierge_protocol::api`.
+//! - [`socket`]: the one module that talks to the agent socket (`/ws/agent`): reconnects with
+//!   backoff and tells the app to resync after every (re)connect.
+//! - [`state`]: the app's state, held once in signals and shared through context: who is
+//!   signed in, the inbox rows, the open transcript, the tickets, the connection.
+//! - [`route`]: the screens' URLs under `/app/` (history API; links stay real links).
+//! - [`notify`]: sound, desktop notification and tab-title count for new escalations.
+//! - [`views`]: the screens, components named after what the agent sees.
+//! - [`format`]: times, moods and labels as words (pure; unit-tested on the host).
+
+pub mod api;
+pub mod format;
+mod notify;
+pub mod route;
+mod socket;
+mod state;
+mod views;
+
+use wasm_bindgen::prelude::*;
+
+/// Called by the boot script once the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(views::App);
+}

@@ -1,0 +1,1011 @@
+//! The app's state, held once: signals grouped in [`AppState`] (a `Copy` handle provided as
+//! context), and the actions that change it — loading through [`crate::api`], live updates
+//! from [`crate::socket`], and what the agent does. Screens read these signals; none keeps a
+//! copy of its own.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, UsageWarning};
+use concierge_protocol::api::{
+    AgentView, AssignBody, ConversationDetail, InboxRow, MeView, Page, PresenceBody, ReplyBody,
+    SiteView, TicketBrief, TicketStatusBody,
+};
+use concierge_protocol::{
+    Author, Conversation, ConversationStatus, FeedbackValue, Message, MessageState, Ticket,
+    TicketStatus,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, enc, ApiFailure};
+use crate::notify;
+use crate::route::{self, Route};
+use crate::socket::{self, Conn};
+
+/// The inbox's filters, as named on their buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    Waiting,
+    Mine,
+    Bot,
+    Resolved,
+}
+
+impl Filter {
+    pub const ALL: [Filter; 5] = [
+        Filter::All,
+        Filter::Waiting,
+        Filter::Mine,
+        Filter::Bot,
+        Filter::Resolved,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Filter::All => "All",
+            Filter::Waiting => "Waiting",
+            Filter::Mine => "Mine",
+            Filter::Bot => "Bot",
+            Filter::Resolved => "Resolved",
+        }
+    }
+
+    fn query(self) -> &'static str {
+        match self {
+            Filter::All => "",
+            Filter::Waiting => "&status=waiting",
+            Filter::Mine => "&assignee=me",
+            Filter::Bot => "&status=bot",
+            Filter::Resolved => "&status=resolved",
+        }
+    }
+
+    /// Whether a conversation that changed live belongs in this list.
+    fn admits(self, c: &Conversation, assignee: Option<&str>, me: &str) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Waiting => c.status == ConversationStatus::Waiting,
+            Filter::Mine => assignee == Some(me),
+            Filter::Bot => c.status == ConversationStatus::Bot,
+            Filter::Resolved => c.status == ConversationStatus::Resolved,
+        }
+    }
+}
+
+/// A list or screen being loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load {
+    Loading,
+    Ready,
+    Failed(String),
+}
+
+/// A reply on its way: shown as sent only once the server has stored it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub client_msg_id: String,
+    pub text: String,
+    /// `None` while sending; the reason when it failed (the agent may retry).
+    pub failed: Option<String>,
+}
+
+/// Someone typing in a conversation, until when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Typing {
+    pub who: String,
+    pub until: f64,
+}
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub route: RwSignal<Route>,
+    /// `GET /me` answered (signed in or not): before that the app shows a loading line.
+    pub booted: RwSignal<bool>,
+    pub me: RwSignal<Option<MeView>>,
+    pub sites: RwSignal<Vec<SiteView>>,
+    /// The account's agents, for assigning.
+    pub agents: RwSignal<Vec<AgentView>>,
+    /// The inbox rows of the current filter and search, by conversation id.
+    pub rows: RwSignal<HashMap<String, InboxRow>>,
+    pub filter: RwSignal<Filter>,
+    pub search: RwSignal<String>,
+    pub inbox: RwSignal<Load>,
+    pub next_cursor: RwSignal<Option<String>>,
+    /// The open conversation (its own screen, or beside the list).
+    pub open: RwSignal<Option<ConversationDetail>>,
+    pub open_load: RwSignal<Load>,
+    /// The open conversation's messages by seq (streaming ones grow through deltas).
+    pub transcript: RwSignal<BTreeMap<i64, Message>>,
+    pub feedback: RwSignal<HashMap<i64, FeedbackValue>>,
+    pub pending: RwSignal<Vec<Pending>>,
+    /// An action on the open conversation that failed (e.g. someone else took it over).
+    pub action_error: RwSignal<Option<String>>,
+    /// Tickets that are open or pending (and solved ones seen this session), by id.
+    pub tickets: RwSignal<HashMap<String, Ticket>>,
+    pub tickets_load: RwSignal<Load>,
+    pub conn: RwSignal<Conn>,
+    /// Who is typing, by conversation id.
+    pub typing: RwSignal<HashMap<String, Typing>>,
+    /// Ticks every second: timers and "4 min ago" labels follow it.
+    pub now: RwSignal<f64>,
+    /// The last seq the agent has seen, by conversation id (kept in localStorage).
+    pub read: RwSignal<HashMap<String, i64>>,
+    /// Said to screen readers (an `aria-live` region).
+    pub announce: RwSignal<String>,
+    pub usage_warning: RwSignal<Option<UsageWarning>>,
+    /// The notification permission may still be asked.
+    pub can_ask_notifications: RwSignal<bool>,
+    pub shortcuts_open: RwSignal<bool>,
+}
+
+thread_local! {
+    /// Escalations already announced (ticket id → escalation count): a resync never chimes twice.
+    static ANNOUNCED: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+    /// When the agent last sent `typing on`, per conversation.
+    static TYPING_SENT: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// A random id for a reply (resends reuse it).
+fn client_id() -> String {
+    let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+    format!("d-{:08x}{:08x}{:08x}", r(), r(), r())
+}
+
+fn preview(text: &str) -> String {
+    let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() > 140 {
+        let mut s: String = t.chars().take(139).collect();
+        s.push('…');
+        s
+    } else {
+        t
+    }
+}
+
+impl AppState {
+    pub fn new(route: RwSignal<Route>) -> Self {
+        AppState {
+            route,
+            booted: RwSignal::new(false),
+            me: RwSignal::new(None),
+            sites: RwSignal::new(Vec::new()),
+            agents: RwSignal::new(Vec::new()),
+            rows: RwSignal::new(HashMap::new()),
+            filter: RwSignal::new(Filter::All),
+            search: RwSignal::new(String::new()),
+            inbox: RwSignal::new(Load::Loading),
+            next_cursor: RwSignal::new(None),
+            open: RwSignal::new(None),
+            open_load: RwSignal::new(Load::Loading),
+            transcript: RwSignal::new(BTreeMap::new()),
+            feedback: RwSignal::new(HashMap::new()),
+            pending: RwSignal::new(Vec::new()),
+            action_error: RwSignal::new(None),
+            tickets: RwSignal::new(HashMap::new()),
+            tickets_load: RwSignal::new(Load::Loading),
+            conn: RwSignal::new(Conn::Connecting),
+            typing: RwSignal::new(HashMap::new()),
+            now: RwSignal::new(now_ms()),
+            read: RwSignal::new(HashMap::new()),
+            announce: RwSignal::new(String::new()),
+            usage_warning: RwSignal::new(None),
+            can_ask_notifications: RwSignal::new(notify::can_ask()),
+            shortcuts_open: RwSignal::new(false),
+        }
+    }
+
+    pub fn my_id(&self) -> String {
+        self.me
+            .with_untracked(|m| m.as_ref().map(|m| m.agent.id.clone()))
+            .unwrap_or_default()
+    }
+
+    pub fn role(&self) -> String {
+        self.me
+            .with(|m| m.as_ref().map(|m| m.agent.role.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Owners and admins see the owner's screens.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.role().as_str(), "owner" | "admin")
+    }
+
+    pub fn say(&self, text: impl Into<String>) {
+        self.announce.set(text.into());
+    }
+
+    // ---- signing in and out ---------------------------------------------------------------
+
+    /// Who is signed in (the session cookie), then everything else.
+    pub fn boot(self) {
+        spawn_local(async move {
+            match api::get::<MeView>("/me").await {
+                Ok(me) => self.signed_in(me),
+                Err(_) => {
+                    self.booted.set(true);
+                    if !self.route.get_untracked().is_public() {
+                        route::replace(self.route, Route::SignIn);
+                    }
+                }
+            }
+        });
+    }
+
+    /// A session exists: load what the screens need and open the socket.
+    pub fn signed_in(self, me: MeView) {
+        api::set_csrf(me.csrf_token.clone());
+        let key = format!("concierge.read.{}", me.agent.id);
+        let read = storage()
+            .and_then(|s| s.get_item(&key).ok().flatten())
+            .and_then(|t| serde_json::from_str::<HashMap<String, i64>>(&t).ok())
+            .unwrap_or_default();
+        self.read.set(read);
+        self.me.set(Some(me));
+        self.booted.set(true);
+        if self.route.get_untracked().is_public() {
+            route::replace(self.route, Route::Inbox);
+        }
+        spawn_local(async move {
+            if let Ok(page) = api::get::<Page<SiteView>>("/sites?limit=200").await {
+                self.sites.set(page.items);
+                self.load_tickets();
+            }
+        });
+        spawn_local(async move {
+            if let Ok(page) = api::get::<Page<AgentView>>("/agents?limit=200").await {
+                self.agents.set(page.items);
+            }
+        });
+        self.load_inbox();
+        socket::start(
+            std::rc::Rc::new(move |frame| self.on_frame(frame)),
+            std::rc::Rc::new(move |conn| self.on_conn(conn)),
+        );
+    }
+
+    /// The session ended (sign-out here or elsewhere): back to the sign-in screen.
+    pub fn signed_out(self, why: Option<&str>) {
+        socket::stop();
+        api::set_csrf(None);
+        self.me.set(None);
+        self.rows.set(HashMap::new());
+        self.tickets.set(HashMap::new());
+        self.open.set(None);
+        self.transcript.set(BTreeMap::new());
+        ANNOUNCED.with(|a| a.borrow_mut().clear());
+        if let Some(why) = why {
+            self.say(why);
+        }
+        route::replace(self.route, Route::SignIn);
+    }
+
+    pub fn sign_out(self) {
+        spawn_local(async move {
+            let _ = api::delete("/session").await;
+            self.signed_out(Some("You are signed out."));
+        });
+    }
+
+    /// A failed call: a dead session sends the agent back to sign in.
+    fn failed(self, e: &ApiFailure) -> String {
+        if e.is_unauthenticated() {
+            self.signed_out(Some("Your session has ended. Sign in again."));
+        }
+        e.message.clone()
+    }
+
+    pub fn set_away(self, away: bool) {
+        spawn_local(async move {
+            match api::put::<_, serde_json::Value>("/me/presence", &PresenceBody { away }).await {
+                Ok(_) => {
+                    self.me.update(|m| {
+                        if let Some(m) = m {
+                            m.agent.away = away;
+                        }
+                    });
+                    self.say(if away {
+                        "You are away: visitors are told nobody is online."
+                    } else {
+                        "You are online."
+                    });
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.say(format!("Your status did not change: {msg}"));
+                }
+            }
+        });
+    }
+
+    // ---- the inbox --------------------------------------------------------------------------
+
+    fn inbox_path(&self, cursor: Option<&str>) -> String {
+        let mut path = format!(
+            "/conversations?limit=50{}",
+            self.filter.get_untracked().query()
+        );
+        let q = self.search.get_untracked();
+        if !q.trim().is_empty() {
+            path.push_str(&format!("&q={}", enc(q.trim())));
+        }
+        if let Some(c) = cursor {
+            path.push_str(&format!("&cursor={}", enc(c)));
+        }
+        path
+    }
+
+    /// The first page of the current filter and search (also after every reconnect).
+    pub fn load_inbox(self) {
+        let path = self.inbox_path(None);
+        if self.rows.with_untracked(HashMap::is_empty) {
+            self.inbox.set(Load::Loading);
+        }
+        spawn_local(async move {
+            match api::get::<Page<InboxRow>>(&path).await {
+                Ok(page) => {
+                    // A newer request (another filter) may have answered first.
+                    if path != self.inbox_path(None) {
+                        return;
+                    }
+                    self.rows.set(
+                        page.items
+                            .into_iter()
+                            .map(|r| (r.conversation.id.clone(), r))
+                            .collect(),
+                    );
+                    self.next_cursor.set(page.next_cursor);
+                    self.inbox.set(Load::Ready);
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.inbox.set(Load::Failed(msg));
+                }
+            }
+        });
+    }
+
+    pub fn load_more(self) {
+        let Some(cursor) = self.next_cursor.get_untracked() else {
+            return;
+        };
+        let path = self.inbox_path(Some(&cursor));
+        spawn_local(async move {
+            match api::get::<Page<InboxRow>>(&path).await {
+                Ok(page) => {
+                    self.rows.update(|rows| {
+                        for r in page.items {
+                            rows.entry(r.conversation.id.clone()).or_insert(r);
+                        }
+                    });
+                    self.next_cursor.set(page.next_cursor);
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.say(format!("More conversations could not be loaded: {msg}"));
+                }
+            }
+        });
+    }
+
+    pub fn set_filter(self, f: Filter) {
+        self.filter.set(f);
+        self.rows.set(HashMap::new());
+        self.load_inbox();
+    }
+
+    pub fn unread(&self, row: &InboxRow) -> i64 {
+        let seen = self
+            .read
+            .with(|r| r.get(&row.conversation.id).copied().unwrap_or(0));
+        (row.conversation.last_seq - seen).max(0)
+    }
+
+    fn mark_read(self, id: &str, seq: i64) {
+        let Some(agent) = self
+            .me
+            .with_untracked(|m| m.as_ref().map(|m| m.agent.id.clone()))
+        else {
+            return;
+        };
+        let changed = self
+            .read
+            .with_untracked(|r| r.get(id).copied().unwrap_or(0) < seq);
+        if !changed {
+            return;
+        }
+        self.read.update(|r| {
+            r.insert(id.to_string(), seq);
+        });
+        if let (Some(s), Ok(text)) = (storage(), self.read.with_untracked(serde_json::to_string)) {
+            let _ = s.set_item(&format!("concierge.read.{agent}"), &text);
+        }
+    }
+
+    /// Inbox order: waiting for a person first (longest wait first), then by latest activity.
+    pub fn ordered_rows(&self) -> Vec<InboxRow> {
+        let mut rows: Vec<InboxRow> = self.rows.with(|r| r.values().cloned().collect());
+        rows.sort_by(|a, b| {
+            let wa = a.conversation.status == ConversationStatus::Waiting;
+            let wb = b.conversation.status == ConversationStatus::Waiting;
+            wb.cmp(&wa).then_with(|| {
+                if wa {
+                    a.conversation.updated_at.cmp(&b.conversation.updated_at)
+                } else {
+                    b.conversation.updated_at.cmp(&a.conversation.updated_at)
+                }
+            })
+        });
+        rows
+    }
+
+    // ---- one conversation -------------------------------------------------------------------
+
+    pub fn open_conversation(self, id: String) {
+        let same = self
+            .open
+            .with_untracked(|o| o.as_ref().is_some_and(|d| d.conversation.id == id));
+        if !same {
+            self.open.set(None);
+            self.transcript.set(BTreeMap::new());
+            self.feedback.set(HashMap::new());
+            self.pending.set(Vec::new());
+            self.action_error.set(None);
+            self.open_load.set(Load::Loading);
+        }
+        spawn_local(async move {
+            match api::get::<ConversationDetail>(&format!("/conversations/{}?limit=200", enc(&id)))
+                .await
+            {
+                Ok(mut detail) => {
+                    let mut messages = std::mem::take(&mut detail.messages.items);
+                    let mut cursor = detail.messages.next_cursor.take();
+                    // Long conversations: the rest, page by page.
+                    while let Some(c) = cursor {
+                        match api::get::<Page<Message>>(&format!(
+                            "/conversations/{}/messages?limit=200&cursor={}",
+                            enc(&id),
+                            enc(&c)
+                        ))
+                        .await
+                        {
+                            Ok(page) => {
+                                messages.extend(page.items);
+                                cursor = page.next_cursor;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if self.route.get_untracked() != Route::Conversation(id.clone()) {
+                        return;
+                    }
+                    self.feedback
+                        .set(detail.feedback.iter().map(|f| (f.seq, f.value)).collect());
+                    self.transcript.update(|t| {
+                        for m in messages {
+                            t.insert(m.seq, m);
+                        }
+                    });
+                    let last = self.transcript.with_untracked(|t| t.keys().last().copied());
+                    self.mark_read(&id, last.unwrap_or(0));
+                    self.open.set(Some(detail));
+                    self.open_load.set(Load::Ready);
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.open_load.set(Load::Failed(msg));
+                }
+            }
+        });
+    }
+
+    pub fn close_conversation(self) {
+        self.open.set(None);
+        self.transcript.set(BTreeMap::new());
+        self.pending.set(Vec::new());
+    }
+
+    fn open_id(&self) -> Option<String> {
+        self.open
+            .with_untracked(|o| o.as_ref().map(|d| d.conversation.id.clone()))
+    }
+
+    /// `take-over`, `hand-back` or `resolve`; a refusal (someone else took it) is shown.
+    pub fn act(self, id: String, action: &'static str) {
+        self.action_error.set(None);
+        spawn_local(async move {
+            let path = format!("/conversations/{}/{action}", enc(&id));
+            match api::post::<_, Conversation>(&path, &serde_json::json!({})).await {
+                Ok(c) => {
+                    self.conversation_changed(c);
+                    self.say(match action {
+                        "take-over" => "You took over the conversation.",
+                        "hand-back" => "The assistant answers this conversation again.",
+                        _ => "The conversation is resolved.",
+                    });
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.say(msg.clone());
+                    self.action_error.set(Some(msg));
+                    // Someone else acted first: show what is true now.
+                    self.open_conversation(id);
+                }
+            }
+        });
+    }
+
+    /// Sends a reply; it shows as sent once stored, or stays with `Retry` when it failed.
+    pub fn reply(self, text: String) {
+        let Some(id) = self.open_id() else { return };
+        let pending = Pending {
+            client_msg_id: client_id(),
+            text,
+            failed: None,
+        };
+        self.pending.update(|p| p.push(pending.clone()));
+        self.typing_off(&id);
+        self.send_reply(id, pending);
+    }
+
+    pub fn retry(self, client_msg_id: String) {
+        let Some(id) = self.open_id() else { return };
+        let Some(p) = self
+            .pending
+            .with_untracked(|p| p.iter().find(|p| p.client_msg_id == client_msg_id).cloned())
+        else {
+            return;
+        };
+        self.pending.update(|ps| {
+            if let Some(p) = ps.iter_mut().find(|p| p.client_msg_id == client_msg_id) {
+                p.failed = None;
+            }
+        });
+        self.send_reply(id, p);
+    }
+
+    fn send_reply(self, id: String, p: Pending) {
+        spawn_local(async move {
+            let body = ReplyBody {
+                client_msg_id: p.client_msg_id.clone(),
+                text: p.text.clone(),
+            };
+            match api::post::<_, Message>(&format!("/conversations/{}/messages", enc(&id)), &body)
+                .await
+            {
+                Ok(m) => self.message_arrived(&id, m),
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.pending.update(|ps| {
+                        if let Some(x) = ps.iter_mut().find(|x| x.client_msg_id == p.client_msg_id)
+                        {
+                            x.failed = Some(msg.clone());
+                        }
+                    });
+                    self.say(format!("Your reply was not sent: {msg}"));
+                }
+            }
+        });
+    }
+
+    /// The composer changed: `typing on` at most every 3 s while typing.
+    pub fn typing_on(&self, id: &str) {
+        let now = now_ms();
+        let due = TYPING_SENT.with(|t| {
+            let mut t = t.borrow_mut();
+            let due = t.get(id).is_none_or(|last| now - last > 3_000.0);
+            if due {
+                t.insert(id.to_string(), now);
+            }
+            due
+        });
+        if due {
+            socket::send(&AgentClientFrame::Typing {
+                conversation_id: id.to_string(),
+                on: true,
+            });
+        }
+    }
+
+    pub fn typing_off(&self, id: &str) {
+        if TYPING_SENT.with(|t| t.borrow_mut().remove(id)).is_some() {
+            socket::send(&AgentClientFrame::Typing {
+                conversation_id: id.to_string(),
+                on: false,
+            });
+        }
+    }
+
+    /// Stops an idle composer's typing indicator.
+    pub fn expire_typing(&self) {
+        let now = now_ms();
+        let idle: Vec<String> = TYPING_SENT.with(|t| {
+            t.borrow()
+                .iter()
+                .filter(|(_, at)| now - **at > 5_000.0)
+                .map(|(id, _)| id.clone())
+                .collect()
+        });
+        for id in idle {
+            self.typing_off(&id);
+        }
+        let stale = self
+            .typing
+            .with_untracked(|t| t.values().any(|x| x.until < now));
+        if stale {
+            self.typing.update(|t| t.retain(|_, x| x.until >= now));
+        }
+    }
+
+    // ---- tickets ----------------------------------------------------------------------------
+
+    pub fn load_tickets(self) {
+        let sites = self.sites.get_untracked();
+        spawn_local(async move {
+            let mut all = HashMap::new();
+            for site in &sites {
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut path = format!("/sites/{}/tickets?limit=200", enc(&site.site_key));
+                    if let Some(c) = &cursor {
+                        path.push_str(&format!("&cursor={}", enc(c)));
+                    }
+                    match api::get::<Page<Ticket>>(&path).await {
+                        Ok(page) => {
+                            for t in page.items {
+                                all.insert(t.id.clone(), t);
+                            }
+                            cursor = page.next_cursor;
+                            if cursor.is_none() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let msg = self.failed(&e);
+                            self.tickets_load.set(Load::Failed(msg));
+                            return;
+                        }
+                    }
+                }
+            }
+            ANNOUNCED.with(|a| {
+                let mut a = a.borrow_mut();
+                for t in all.values() {
+                    a.entry(t.id.clone()).or_insert(t.escalations);
+                }
+            });
+            self.tickets.set(all);
+            self.tickets_load.set(Load::Ready);
+        });
+    }
+
+    /// Escalations waiting for a person: the number in the tab title.
+    pub fn waiting_count(&self) -> u32 {
+        self.tickets.with(|t| {
+            t.values()
+                .filter(|t| t.status == TicketStatus::Open)
+                .count() as u32
+        })
+    }
+
+    pub fn assign_ticket(self, ticket: Ticket, agent_id: Option<String>) {
+        spawn_local(async move {
+            let path = format!(
+                "/sites/{}/tickets/{}/assign",
+                enc(&ticket.site_key),
+                enc(&ticket.id)
+            );
+            match api::post::<_, Ticket>(&path, &AssignBody { agent_id }).await {
+                Ok(t) => {
+                    self.say(match &t.assigned_agent {
+                        Some(name) => format!("Assigned to {name}."),
+                        None => "Unassigned.".to_string(),
+                    });
+                    self.ticket_changed(t);
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.say(format!("Not assigned: {msg}"));
+                }
+            }
+        });
+    }
+
+    pub fn set_ticket_status(self, ticket: Ticket, status: TicketStatus) {
+        spawn_local(async move {
+            let path = format!(
+                "/sites/{}/tickets/{}",
+                enc(&ticket.site_key),
+                enc(&ticket.id)
+            );
+            match api::patch::<_, Ticket>(&path, &TicketStatusBody { status }).await {
+                Ok(t) => {
+                    self.say(format!(
+                        "Ticket is now {}.",
+                        crate::format::ticket_status(t.status).to_lowercase()
+                    ));
+                    self.ticket_changed(t);
+                }
+                Err(e) => {
+                    let msg = self.failed(&e);
+                    self.say(format!("Status not changed: {msg}"));
+                }
+            }
+        });
+    }
+
+    // ---- live updates -----------------------------------------------------------------------
+
+    fn on_conn(self, conn: Conn) {
+        self.conn.set(conn);
+        if conn == Conn::Ended {
+            self.signed_out(Some("Your session has ended. Sign in again."));
+        }
+    }
+
+    /// After every (re)connect: the lists from the API, the open transcript from its last seq,
+    /// so nothing said while the socket was down is missed.
+    pub fn resync(self) {
+        self.load_inbox();
+        self.load_tickets();
+        if let Some(id) = self.open_id() {
+            let last_seq = self
+                .transcript
+                .with_untracked(|t| t.keys().last().copied().unwrap_or(0));
+            socket::send(&AgentClientFrame::Sync {
+                conversation_id: id.clone(),
+                last_seq,
+            });
+            // The status, ticket and handoff may have changed too.
+            self.open_conversation(id);
+        }
+    }
+
+    fn on_frame(self, frame: AgentServerFrame) {
+        match frame {
+            AgentServerFrame::Welcome { sites, .. } => {
+                if self.sites.with_untracked(Vec::is_empty) {
+                    self.sites.set(
+                        sites
+                            .into_iter()
+                            .map(|s| SiteView {
+                                site_key: s.site_key,
+                                name: s.name,
+                                allowed_origins: Vec::new(),
+                            })
+                            .collect(),
+                    );
+                }
+                self.resync();
+            }
+            AgentServerFrame::Conversation { conversation } => {
+                self.conversation_changed(conversation)
+            }
+            AgentServerFrame::Message {
+                conversation_id,
+                message,
+            } => self.message_arrived(&conversation_id, message),
+            AgentServerFrame::Delta {
+                conversation_id,
+                seq,
+                offset,
+                text,
+            } => {
+                if self.open_id().as_deref() == Some(conversation_id.as_str()) {
+                    self.transcript.update(|t| {
+                        if let Some(m) = t.get_mut(&seq) {
+                            if offset <= m.text.len() && m.text.is_char_boundary(offset) {
+                                m.text.truncate(offset);
+                                m.text.push_str(&text);
+                            }
+                        }
+                    });
+                }
+            }
+            AgentServerFrame::History {
+                conversation_id,
+                messages,
+            } => {
+                for m in messages {
+                    self.message_arrived(&conversation_id, m);
+                }
+            }
+            AgentServerFrame::Typing {
+                conversation_id,
+                on,
+                who,
+            } => {
+                self.typing.update(|t| {
+                    if on {
+                        t.insert(
+                            conversation_id,
+                            Typing {
+                                who,
+                                until: now_ms() + 8_000.0,
+                            },
+                        );
+                    } else {
+                        t.remove(&conversation_id);
+                    }
+                });
+            }
+            AgentServerFrame::Ticket { ticket } => self.ticket_changed(*ticket),
+            AgentServerFrame::Feedback {
+                conversation_id,
+                seq,
+                value,
+            } => {
+                if self.open_id().as_deref() == Some(conversation_id.as_str()) {
+                    self.feedback.update(|f| {
+                        f.insert(seq, value);
+                    });
+                }
+            }
+            AgentServerFrame::Usage { warning } => {
+                self.say(warning.message.clone());
+                self.usage_warning.set(Some(warning));
+            }
+            AgentServerFrame::Resync => self.resync(),
+            AgentServerFrame::Error { message, .. } => self.say(message),
+            AgentServerFrame::Ingest { .. }
+            | AgentServerFrame::Ack { .. }
+            | AgentServerFrame::Pong => {}
+        }
+    }
+
+    fn conversation_changed(self, c: Conversation) {
+        let me = self.my_id();
+        let filter = self.filter.get_untracked();
+        let searching = !self.search.get_untracked().trim().is_empty();
+        self.rows.update(|rows| {
+            let assignee = match rows.get(&c.id) {
+                Some(r) if c.status == ConversationStatus::Agent => r.assignee_id.clone(),
+                _ => None,
+            };
+            // Taken over: the assignee is whoever took it (by name, the agent list knows).
+            let assignee = if c.status == ConversationStatus::Agent {
+                self.agents
+                    .with_untracked(|a| {
+                        a.iter()
+                            .find(|a| Some(&a.name) == c.agent_name.as_ref())
+                            .map(|a| a.id.clone())
+                    })
+                    .or(assignee)
+            } else {
+                rows.get(&c.id).and_then(|r| r.assignee_id.clone())
+            };
+            if filter.admits(&c, assignee.as_deref(), &me) {
+                match rows.get_mut(&c.id) {
+                    Some(r) => {
+                        r.conversation = c.clone();
+                        r.assignee_id = assignee;
+                    }
+                    None if !searching => {
+                        rows.insert(
+                            c.id.clone(),
+                            InboxRow {
+                                conversation: c.clone(),
+                                last_message: None,
+                                last_author: None,
+                                last_visitor_message: None,
+                                assignee_id: assignee,
+                                ticket: None,
+                            },
+                        );
+                    }
+                    None => {}
+                }
+            } else {
+                rows.remove(&c.id);
+            }
+        });
+        if self.open_id().as_deref() == Some(c.id.as_str()) {
+            self.open.update(|o| {
+                if let Some(d) = o {
+                    d.conversation = c;
+                }
+            });
+        }
+    }
+
+    fn message_arrived(self, conversation_id: &str, m: Message) {
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden());
+        self.rows.update(|rows| {
+            if let Some(r) = rows.get_mut(conversation_id) {
+                if m.seq >= r.conversation.last_seq {
+                    r.conversation.last_seq = m.seq;
+                    r.last_message = Some(preview(&m.text));
+                    r.last_author = Some(m.author);
+                    if m.author == Author::Visitor {
+                        r.last_visitor_message = Some(preview(&m.text));
+                    }
+                    r.conversation.updated_at = m.created_at.clone();
+                }
+            }
+        });
+        if self.open_id().as_deref() != Some(conversation_id) {
+            return;
+        }
+        if m.author == Author::Visitor {
+            self.say(format!("Visitor: {}", preview(&m.text)));
+            self.typing.update(|t| {
+                t.remove(conversation_id);
+            });
+        }
+        if let Some(id) = &m.client_msg_id {
+            self.pending
+                .update(|p| p.retain(|p| &p.client_msg_id != id));
+        }
+        let seq = m.seq;
+        self.transcript.update(|t| {
+            // A snapshot never shortens a streaming answer the deltas already grew.
+            match t.get(&seq) {
+                Some(have)
+                    if m.state == MessageState::Streaming && have.text.len() > m.text.len() => {}
+                _ => {
+                    t.insert(seq, m);
+                }
+            }
+        });
+        if !hidden {
+            self.mark_read(conversation_id, seq);
+        }
+    }
+
+    fn ticket_changed(self, t: Ticket) {
+        let fresh_escalation = t.status == TicketStatus::Open
+            && ANNOUNCED.with(|a| {
+                let mut a = a.borrow_mut();
+                let before = a.insert(t.id.clone(), t.escalations);
+                before.is_none_or(|n| n < t.escalations)
+            });
+        if fresh_escalation {
+            notify::chime();
+            let reason = t
+                .reasons
+                .first()
+                .map(|r| crate::format::reason(r))
+                .unwrap_or_default();
+            notify::desktop(
+                "A visitor needs a person",
+                &format!("{reason}: {}", t.handoff.summary),
+                Route::Conversation(t.conversation_id.clone()).path(),
+            );
+            self.say(format!("New escalation: {reason}"));
+        }
+        self.rows.update(|rows| {
+            if let Some(r) = rows.get_mut(&t.conversation_id) {
+                r.ticket = Some(TicketBrief {
+                    id: t.id.clone(),
+                    status: t.status,
+                    priority: t.priority.clone(),
+                });
+                if t.assigned_agent_id.is_some() {
+                    r.assignee_id = t.assigned_agent_id.clone();
+                }
+            }
+        });
+        if self.open_id().as_deref() == Some(t.conversation_id.as_str()) {
+            self.open.update(|o| {
+                if let Some(d) = o {
+                    d.ticket = Some(t.clone());
+                }
+            });
+        }
+        self.tickets.update(|all| {
+            all.insert(t.id.clone(), t);
+        });
+    }
+}

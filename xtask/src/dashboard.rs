@@ -1,0 +1,141 @@
+//! `cargo xtask dashboard`: builds the dashboard into `dashboard/dist/` and checks its
+//! first-load budget.
+//!
+//! Same pipeline as the widget (`widget.rs`): wasm32 build with `[profile.wasm-release]` in
+//! the shared wasm target dir → `wasm-bindgen --target web` (the pinned CLI) → `wasm-opt -Oz`
+//! (npm binaryen) → content-hashed names (`cd-<hash>.<ext>`) → `index.html` and the boot
+//! script with those names filled in, and `manifest.json`. The server embeds `dashboard/dist/`
+//! at compile time (server/build.rs) and serves it under `/app/`.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::widget::{
+    ensure_wasm_bindgen, gzip_len, hashed, lockfile_version, wasm_opt, wasm_target_dir,
+    WASM_FEATURES,
+};
+use crate::{cargo, root, step};
+
+/// Everything a first visit downloads (index.html + boot + glue + wasm + css), gzipped.
+const FIRST_LOAD_BUDGET_GZ: usize = 300_000;
+
+pub fn build() -> Result<()> {
+    step(
+        "install the wasm32 target",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )?;
+    ensure_wasm_bindgen(&lockfile_version("wasm-bindgen")?)?;
+    let wasm_opt = wasm_opt();
+    let wasm_target = wasm_target_dir();
+    step(
+        "build the dashboard for wasm32 (profile wasm-release)",
+        cargo()
+            .args([
+                "build",
+                "-p",
+                "concierge-dashboard",
+                "--profile",
+                "wasm-release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CARGO_TARGET_DIR", &wasm_target),
+    )?;
+    let wasm = wasm_target.join("wasm32-unknown-unknown/wasm-release/concierge_dashboard.wasm");
+    let work = wasm_target.join("bindgen-dashboard");
+    let _ = std::fs::remove_dir_all(&work);
+    step(
+        "wasm-bindgen --target web (dashboard)",
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&work)
+            .arg(&wasm),
+    )?;
+    let optimized = match &wasm_opt {
+        Some(bin) => {
+            let out = work.join("opt.wasm");
+            step(
+                "wasm-opt -Oz (dashboard)",
+                Command::new(bin)
+                    .arg("-Oz")
+                    .args(WASM_FEATURES)
+                    .args(["--strip-debug", "--strip-producers"])
+                    .arg(work.join("concierge_dashboard_bg.wasm"))
+                    .arg("-o")
+                    .arg(&out),
+            )?;
+            out
+        }
+        None => work.join("concierge_dashboard_bg.wasm"),
+    };
+
+    let src = root().join("dashboard");
+    let dist = src.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist)?;
+    let glue = std::fs::read(work.join("concierge_dashboard.js"))?;
+    let wasm = std::fs::read(&optimized)?;
+    let css = std::fs::read(src.join("style/app.css"))?;
+    let (glue_name, wasm_name, css_name) = (
+        hashed("cd", "js", &glue),
+        hashed("cd", "wasm", &wasm),
+        hashed("cd", "css", &css),
+    );
+    let boot = std::fs::read_to_string(src.join("boot/boot.js"))?
+        .replace("__GLUE__", &glue_name)
+        .replace("__WASM__", &wasm_name)
+        .into_bytes();
+    let boot_name = hashed("cd-boot", "js", &boot);
+    let index = std::fs::read_to_string(src.join("index.html"))?
+        .replace("__CSS__", &css_name)
+        .replace("__GLUE__", &glue_name)
+        .replace("__BOOT__", &boot_name);
+    if index.contains("__") {
+        bail!("dashboard/index.html names a file the build does not make");
+    }
+    let files = [
+        (glue_name, "text/javascript", glue),
+        (wasm_name, "application/wasm", wasm),
+        (css_name, "text/css", css),
+        (boot_name, "text/javascript", boot),
+    ];
+    std::fs::write(dist.join("index.html"), &index)?;
+    let mut manifest = String::from("{\"files\": [");
+    for (i, (name, content_type, bytes)) in files.iter().enumerate() {
+        std::fs::write(dist.join(name), bytes)?;
+        if i > 0 {
+            manifest.push_str(", ");
+        }
+        manifest.push_str(&format!(
+            "{{\"name\": \"{name}\", \"content_type\": \"{content_type}\"}}"
+        ));
+    }
+    manifest.push_str("]}\n");
+    std::fs::write(dist.join("manifest.json"), manifest)?;
+    report(index.as_bytes(), &files)
+}
+
+fn report(index: &[u8], files: &[(String, &str, Vec<u8>); 4]) -> Result<()> {
+    println!("\ndashboard assets (dashboard/dist)       raw bytes   gzip -9 bytes");
+    let mut total = (index.len(), gzip_len(index)?);
+    println!("{:<38} {:>9}   {:>13}", "index.html", total.0, total.1);
+    for (name, _, bytes) in files {
+        let gz = gzip_len(bytes)?;
+        println!("{:<38} {:>9}   {:>13}", name, bytes.len(), gz);
+        total = (total.0 + bytes.len(), total.1 + gz);
+    }
+    println!("{:<38} {:>9}   {:>13}", "first load", total.0, total.1);
+    println!("budget: first load <= {FIRST_LOAD_BUDGET_GZ} B gzipped");
+    if total.1 > FIRST_LOAD_BUDGET_GZ {
+        bail!(
+            "the dashboard is over its first-load budget ({} B gzipped); find the bloat with \
+             `twiggy top -n 30 {}`",
+            total.1,
+            wasm_target_dir()
+                .join("bindgen-dashboard/concierge_dashboard_bg.wasm")
+                .display()
+        );
+    }
+    Ok(())
+}
