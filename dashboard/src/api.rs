@@ -6,7 +6,8 @@ use std::cell::RefCell;
 
 use concierge_protocol::ApiErrorBody;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
@@ -102,7 +103,7 @@ async fn text(response: &Response) -> Option<String> {
 async fn failure(response: &Response) -> ApiFailure {
     let status = response.status();
     let body = text(response).await.unwrap_or_default();
-    match serde_json::from_str::<ApiErrorBody>(&body) {
+    match parse::<ApiErrorBody>(&body).ok_or(()) {
         Ok(e) => ApiFailure {
             status,
             code: e.error.code.as_str().to_string(),
@@ -117,7 +118,8 @@ async fn failure(response: &Response) -> ApiFailure {
     }
 }
 
-async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> ApiResult<T> {
+/// The answer's JSON. Not generic: one copy of the fetch for every answer type.
+async fn call_json(method: &str, path: &str, body: Option<String>) -> ApiResult<Value> {
     let response = fetch(method, path, body).await?;
     if !response.ok() {
         return Err(failure(&response).await);
@@ -126,6 +128,18 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
     // 204 No Content reads as JSON `null`.
     let body = if body.is_empty() { "null" } else { &body };
     serde_json::from_str(body).map_err(|_| ApiFailure::unreadable(response.status()))
+}
+
+/// Every answer is read as a `Value` first, then typed: the protocol types are deserialized
+/// from one kind of source only, which keeps the wasm smaller (measured: see docs/dashboard.md).
+async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> ApiResult<T> {
+    let value = call_json(method, path, body).await?;
+    T::deserialize(value).map_err(|_| ApiFailure::unreadable(200))
+}
+
+/// A socket frame (or any JSON text) typed the same way as the API's answers.
+pub fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+    T::deserialize(serde_json::from_str::<Value>(text).ok()?).ok()
 }
 
 fn json<B: Serialize>(body: &B) -> Option<String> {
@@ -150,13 +164,9 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> A
 
 /// A write whose answer the dashboard does not read (204s, actions answered by the socket).
 pub async fn post_ignored<B: Serialize>(path: &str, body: &B) -> ApiResult<()> {
-    call::<serde_json::Value>("POST", path, json(body))
-        .await
-        .map(drop)
+    call_json("POST", path, json(body)).await.map(drop)
 }
 
 pub async fn delete(path: &str) -> ApiResult<()> {
-    call::<serde_json::Value>("DELETE", path, None)
-        .await
-        .map(drop)
+    call_json("DELETE", path, None).await.map(drop)
 }

