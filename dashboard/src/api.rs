@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use concierge_protocol::ApiErrorBody;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

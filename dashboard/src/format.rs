@@ -51,6 +51,14 @@ pub fn ago(then_ms: f64, now_ms: f64) -> String {
     }
 }
 
+/// "just now" or "4 min ago".
+pub fn ago_sentence(then_ms: f64, now_ms: f64) -> String {
+    match ago(then_ms, now_ms) {
+        s if s == "just now" => s,
+        s => format!("{s} ago"),
+    }
+}
+
 /// "1:05", "12:40", "1:02:03": a running timer.
 pub fn duration(ms: f64) -> String {
     let secs = (ms / 1000.0).max(0.0) as i64;
@@ -164,6 +172,8 @@ mod tests {
         assert_eq!(ago(0.0, 10_000.0), "just now");
         assert_eq!(ago(0.0, 5.0 * 60_000.0), "5 min");
         assert_eq!(ago(0.0, 3.0 * 3_600_000.0), "3 h");
+        assert_eq!(ago_sentence(0.0, 1_000.0), "just now");
+        assert_eq!(ago_sentence(0.0, 3.0 * 3_600_000.0), "3 h ago");
         assert_eq!(duration(65_000.0), "1:05");
         assert_eq!(duration(3_723_000.0), "1:02:03");
     }

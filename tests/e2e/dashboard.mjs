@@ -207,6 +207,7 @@ async function main() {
     await a.getByLabel('Show solved tickets').check();
     await expectWithin('the solved ticket is listed with its first-response time', a.getByRole('cell').filter({ hasText: 'answered after' }).first().waitFor({ timeout: WAIT }));
     await axeOnPage(a, 'tickets');
+    await shot(a, 'tickets');
 
     section('two agents race to take over');
     const b = await signIn(browser, watch, cfg.agent, 'agent B');

@@ -362,7 +362,7 @@ fn VisitorDetails(visitor: Option<VisitorView>) -> impl IntoView {
                     None => view! { <span class="muted">"Unknown"</span> }.into_any(),
                 }}</dd>
                 <dt>"First seen"</dt>
-                <dd><time datetime=v.first_seen_at.clone()>{move || format!("{} ago", format::ago(first, state.now.get()))}</time></dd>
+                <dd><time datetime=v.first_seen_at.clone()>{move || format::ago_sentence(first, state.now.get())}</time></dd>
                 <dt>"Language"</dt>
                 <dd>{v.language.clone().unwrap_or_else(|| "Unknown".into())}</dd>
             </dl>

@@ -32,6 +32,14 @@ pub fn App() -> impl IntoView {
         Duration::from_secs(1),
     );
     shortcuts(state);
+    // Back online (Wi-Fi returned, the laptop woke): reconnect now rather than at the next
+    // backoff step.
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        if state.me.with_untracked(Option::is_some) {
+            crate::socket::reconnect_now();
+        }
+    });
+    on_cleanup(move || online.remove());
     let screen = move || {
         if !state.booted.get() {
             return view! { <p class="boot" role="status">"Loading…"</p> }.into_any();
