@@ -171,7 +171,7 @@ fn Shell() -> impl IntoView {
                         || (target == Route::Inbox && matches!(now, Route::Conversation(_))))
                     .then_some("page")
                 };
-                let count = (r == Route::Inbox).then(|| {
+                let count = (r == Route::Inbox).then_some({
                     move || {
                         let n = state.waiting_count();
                         (n > 0).then(|| {
