@@ -6,15 +6,11 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame, UsageWarning};
+use concierge_protocol::agent::{AgentClientFrame, UsageWarning};
 use concierge_protocol::api::{
-    AgentView, AssignBody, ConversationDetail, InboxRow, MeView, Page, PresenceBody, ReplyBody,
-    SiteView, TicketBrief, TicketStatusBody,
+    AgentView, ConversationDetail, InboxRow, MeView, Page, PresenceBody, ReplyBody, SiteView,
 };
-use concierge_protocol::{
-    Author, Conversation, ConversationStatus, FeedbackValue, Message, MessageState, Ticket,
-    TicketStatus,
-};
+use concierge_protocol::{Conversation, ConversationStatus, FeedbackValue, Message, Ticket};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -22,6 +18,9 @@ use crate::api::{self, enc, ApiFailure};
 use crate::notify;
 use crate::route::{self, Route};
 use crate::socket::{self, Conn};
+
+mod live;
+mod tickets;
 
 /// The inbox's filters, as named on their buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +297,7 @@ impl AppState {
     }
 
     /// A failed call: a dead session sends the agent back to sign in.
-    fn failed(self, e: &ApiFailure) -> String {
+    pub(super) fn failed(self, e: &ApiFailure) -> String {
         if e.is_unauthenticated() {
             self.signed_out(Some("Your session has ended. Sign in again."));
         }
@@ -330,7 +329,7 @@ impl AppState {
 
     // ---- the inbox --------------------------------------------------------------------------
 
-    fn inbox_path(&self, cursor: Option<&str>) -> String {
+    pub(super) fn inbox_path(&self, cursor: Option<&str>) -> String {
         let mut path = format!(
             "/conversations?limit=50{}",
             self.filter.get_untracked().query()
@@ -411,7 +410,7 @@ impl AppState {
         (row.conversation.last_seq - seen).max(0)
     }
 
-    fn mark_read(self, id: &str, seq: i64) {
+    pub(super) fn mark_read(self, id: &str, seq: i64) {
         let Some(agent) = self
             .me
             .with_untracked(|m| m.as_ref().map(|m| m.agent.id.clone()))
@@ -515,7 +514,7 @@ impl AppState {
         self.pending.set(Vec::new());
     }
 
-    fn open_id(&self) -> Option<String> {
+    pub(super) fn open_id(&self) -> Option<String> {
         self.open
             .with_untracked(|o| o.as_ref().map(|d| d.conversation.id.clone()))
     }
@@ -645,367 +644,5 @@ impl AppState {
         if stale {
             self.typing.update(|t| t.retain(|_, x| x.until >= now));
         }
-    }
-
-    // ---- tickets ----------------------------------------------------------------------------
-
-    pub fn load_tickets(self) {
-        let sites = self.sites.get_untracked();
-        spawn_local(async move {
-            let mut all = HashMap::new();
-            for site in &sites {
-                let mut cursor: Option<String> = None;
-                loop {
-                    let mut path = format!("/sites/{}/tickets?limit=200", enc(&site.site_key));
-                    if let Some(c) = &cursor {
-                        path.push_str(&format!("&cursor={}", enc(c)));
-                    }
-                    match api::get::<Page<Ticket>>(&path).await {
-                        Ok(page) => {
-                            for t in page.items {
-                                all.insert(t.id.clone(), t);
-                            }
-                            cursor = page.next_cursor;
-                            if cursor.is_none() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            let msg = self.failed(&e);
-                            self.tickets_load.set(Load::Failed(msg));
-                            return;
-                        }
-                    }
-                }
-            }
-            ANNOUNCED.with(|a| {
-                let mut a = a.borrow_mut();
-                for t in all.values() {
-                    a.entry(t.id.clone()).or_insert(t.escalations);
-                }
-            });
-            self.tickets.set(all);
-            self.tickets_load.set(Load::Ready);
-        });
-    }
-
-    /// Escalations waiting for a person: the number in the tab title.
-    pub fn waiting_count(&self) -> u32 {
-        self.tickets.with(|t| {
-            t.values()
-                .filter(|t| t.status == TicketStatus::Open)
-                .count() as u32
-        })
-    }
-
-    pub fn assign_ticket(self, ticket: Ticket, agent_id: Option<String>) {
-        spawn_local(async move {
-            let path = format!(
-                "/sites/{}/tickets/{}/assign",
-                enc(&ticket.site_key),
-                enc(&ticket.id)
-            );
-            match api::post::<_, Ticket>(&path, &AssignBody { agent_id }).await {
-                Ok(t) => {
-                    self.say(match &t.assigned_agent {
-                        Some(name) => format!("Assigned to {name}."),
-                        None => "Unassigned.".to_string(),
-                    });
-                    self.ticket_changed(t);
-                }
-                Err(e) => {
-                    let msg = self.failed(&e);
-                    self.say(format!("Not assigned: {msg}"));
-                }
-            }
-        });
-    }
-
-    pub fn set_ticket_status(self, ticket: Ticket, status: TicketStatus) {
-        spawn_local(async move {
-            let path = format!(
-                "/sites/{}/tickets/{}",
-                enc(&ticket.site_key),
-                enc(&ticket.id)
-            );
-            match api::patch::<_, Ticket>(&path, &TicketStatusBody { status }).await {
-                Ok(t) => {
-                    self.say(format!(
-                        "Ticket is now {}.",
-                        crate::format::ticket_status(t.status).to_lowercase()
-                    ));
-                    self.ticket_changed(t);
-                }
-                Err(e) => {
-                    let msg = self.failed(&e);
-                    self.say(format!("Status not changed: {msg}"));
-                }
-            }
-        });
-    }
-
-    // ---- live updates -----------------------------------------------------------------------
-
-    fn on_conn(self, conn: Conn) {
-        self.conn.set(conn);
-        if conn == Conn::Ended {
-            self.signed_out(Some("Your session has ended. Sign in again."));
-        }
-    }
-
-    /// After every (re)connect: the lists from the API, the open transcript from its last seq,
-    /// so nothing said while the socket was down is missed.
-    pub fn resync(self) {
-        self.load_inbox();
-        self.load_tickets();
-        if let Some(id) = self.open_id() {
-            let last_seq = self
-                .transcript
-                .with_untracked(|t| t.keys().last().copied().unwrap_or(0));
-            socket::send(&AgentClientFrame::Sync {
-                conversation_id: id.clone(),
-                last_seq,
-            });
-            // The status, ticket and handoff may have changed too.
-            self.open_conversation(id);
-        }
-    }
-
-    fn on_frame(self, frame: AgentServerFrame) {
-        match frame {
-            AgentServerFrame::Welcome { sites, .. } => {
-                if self.sites.with_untracked(Vec::is_empty) {
-                    self.sites.set(
-                        sites
-                            .into_iter()
-                            .map(|s| SiteView {
-                                site_key: s.site_key,
-                                name: s.name,
-                                allowed_origins: Vec::new(),
-                            })
-                            .collect(),
-                    );
-                }
-                self.resync();
-            }
-            AgentServerFrame::Conversation { conversation } => {
-                self.conversation_changed(conversation)
-            }
-            AgentServerFrame::Message {
-                conversation_id,
-                message,
-            } => self.message_arrived(&conversation_id, message),
-            AgentServerFrame::Delta {
-                conversation_id,
-                seq,
-                offset,
-                text,
-            } => {
-                if self.open_id().as_deref() == Some(conversation_id.as_str()) {
-                    self.transcript.update(|t| {
-                        if let Some(m) = t.get_mut(&seq) {
-                            if offset <= m.text.len() && m.text.is_char_boundary(offset) {
-                                m.text.truncate(offset);
-                                m.text.push_str(&text);
-                            }
-                        }
-                    });
-                }
-            }
-            AgentServerFrame::History {
-                conversation_id,
-                messages,
-            } => {
-                for m in messages {
-                    self.message_arrived(&conversation_id, m);
-                }
-            }
-            AgentServerFrame::Typing {
-                conversation_id,
-                on,
-                who,
-            } => {
-                self.typing.update(|t| {
-                    if on {
-                        t.insert(
-                            conversation_id,
-                            Typing {
-                                who,
-                                until: now_ms() + 8_000.0,
-                            },
-                        );
-                    } else {
-                        t.remove(&conversation_id);
-                    }
-                });
-            }
-            AgentServerFrame::Ticket { ticket } => self.ticket_changed(*ticket),
-            AgentServerFrame::Feedback {
-                conversation_id,
-                seq,
-                value,
-            } => {
-                if self.open_id().as_deref() == Some(conversation_id.as_str()) {
-                    self.feedback.update(|f| {
-                        f.insert(seq, value);
-                    });
-                }
-            }
-            AgentServerFrame::Usage { warning } => {
-                self.say(warning.message.clone());
-                self.usage_warning.set(Some(warning));
-            }
-            AgentServerFrame::Resync => self.resync(),
-            AgentServerFrame::Error { message, .. } => self.say(message),
-            AgentServerFrame::Ingest { .. }
-            | AgentServerFrame::Ack { .. }
-            | AgentServerFrame::Pong => {}
-        }
-    }
-
-    fn conversation_changed(self, c: Conversation) {
-        let me = self.my_id();
-        let filter = self.filter.get_untracked();
-        let searching = !self.search.get_untracked().trim().is_empty();
-        self.rows.update(|rows| {
-            let assignee = match rows.get(&c.id) {
-                Some(r) if c.status == ConversationStatus::Agent => r.assignee_id.clone(),
-                _ => None,
-            };
-            // Taken over: the assignee is whoever took it (by name, the agent list knows).
-            let assignee = if c.status == ConversationStatus::Agent {
-                self.agents
-                    .with_untracked(|a| {
-                        a.iter()
-                            .find(|a| Some(&a.name) == c.agent_name.as_ref())
-                            .map(|a| a.id.clone())
-                    })
-                    .or(assignee)
-            } else {
-                rows.get(&c.id).and_then(|r| r.assignee_id.clone())
-            };
-            if filter.admits(&c, assignee.as_deref(), &me) {
-                match rows.get_mut(&c.id) {
-                    Some(r) => {
-                        r.conversation = c.clone();
-                        r.assignee_id = assignee;
-                    }
-                    None if !searching => {
-                        rows.insert(
-                            c.id.clone(),
-                            InboxRow {
-                                conversation: c.clone(),
-                                last_message: None,
-                                last_author: None,
-                                last_visitor_message: None,
-                                assignee_id: assignee,
-                                ticket: None,
-                            },
-                        );
-                    }
-                    None => {}
-                }
-            } else {
-                rows.remove(&c.id);
-            }
-        });
-        if self.open_id().as_deref() == Some(c.id.as_str()) {
-            self.open.update(|o| {
-                if let Some(d) = o {
-                    d.conversation = c;
-                }
-            });
-        }
-    }
-
-    fn message_arrived(self, conversation_id: &str, m: Message) {
-        let hidden = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.hidden());
-        self.rows.update(|rows| {
-            if let Some(r) = rows.get_mut(conversation_id) {
-                if m.seq >= r.conversation.last_seq {
-                    r.conversation.last_seq = m.seq;
-                    r.last_message = Some(preview(&m.text));
-                    r.last_author = Some(m.author);
-                    if m.author == Author::Visitor {
-                        r.last_visitor_message = Some(preview(&m.text));
-                    }
-                    r.conversation.updated_at = m.created_at.clone();
-                }
-            }
-        });
-        if self.open_id().as_deref() != Some(conversation_id) {
-            return;
-        }
-        if m.author == Author::Visitor {
-            self.say(format!("Visitor: {}", preview(&m.text)));
-            self.typing.update(|t| {
-                t.remove(conversation_id);
-            });
-        }
-        if let Some(id) = &m.client_msg_id {
-            self.pending
-                .update(|p| p.retain(|p| &p.client_msg_id != id));
-        }
-        let seq = m.seq;
-        self.transcript.update(|t| {
-            // A snapshot never shortens a streaming answer the deltas already grew.
-            match t.get(&seq) {
-                Some(have)
-                    if m.state == MessageState::Streaming && have.text.len() > m.text.len() => {}
-                _ => {
-                    t.insert(seq, m);
-                }
-            }
-        });
-        if !hidden {
-            self.mark_read(conversation_id, seq);
-        }
-    }
-
-    fn ticket_changed(self, t: Ticket) {
-        let fresh_escalation = t.status == TicketStatus::Open
-            && ANNOUNCED.with(|a| {
-                let mut a = a.borrow_mut();
-                let before = a.insert(t.id.clone(), t.escalations);
-                before.is_none_or(|n| n < t.escalations)
-            });
-        if fresh_escalation {
-            notify::chime();
-            let reason = t
-                .reasons
-                .first()
-                .map(|r| crate::format::reason(r))
-                .unwrap_or_default();
-            notify::desktop(
-                "A visitor needs a person",
-                &format!("{reason}: {}", t.handoff.summary),
-                Route::Conversation(t.conversation_id.clone()).path(),
-            );
-            self.say(format!("New escalation: {reason}"));
-        }
-        self.rows.update(|rows| {
-            if let Some(r) = rows.get_mut(&t.conversation_id) {
-                r.ticket = Some(TicketBrief {
-                    id: t.id.clone(),
-                    status: t.status,
-                    priority: t.priority.clone(),
-                });
-                if t.assigned_agent_id.is_some() {
-                    r.assignee_id = t.assigned_agent_id.clone();
-                }
-            }
-        });
-        if self.open_id().as_deref() == Some(t.conversation_id.as_str()) {
-            self.open.update(|o| {
-                if let Some(d) = o {
-                    d.ticket = Some(t.clone());
-                }
-            });
-        }
-        self.tickets.update(|all| {
-            all.insert(t.id.clone(), t);
-        });
     }
 }
