@@ -7,15 +7,10 @@
 //! script with those names filled in, and `manifest.json`. The server embeds `dashboard/dist/`
 //! at compile time (server/build.rs) and serves it under `/app/`.
 
-use std::process::Command;
-
 use anyhow::{bail, Result};
 
-use crate::widget::{
-    ensure_wasm_bindgen, gzip_len, hashed, lockfile_version, wasm_opt, wasm_target_dir,
-    WASM_FEATURES,
-};
-use crate::{cargo, root, step};
+use crate::root;
+use crate::widget::{compile, gzip_len, hashed, wasm_target_dir};
 
 /// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
 /// gzipped: 300 KB (issue 20). Not met yet (373 KB when this was written, see
@@ -25,54 +20,7 @@ const FIRST_LOAD_TARGET_GZ: usize = 300_000;
 const FIRST_LOAD_CEILING_GZ: usize = 380_000;
 
 pub fn build() -> Result<()> {
-    step(
-        "install the wasm32 target",
-        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-    )?;
-    ensure_wasm_bindgen(&lockfile_version("wasm-bindgen")?)?;
-    let wasm_opt = wasm_opt();
-    let wasm_target = wasm_target_dir();
-    step(
-        "build the dashboard for wasm32 (profile wasm-release)",
-        cargo()
-            .args([
-                "build",
-                "-p",
-                "concierge-dashboard",
-                "--profile",
-                "wasm-release",
-                "--target",
-                "wasm32-unknown-unknown",
-            ])
-            .env("CARGO_TARGET_DIR", &wasm_target),
-    )?;
-    let wasm = wasm_target.join("wasm32-unknown-unknown/wasm-release/concierge_dashboard.wasm");
-    let work = wasm_target.join("bindgen-dashboard");
-    let _ = std::fs::remove_dir_all(&work);
-    step(
-        "wasm-bindgen --target web (dashboard)",
-        Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&work)
-            .arg(&wasm),
-    )?;
-    let optimized = match &wasm_opt {
-        Some(bin) => {
-            let out = work.join("opt.wasm");
-            step(
-                "wasm-opt -Oz (dashboard)",
-                Command::new(bin)
-                    .arg("-Oz")
-                    .args(WASM_FEATURES)
-                    .args(["--strip-debug", "--strip-producers"])
-                    .arg(work.join("concierge_dashboard_bg.wasm"))
-                    .arg("-o")
-                    .arg(&out),
-            )?;
-            out
-        }
-        None => work.join("concierge_dashboard_bg.wasm"),
-    };
+    let (work, optimized) = compile("concierge-dashboard", "concierge_dashboard", "dashboard")?;
 
     let src = root().join("dashboard");
     let dist = src.join("dist");

@@ -26,55 +26,7 @@ const LOADER_BUDGET_GZ: usize = 2_000;
 const ON_OPEN_BUDGET_GZ: usize = 50_000;
 
 pub fn build() -> Result<()> {
-    step(
-        "install the wasm32 target",
-        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-    )?;
-    let version = lockfile_version("wasm-bindgen")?;
-    ensure_wasm_bindgen(&version)?;
-    let wasm_opt = wasm_opt();
-    let wasm_target = wasm_target_dir();
-    step(
-        "build the widget for wasm32 (profile wasm-release)",
-        cargo()
-            .args([
-                "build",
-                "-p",
-                "concierge-widget",
-                "--profile",
-                "wasm-release",
-                "--target",
-                "wasm32-unknown-unknown",
-            ])
-            .env("CARGO_TARGET_DIR", &wasm_target),
-    )?;
-    let wasm = wasm_target.join("wasm32-unknown-unknown/wasm-release/concierge_widget.wasm");
-    let work = wasm_target.join("bindgen-widget");
-    let _ = std::fs::remove_dir_all(&work);
-    step(
-        "wasm-bindgen --target web",
-        Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&work)
-            .arg(&wasm),
-    )?;
-    let optimized = match &wasm_opt {
-        Some(bin) => {
-            let out = work.join("opt.wasm");
-            step(
-                "wasm-opt -Oz (binaryen 132 from npm)",
-                Command::new(bin)
-                    .arg("-Oz")
-                    .args(WASM_FEATURES)
-                    .args(["--strip-debug", "--strip-producers"])
-                    .arg(work.join("concierge_widget_bg.wasm"))
-                    .arg("-o")
-                    .arg(&out),
-            )?;
-            out
-        }
-        None => work.join("concierge_widget_bg.wasm"),
-    };
+    let (work, optimized) = compile("concierge-widget", "concierge_widget", "widget")?;
 
     let dist = root().join("widget").join("dist");
     let _ = std::fs::remove_dir_all(&dist);
@@ -106,6 +58,67 @@ pub fn build() -> Result<()> {
     manifest.push_str("]}\n");
     std::fs::write(dist.join("manifest.json"), manifest)?;
     report(loader.as_bytes(), &files)
+}
+
+/// The wasm pipeline shared by the widget and the dashboard: the wasm32 build of `package`
+/// (`[profile.wasm-release]`) → the pinned `wasm-bindgen --target web` into
+/// `<wasm target>/bindgen-<label>` → `wasm-opt -Oz` when npm's binaryen is there. Returns that
+/// directory (with the JS glue `<lib>.js`) and the optimised wasm's path.
+pub fn compile(
+    package: &str,
+    lib: &str,
+    label: &str,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    step(
+        "install the wasm32 target",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )?;
+    ensure_wasm_bindgen(&lockfile_version("wasm-bindgen")?)?;
+    let wasm_opt = wasm_opt();
+    let wasm_target = wasm_target_dir();
+    step(
+        &format!("build the {label} for wasm32 (profile wasm-release)"),
+        cargo()
+            .args([
+                "build",
+                "-p",
+                package,
+                "--profile",
+                "wasm-release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CARGO_TARGET_DIR", &wasm_target),
+    )?;
+    let wasm = wasm_target.join(format!("wasm32-unknown-unknown/wasm-release/{lib}.wasm"));
+    let work = wasm_target.join(format!("bindgen-{label}"));
+    let _ = std::fs::remove_dir_all(&work);
+    step(
+        &format!("wasm-bindgen --target web ({label})"),
+        Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&work)
+            .arg(&wasm),
+    )?;
+    let bindgen_out = work.join(format!("{lib}_bg.wasm"));
+    let optimized = match &wasm_opt {
+        Some(bin) => {
+            let out = work.join("opt.wasm");
+            step(
+                &format!("wasm-opt -Oz ({label}, binaryen 132 from npm)"),
+                Command::new(bin)
+                    .arg("-Oz")
+                    .args(WASM_FEATURES)
+                    .args(["--strip-debug", "--strip-producers"])
+                    .arg(&bindgen_out)
+                    .arg("-o")
+                    .arg(&out),
+            )?;
+            out
+        }
+        None => bindgen_out,
+    };
+    Ok((work, optimized))
 }
 
 /// The wasm builds' own target dir (widget and dashboard share it, so their common crates
