@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod agent;
 pub mod api;
 mod error;
+pub mod site_api;
 pub mod theme;
 pub mod visitor;
 pub mod widget;

@@ -2,13 +2,14 @@
 //! ticket event, the LLM summary, and the email left for an offline team.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use concierge_protocol::ConversationStatus;
 use futures_util::StreamExt;
 
 use super::{handoff, Escalations, Result, ESCALATED_OFFLINE, ESCALATED_ONLINE, SUMMARY_TIMEOUT};
 use crate::chat::ChatError;
-use crate::rag::llm::{LlmEvent, LlmRequest, Role};
+use crate::rag::llm::{Llm, LlmEvent, LlmRequest, Role};
 use crate::rag::pii::mask_pii;
 use crate::sentiment::Priority;
 use crate::store::{ConversationRecord, MessageRecord, NewEscalation, StoreError, TicketRecord};
@@ -87,17 +88,21 @@ impl Escalations {
             "escalated to a person"
         );
         self.chat.publish_ticket(&ticket).await;
-        if self.knowledge.llm.is_some() && !messages.is_empty() {
-            self.refine_summary(ticket.clone(), messages);
+        if !messages.is_empty() {
+            if let Some(llm) = self.knowledge.llm_for(&current.site_id).await {
+                self.refine_summary(llm, ticket.clone(), messages);
+            }
         }
         Ok(Some(ticket))
     }
 
-    /// Replaces the extractive summary with the LLM's, in the background.
-    fn refine_summary(&self, ticket: TicketRecord, messages: Vec<MessageRecord>) {
-        let Some(llm) = self.knowledge.llm.clone() else {
-            return;
-        };
+    /// Replaces the extractive summary with the site's LLM's, in the background.
+    fn refine_summary(
+        &self,
+        llm: Arc<dyn Llm>,
+        ticket: TicketRecord,
+        messages: Vec<MessageRecord>,
+    ) {
         let chat = self.chat.clone();
         tokio::spawn(async move {
             let request = LlmRequest {

@@ -6,11 +6,16 @@
 //! Called by the bot inside its per-conversation turn lock, so one conversation's messages
 //! are assessed in order. The message embedding used for intents is the one retrieval uses
 //! next (the embedder's query cache), so escalation costs no extra model call.
+//!
+//! `triage` replays stored or piped turns through the same decisions (`concierge triage`);
+//! `replay` runs it over a site's recent conversations for the dashboard, under a policy not
+//! saved yet.
 
 pub mod handoff;
 mod handover;
 mod intent_model;
 pub mod presence;
+pub mod replay;
 pub mod review;
 mod signals;
 pub mod triage;
@@ -175,29 +180,31 @@ impl Escalations {
         let mut decision = decide(&policy, &signals, &history);
         // An unsure turn of a conversation the bot handles: the site's LLM decides it, when
         // the owner asked for that (a failed or slow review leaves the classifier's decision).
-        if let Some(llm) = &self.knowledge.llm {
-            if conversation.status == ConversationStatus::Bot
-                && needs_review(&policy, &signals, &message.text, &history)
-            {
-                let earlier = self.earlier_visitor_texts(conversation, message.seq).await;
-                let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
-                let outcome;
-                (signals, decision, outcome) = review::review_and_decide(
-                    llm.as_ref(),
-                    &policy,
-                    signals,
-                    &history,
-                    &earlier,
-                    &message.text,
-                )
-                .await;
-                match outcome {
-                    Ok(v) => {
-                        tracing::debug!(conversation = %conversation.id, verdict = v.as_str(), "LLM review")
-                    }
-                    Err(e) => {
-                        tracing::warn!(conversation = %conversation.id, failure = ?e, "LLM review unavailable; the classifier decides")
-                    }
+        let unsure = conversation.status == ConversationStatus::Bot
+            && needs_review(&policy, &signals, &message.text, &history);
+        let reviewer = match unsure {
+            true => self.knowledge.llm_for(&conversation.site_id).await,
+            false => None,
+        };
+        if let Some(llm) = reviewer {
+            let earlier = self.earlier_visitor_texts(conversation, message.seq).await;
+            let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
+            let outcome;
+            (signals, decision, outcome) = review::review_and_decide(
+                llm.as_ref(),
+                &policy,
+                signals,
+                &history,
+                &earlier,
+                &message.text,
+            )
+            .await;
+            match outcome {
+                Ok(v) => {
+                    tracing::debug!(conversation = %conversation.id, verdict = v.as_str(), "LLM review")
+                }
+                Err(e) => {
+                    tracing::warn!(conversation = %conversation.id, failure = ?e, "LLM review unavailable; the classifier decides")
                 }
             }
         }

@@ -6,8 +6,9 @@
 //! searched and the bot's confidence gate applied), and earlier questions for "asked again".
 //! Each turn's verdict is reported; `already_escalated` says that live traffic would already
 //! have handed the conversation to a person at an earlier turn; `llm_review` is the site's
-//! LLM's verdict on an unsure turn when the policy has `llm_review` on and an LLM is
-//! configured (or why there was none: `timeout`, `error`, `unreadable`).
+//! LLM's verdict (as live: its own, none, or the server's) on an unsure turn when the policy
+//! has `llm_review` on and there is an LLM (or why there was none: `timeout`, `error`,
+//! `unreadable`). The dashboard's replay (`replay`) runs the same turns.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +16,10 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::Escalations;
+use crate::rag::llm::Llm;
 use crate::rag::SearchMode;
 use crate::sentiment::review::needs_review;
-use crate::sentiment::{cosine, decide, EscalationPolicy, History, Reason, Signals};
+use crate::sentiment::{cosine, decide, Decision, EscalationPolicy, History, Reason, Signals};
 
 #[derive(Default)]
 struct State {
@@ -29,6 +31,18 @@ struct State {
     escalated: bool,
 }
 
+/// What the replay decided for one visitor turn.
+pub struct TurnVerdict {
+    pub signals: Signals,
+    pub decision: Decision,
+    /// Live traffic would already have handed the conversation to a person earlier.
+    pub already_escalated: bool,
+    /// With documents: whether the bot's gate let it answer (None: escalated, or no documents).
+    pub answered: Option<bool>,
+    /// The LLM review's verdict, or why there was none, when the turn was reviewed.
+    pub review: Option<&'static str>,
+}
+
 pub struct Triage<'a> {
     escalations: &'a Escalations,
     policy: EscalationPolicy,
@@ -36,18 +50,44 @@ pub struct Triage<'a> {
     site_id: Option<String>,
     /// Use the message embedding (exemplar vote, "asked again").
     embed: bool,
+    /// Reviews unsure turns when the policy asks: the named site's LLM, else the server's.
+    llm: Option<Arc<dyn Llm>>,
     states: HashMap<String, State>,
 }
 
 impl<'a> Triage<'a> {
+    /// A replay under the site's saved policy (the defaults when no site is named).
     pub async fn new(escalations: &'a Escalations, site_id: Option<String>) -> Triage<'a> {
         let policy = match &site_id {
             Some(id) => escalations.policy(id).await,
             None => EscalationPolicy::default(),
         };
+        Self::build(escalations, site_id, policy).await
+    }
+
+    /// A replay of a site's turns under `policy`, saved or not (the dashboard's "replay
+    /// recent conversations"): the site's documents and LLM, as live.
+    pub async fn for_site(
+        escalations: &'a Escalations,
+        site_id: String,
+        policy: EscalationPolicy,
+    ) -> Triage<'a> {
+        Self::build(escalations, Some(site_id), policy).await
+    }
+
+    async fn build(
+        escalations: &'a Escalations,
+        site_id: Option<String>,
+        policy: EscalationPolicy,
+    ) -> Triage<'a> {
         let named = site_id.is_some();
+        let knowledge = &escalations.knowledge;
+        let llm = match &site_id {
+            Some(id) => knowledge.llm_for(id).await,
+            None => knowledge.llm.clone(),
+        };
         let site_id = match site_id {
-            Some(id) => match escalations.knowledge.store.count_chunks(&id).await {
+            Some(id) => match knowledge.store.count_chunks(&id).await {
                 Ok(n) if n > 0 => Some(id),
                 _ => None,
             },
@@ -58,6 +98,7 @@ impl<'a> Triage<'a> {
             policy,
             embed: !named || site_id.is_some(),
             site_id,
+            llm,
             states: HashMap::new(),
         }
     }
@@ -69,6 +110,7 @@ impl<'a> Triage<'a> {
             policy,
             site_id: None,
             embed: true,
+            llm: escalations.knowledge.llm.clone(),
             states: HashMap::new(),
         }
     }
@@ -139,13 +181,38 @@ impl<'a> Triage<'a> {
 
     /// One visitor turn: the JSON line `concierge triage` writes.
     pub async fn turn(&mut self, conversation_id: &str, text: &str) -> Value {
+        let v = self.judge(conversation_id, text).await;
+        let round = |x: f32| (x * 1000.0).round() / 1000.0;
+        let mut out = json!({
+            "conversation_id": conversation_id,
+            "sentiment": round(v.signals.message.sentiment),
+            "intents": v.signals.message.intents.to_json(),
+            "escalate": v.decision.escalate,
+            "reasons": v.decision.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "priority": v.decision.priority.as_str(),
+            "vader": round(v.signals.message.vader),
+            "mood": round(v.decision.mood),
+            "negative": v.decision.negative,
+            "already_escalated": v.already_escalated,
+        });
+        if let Some(a) = v.answered {
+            out["answered"] = json!(a);
+        }
+        if let Some(r) = v.review {
+            out["llm_review"] = json!(r);
+        }
+        out
+    }
+
+    /// One visitor turn's verdict (what [`turn`](Self::turn) writes as JSON).
+    pub async fn judge(&mut self, conversation_id: &str, text: &str) -> TurnVerdict {
         let (mut signals, history, embedding) = self.signals(conversation_id, text).await;
         let mut decision = decide(&self.policy, &signals, &history);
         // As live: an unsure turn goes to the site's LLM when the policy asks for it (a turn
         // live traffic would not have reached the bot with is reviewed all the same, so the
         // replay scores every turn).
         let mut review = None;
-        if let Some(llm) = &self.escalations.knowledge.llm {
+        if let Some(llm) = &self.llm {
             if needs_review(&self.policy, &signals, text, &history) {
                 let state = self.states.entry(conversation_id.to_string()).or_default();
                 let earlier: Vec<&str> = state.texts.iter().map(String::as_str).collect();
@@ -199,25 +266,12 @@ impl<'a> Triage<'a> {
         let already = state.escalated;
         state.escalated |= decision.escalate;
         self.remember(conversation_id, text, signals.message.sentiment, embedding);
-        let round = |x: f32| (x * 1000.0).round() / 1000.0;
-        let mut out = json!({
-            "conversation_id": conversation_id,
-            "sentiment": round(signals.message.sentiment),
-            "intents": signals.message.intents.to_json(),
-            "escalate": decision.escalate,
-            "reasons": decision.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            "priority": decision.priority.as_str(),
-            "vader": round(signals.message.vader),
-            "mood": round(decision.mood),
-            "negative": decision.negative,
-            "already_escalated": already,
-        });
-        if let Some(a) = answered {
-            out["answered"] = json!(a);
+        TurnVerdict {
+            signals,
+            decision,
+            already_escalated: already,
+            answered,
+            review,
         }
-        if let Some(r) = review {
-            out["llm_review"] = json!(r);
-        }
-        out
     }
 }

@@ -18,6 +18,8 @@
 //! - [`throttle`]: REST rate limits per token and per IP.
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
+//! - [`bot_settings`]: a site's LLM (and its connection test) and the replay of recent
+//!   conversations under an unsaved escalation policy.
 //! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
 //! - [`assets`]: the widget's and the dashboard's files, embedded at build time (`/widget.js`,
 //!   `/widget/{name}`, `/app/...`).
@@ -25,6 +27,7 @@
 pub mod analytics;
 pub mod assets;
 pub mod auth;
+pub mod bot_settings;
 pub mod conversations;
 pub mod headers;
 pub mod kb;
@@ -111,6 +114,13 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))
         .routes(routes!(tickets::assign_ticket))
         .routes(routes!(tickets::get_policy, tickets::put_policy))
+        .routes(routes!(bot_settings::replay_policy))
+        .routes(routes!(
+            bot_settings::get_llm,
+            bot_settings::put_llm,
+            bot_settings::delete_llm
+        ))
+        .routes(routes!(bot_settings::test_llm))
         .routes(routes!(tickets::stats))
         .routes(routes!(widget::get_config, widget::put_config))
         .routes(routes!(widget::get_identity_secret))

@@ -142,11 +142,7 @@ pub async fn put_policy(
 ) -> ApiResult<Json<Value>> {
     let site = site_of(&app, &auth, &site_key).await?;
     require_manager(&auth, "change the escalation policy")?;
-    let policy: EscalationPolicy = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
-    policy
-        .validate()
-        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
+    let policy = checked_policy(serde_json::from_slice(&body))?;
     let stored =
         if policy == EscalationPolicy::default() {
             None
@@ -171,6 +167,19 @@ pub async fn put_policy(
     Ok(Json(
         json!({ "custom": stored.is_some(), "policy": policy }),
     ))
+}
+
+/// A policy as `PUT .../escalation-policy` accepts it (any subset of the fields, none
+/// unknown, every value in range); also the replay's (`bot_settings`).
+pub(super) fn checked_policy(
+    parsed: Result<EscalationPolicy, serde_json::Error>,
+) -> ApiResult<EscalationPolicy> {
+    let policy =
+        parsed.map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
+    policy
+        .validate()
+        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad policy: {e}")))?;
+    Ok(policy)
 }
 
 #[derive(Debug, Deserialize)]

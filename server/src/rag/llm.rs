@@ -2,20 +2,25 @@
 //! `OpenAiLlm`, which speaks the OpenAI streaming chat-completions protocol to any compatible
 //! server (OpenAI, llama.cpp, vLLM, Ollama). A trait so the app state can hold `Arc<dyn Llm>`
 //! and self-hosters can point at whatever endpoint they run. The implementation lives in
-//! `openai.rs`, the grounded prompt in `prompt.rs`.
+//! `openai.rs`, the grounded prompt in `prompt.rs`, the choice of a site's model (its own, none,
+//! or the server's) in `sites.rs`, the dashboard's connection test in `check.rs`.
 //!
 //! Streaming policy: a visitor sees text as it is generated, so a retry is only safe before the
 //! first token (it would otherwise duplicate text). One retry covers a refused connection or a
 //! server that does not start answering in time; after that, silence is `Stalled` and a cut
 //! connection is `Interrupted`, both delivered after the deltas already sent.
 
+mod check;
 mod openai;
 mod prompt;
+mod sites;
 #[cfg(test)]
 mod tests;
 
+pub use check::{check_connection, CHECK_TIMEOUT};
 pub use openai::OpenAiLlm;
 pub use prompt::{grounded_prompt, PromptSource};
+pub use sites::{check_endpoint, SiteLlms};
 
 use std::time::Duration;
 

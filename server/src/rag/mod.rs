@@ -142,8 +142,11 @@ pub struct Knowledge {
     /// Pushes job progress to agent sockets.
     pub bus: Arc<dyn Bus>,
     pub index: Arc<dyn index::VectorIndex>,
-    /// `None`: extractive answers only.
+    /// The server's configured LLM (`None`: extractive answers). A site's answers use
+    /// [`Knowledge::llm_for`], which honours the site's own settings.
     pub llm: Option<Arc<dyn llm::Llm>>,
+    /// Each site's model: its own endpoint, none, or the server's.
+    pub llms: llm::SiteLlms,
     pub config: RagConfig,
     model: ModelSource,
     /// Loaded on first use (provisioning may download); a failure is retried next time.
@@ -166,6 +169,7 @@ impl Knowledge {
         model: ModelSource,
     ) -> Self {
         Knowledge {
+            llms: llm::SiteLlms::new(store.clone(), llm.clone(), &config),
             store,
             bus,
             index,
@@ -177,6 +181,11 @@ impl Knowledge {
             wake: Notify::new(),
             optimize_pending: AtomicBool::new(false),
         }
+    }
+
+    /// The LLM that writes this site's answers now (`None`: extractive answers).
+    pub async fn llm_for(&self, site_id: &str) -> Option<Arc<dyn llm::Llm>> {
+        self.llms.for_site(site_id).await
     }
 
     /// Where fetched models live; derived models (the trained intent classifier) are cached

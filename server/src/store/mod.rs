@@ -1,7 +1,7 @@
 //! Persistence: accounts, sites, agents, visitors, conversations and messages; each site's
-//! widget settings and identified visitors; the knowledge base's documents, chunks (with
-//! full-text search) and ingestion jobs; knowledge gaps and LLM usage; plans and monthly usage;
-//! browser sessions, named tokens, invitation and reset links; the audit log.
+//! widget settings, identified visitors and own LLM settings; the knowledge base's documents,
+//! chunks (with full-text search) and ingestion jobs; knowledge gaps and LLM usage; plans and
+//! monthly usage; browser sessions, named tokens, invitation and reset links; the audit log.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, a file in the data dir) or Postgres
 //! (`postgres://...`) through sqlx's `Any` driver. SQL is written once in the dialect both
@@ -31,6 +31,7 @@ mod plans;
 mod privacy;
 mod records;
 mod sessions;
+mod site_llm;
 mod sites;
 mod ticket_actions;
 mod tickets;
@@ -57,6 +58,7 @@ pub use plans::{AccountRecord, PlanRecord, Reservation, UsageCounts};
 pub use privacy::Erased;
 pub use records::*;
 pub use sessions::{SessionRecord, SessionTtl, TokenRecord};
+pub use site_llm::SiteLlmRecord;
 pub use tickets::{NewEscalation, TicketRecord, TicketStatRow};
 pub use tokens::{hash_token, new_id, new_token};
 pub use widget::{IdentifiedVisitor, VisitorContact, VisitorProfile, WidgetSettingsRecord};
