@@ -21,6 +21,11 @@ pub fn set_csrf(token: Option<String>) {
     CSRF.with(|c| *c.borrow_mut() = token);
 }
 
+/// The session's CSRF token (handed to the owner's console module, which has its own copy).
+pub fn csrf() -> Option<String> {
+    CSRF.with(|c| c.borrow().clone())
+}
+
 /// A request that did not succeed, in words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiFailure {
@@ -32,7 +37,7 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    fn network() -> Self {
+    pub fn network() -> Self {
         ApiFailure {
             status: 0,
             code: "network".into(),
@@ -40,7 +45,7 @@ impl ApiFailure {
         }
     }
 
-    fn unreadable(status: u16) -> Self {
+    pub fn unreadable(status: u16) -> Self {
         ApiFailure {
             status,
             code: "unreadable".into(),
@@ -69,6 +74,18 @@ pub fn enc(s: &str) -> String {
 }
 
 async fn fetch(method: &str, path: &str, body: Option<String>) -> ApiResult<Response> {
+    let body = body.map(|b| (JsValue::from_str(&b), Some("application/json")));
+    send(method, path, body).await
+}
+
+/// A request with any body (`FormData` for uploads: no content type, the browser sets the
+/// multipart boundary), answered by the raw `Response` (for streamed answers). Same cookie and
+/// CSRF rules as every other call.
+pub async fn send(
+    method: &str,
+    path: &str,
+    body: Option<(JsValue, Option<&str>)>,
+) -> ApiResult<Response> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -79,9 +96,11 @@ async fn fetch(method: &str, path: &str, body: Option<String>) -> ApiResult<Resp
             let _ = headers.set("X-CSRF-Token", &token);
         }
     }
-    if let Some(body) = &body {
-        let _ = headers.set("Content-Type", "application/json");
-        init.set_body(&JsValue::from_str(body));
+    if let Some((body, content_type)) = &body {
+        if let Some(content_type) = content_type {
+            let _ = headers.set("Content-Type", content_type);
+        }
+        init.set_body(body);
     }
     init.set_headers(&headers);
     let request =
@@ -100,7 +119,8 @@ async fn text(response: &Response) -> Option<String> {
     JsFuture::from(promise).await.ok()?.as_string()
 }
 
-async fn failure(response: &Response) -> ApiFailure {
+/// A response that is not 2xx, as words (the server's coded error when it sent one).
+pub async fn failure(response: &Response) -> ApiFailure {
     let status = response.status();
     let body = text(response).await.unwrap_or_default();
     match parse::<ApiErrorBody>(&body).ok_or(()) {
@@ -120,7 +140,11 @@ async fn failure(response: &Response) -> ApiFailure {
 
 /// The answer's JSON. Not generic: one copy of the fetch for every answer type.
 async fn call_json(method: &str, path: &str, body: Option<String>) -> ApiResult<Value> {
-    let response = fetch(method, path, body).await?;
+    read_json(fetch(method, path, body).await?).await
+}
+
+/// A response's JSON, or its failure in words.
+pub async fn read_json(response: Response) -> ApiResult<Value> {
     if !response.ok() {
         return Err(failure(&response).await);
     }

@@ -127,7 +127,7 @@ pub fn priority_rank(p: &str) -> u8 {
 /// An escalation reason as a phrase.
 pub fn reason(r: &str) -> String {
     match r {
-        "asked_for_human" => "Asked for a person".into(),
+        "asked_for_human" | "human_request" => "Asked for a person".into(),
         "negative_mood" => "Upset".into(),
         "repeated_failure" => "The bot could not answer".into(),
         "repeated_question" => "Asked the same question again".into(),

@@ -1,7 +1,8 @@
 //! The Concierge dashboard: a Leptos client-side app (wasm32) served by the server under
 //! `/app/`. Agents sign in, work the live inbox and the ticket queue, take conversations over
 //! and answer visitors; the owner's screens (knowledge base, settings, install, usage,
-//! analytics) share the same shell.
+//! analytics) share the same shell but live in a second module loaded on demand
+//! (`dashboard/console/`), so an agent's first load never carries them.
 //!
 //! Layout:
 //! - this file: the wasm entry point.
@@ -14,20 +15,27 @@
 //! - [`route`]: the screens' URLs under `/app/` (history API; links stay real links).
 //! - [`notify`]: sound, desktop notification and tab-title count for new escalations.
 //! - [`views`]: the screens, components named after what the agent sees.
+//! - [`console`]: the owner's console is a second wasm module (crate `concierge-console`),
+//!   fetched the first time an owner opens one of its screens; this is what the two share.
 //! - [`format`]: times, moods and labels as words (pure; unit-tested on the host).
 
 pub mod api;
+pub mod console;
 pub mod format;
+#[cfg(feature = "app")]
 mod notify;
 pub mod route;
+#[cfg(feature = "app")]
 mod socket;
+#[cfg(feature = "app")]
 mod state;
+#[cfg(feature = "app")]
 mod views;
 
-use wasm_bindgen::prelude::*;
-
-/// Called by the boot script once the module is instantiated.
-#[wasm_bindgen(start)]
+/// Called by the boot script once the module is instantiated. Only in the app's own build
+/// (feature `app`): the console module links this crate for its shared parts without it.
+#[cfg(feature = "app")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     leptos::mount::mount_to_body(views::App);
 }

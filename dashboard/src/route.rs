@@ -42,7 +42,8 @@ impl Route {
             ["conversations", id] => Route::Conversation((*id).to_string()),
             ["tickets"] => Route::Tickets,
             ["knowledge"] => Route::Knowledge,
-            ["settings"] => Route::Settings,
+            // The settings' sections (`/app/settings/team` ...) are the console's own routes.
+            ["settings", ..] => Route::Settings,
             ["install"] => Route::Install,
             ["usage"] => Route::Usage,
             ["analytics"] => Route::Analytics,
@@ -73,6 +74,14 @@ impl Route {
         matches!(
             self,
             Route::SignIn | Route::Forgot | Route::AcceptInvitation(_) | Route::ResetPassword(_)
+        )
+    }
+
+    /// The owner's screens, rendered by the console module.
+    pub fn is_console(&self) -> bool {
+        matches!(
+            self,
+            Route::Knowledge | Route::Settings | Route::Install | Route::Usage | Route::Analytics
         )
     }
 
@@ -197,5 +206,6 @@ mod tests {
         }
         assert_eq!(Route::parse("/app"), Route::Inbox);
         assert_eq!(Route::parse("/app/nope/x"), Route::NotFound);
+        assert_eq!(Route::parse("/app/settings/team"), Route::Settings);
     }
 }

@@ -4,48 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use crate::store::{rfc3339, Site, Store, StoreError};
 
 /// Longest range one report covers.
 pub const MAX_DAYS: i64 = 366;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// RFC 3339, inclusive.
-    pub from: String,
-    /// RFC 3339, exclusive.
-    pub to: String,
-    /// Every UTC day of the range, zeros included.
-    pub conversations_per_day: Vec<DayCount>,
-    pub conversations: i64,
-    pub bot_answered: i64,
-    /// Answered by the bot with no ticket and no agent message.
-    pub deflected: i64,
-    /// `deflected / conversations`; null with no conversations.
-    pub deflection_rate: Option<f64>,
-    pub escalations: i64,
-    pub escalations_by_reason: BTreeMap<String, i64>,
-    /// Median seconds from escalation to the first agent reply, over the tickets answered.
-    pub median_first_response_secs: Option<f64>,
-    pub thumbs_up: i64,
-    pub thumbs_down: i64,
-    pub top_knowledge_gaps: Vec<GapCount>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DayCount {
-    pub day: String,
-    pub count: i64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct GapCount {
-    pub question: String,
-    pub count: i64,
-    pub last_asked_at: String,
-}
+pub use concierge_protocol::owner_api::{AnalyticsReport as Report, DayCount, GapCount};
 
 /// Midnight UTC of the day `ms` falls in.
 fn day_start(ms: i64) -> i64 {

@@ -29,6 +29,9 @@ pub struct HostSite {
     pub site_key: String,
     /// URL path (`/help/...`) → (content type, body).
     pub docs: BTreeMap<String, (&'static str, String)>,
+    /// What a test pasted into the page `/pasted` (an embed snippet copied from the console),
+    /// as a site owner would paste it into their own page.
+    pub pasted: std::sync::Mutex<String>,
 }
 
 impl HostSite {
@@ -63,6 +66,7 @@ impl HostSite {
             server_url,
             site_key,
             docs,
+            pasted: std::sync::Mutex::new(String::new()),
         })
     }
 
@@ -143,12 +147,29 @@ pub fn serve(listener: TcpListener, site: Arc<HostSite>) {
         .route("/hostile-css", get(hostile_page))
         .route("/fr", get(french_page))
         .route("/help/{*path}", get(doc))
+        .route("/pasted", get(pasted_page).put(paste))
         // Browsers ask for it; a 404 would be noise in the script's console log.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(site);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
+}
+
+/// `PUT /pasted` with HTML: what `GET /pasted` shows in its body from now on.
+async fn paste(State(site): State<Arc<HostSite>>, body: String) -> StatusCode {
+    *site.pasted.lock().unwrap_or_else(|e| e.into_inner()) = body;
+    StatusCode::NO_CONTENT
+}
+
+/// A fresh page of the host site with only what was pasted (verbatim: it is the test's own
+/// snippet, as an owner's page would carry it).
+async fn pasted_page(State(site): State<Arc<HostSite>>) -> Html<String> {
+    let pasted = site.pasted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>A fresh page</title>\
+         </head><body><h1>A fresh page</h1>{pasted}</body></html>"
+    ))
 }
 
 /// Binds `ip:0`, with a message that says what to do where the address is not local.

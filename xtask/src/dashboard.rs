@@ -21,6 +21,8 @@ const FIRST_LOAD_CEILING_GZ: usize = 380_000;
 
 pub fn build() -> Result<()> {
     let (work, optimized) = compile("concierge-dashboard", "concierge_dashboard", "dashboard")?;
+    let (console_work, console_optimized) =
+        compile("concierge-console", "concierge_console", "console")?;
 
     let src = root().join("dashboard");
     let dist = src.join("dist");
@@ -29,15 +31,26 @@ pub fn build() -> Result<()> {
     let glue = std::fs::read(work.join("concierge_dashboard.js"))?;
     let wasm = std::fs::read(&optimized)?;
     let css = std::fs::read(src.join("style/app.css"))?;
+    let console_glue = std::fs::read(console_work.join("concierge_console.js"))?;
+    let console_wasm = std::fs::read(&console_optimized)?;
     let (glue_name, wasm_name, css_name) = (
         hashed("cd", "js", &glue),
         hashed("cd", "wasm", &wasm),
         hashed("cd", "css", &css),
     );
+    let (console_glue_name, console_wasm_name) = (
+        hashed("cd-console", "js", &console_glue),
+        hashed("cd-console", "wasm", &console_wasm),
+    );
     let boot = std::fs::read_to_string(src.join("boot/boot.js"))?
+        .replace("__CONSOLE_GLUE__", &console_glue_name)
+        .replace("__CONSOLE_WASM__", &console_wasm_name)
         .replace("__GLUE__", &glue_name)
         .replace("__WASM__", &wasm_name)
         .into_bytes();
+    if String::from_utf8_lossy(&boot).contains("__") {
+        bail!("dashboard/boot/boot.js names a file the build does not make");
+    }
     let boot_name = hashed("cd-boot", "js", &boot);
     let index = std::fs::read_to_string(src.join("index.html"))?
         .replace("__CSS__", &css_name)
@@ -51,6 +64,8 @@ pub fn build() -> Result<()> {
         (wasm_name, "application/wasm", wasm),
         (css_name, "text/css", css),
         (boot_name, "text/javascript", boot),
+        (console_glue_name, "text/javascript", console_glue),
+        (console_wasm_name, "application/wasm", console_wasm),
     ];
     std::fs::write(dist.join("index.html"), &index)?;
     let mut manifest = String::from("{\"files\": [");
@@ -68,16 +83,27 @@ pub fn build() -> Result<()> {
     report(index.as_bytes(), &files)
 }
 
-fn report(index: &[u8], files: &[(String, &str, Vec<u8>); 4]) -> Result<()> {
+/// The first four files are the first load; the last two the console, fetched on demand.
+fn report(index: &[u8], files: &[(String, &str, Vec<u8>); 6]) -> Result<()> {
     println!("\ndashboard assets (dashboard/dist)       raw bytes   gzip -9 bytes");
     let mut total = (index.len(), gzip_len(index)?);
     println!("{:<38} {:>9}   {:>13}", "index.html", total.0, total.1);
-    for (name, _, bytes) in files {
+    for (name, _, bytes) in &files[..4] {
         let gz = gzip_len(bytes)?;
         println!("{:<38} {:>9}   {:>13}", name, bytes.len(), gz);
         total = (total.0 + bytes.len(), total.1 + gz);
     }
     println!("{:<38} {:>9}   {:>13}", "first load", total.0, total.1);
+    let mut console = (0, 0);
+    for (name, _, bytes) in &files[4..] {
+        let gz = gzip_len(bytes)?;
+        println!("{:<38} {:>9}   {:>13}", name, bytes.len(), gz);
+        console = (console.0 + bytes.len(), console.1 + gz);
+    }
+    println!(
+        "{:<38} {:>9}   {:>13}",
+        "owner's console (on demand)", console.0, console.1
+    );
     println!(
         "target: first load <= {FIRST_LOAD_TARGET_GZ} B gzipped; the build fails above \
          {FIRST_LOAD_CEILING_GZ} B"

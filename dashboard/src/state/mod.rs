@@ -104,6 +104,8 @@ pub struct AppState {
     pub booted: RwSignal<bool>,
     pub me: RwSignal<Option<MeView>>,
     pub sites: RwSignal<Vec<SiteView>>,
+    /// The sites were read once (an account may have none).
+    pub sites_loaded: RwSignal<bool>,
     /// The account's agents, for assigning.
     pub agents: RwSignal<Vec<AgentView>>,
     /// The inbox rows of the current filter and search, by conversation id.
@@ -178,6 +180,7 @@ impl AppState {
             booted: RwSignal::new(false),
             me: RwSignal::new(None),
             sites: RwSignal::new(Vec::new()),
+            sites_loaded: RwSignal::new(false),
             agents: RwSignal::new(Vec::new()),
             rows: RwSignal::new(HashMap::new()),
             filter: RwSignal::new(Filter::All),
@@ -258,6 +261,7 @@ impl AppState {
         spawn_local(async move {
             if let Ok(page) = api::get::<Page<SiteView>>("/sites?limit=200").await {
                 self.sites.set(page.items);
+                self.sites_loaded.set(true);
                 self.load_tickets();
             }
         });

@@ -2,9 +2,9 @@
 //! frame around the signed-in screens (navigation, presence, connection, sign-out).
 
 mod auth;
+mod console_host;
 mod conversation;
 mod inbox;
-mod owner;
 mod tickets;
 
 use std::time::Duration;
@@ -183,28 +183,29 @@ fn Shell() -> impl IntoView {
             })
             .collect_view()
     };
-    let content = move || match route.get() {
-        Route::Inbox => view! { <inbox::InboxScreen/> }.into_any(),
-        Route::Conversation(id) => view! { <inbox::InboxScreen open=id/> }.into_any(),
-        Route::Tickets => view! { <tickets::TicketsScreen/> }.into_any(),
-        r @ (Route::Knowledge
-        | Route::Settings
-        | Route::Install
-        | Route::Usage
-        | Route::Analytics) => {
-            if admin.get() {
-                view! { <owner::OwnerScreen route=r/> }.into_any()
-            } else {
-                view! {
-                    <section class="screen narrow">
-                        <h1>"Not available"</h1>
-                        <p>"This screen is for the account's owners and admins."</p>
-                    </section>
-                }
-                .into_any()
-            }
+    // What the main area shows, compared by value: moving between the console's screens
+    // keeps the console mounted (it follows the route itself).
+    let screen = Memo::new(move |_| match route.get() {
+        Route::Inbox => Main::Inbox(None),
+        Route::Conversation(id) => Main::Inbox(Some(id)),
+        Route::Tickets => Main::Tickets,
+        r if r.is_console() && admin.get() => Main::Console,
+        r if r.is_console() => Main::NotAllowed,
+        _ => Main::NotFound,
+    });
+    let content = move || match screen.get() {
+        Main::Inbox(None) => view! { <inbox::InboxScreen/> }.into_any(),
+        Main::Inbox(Some(id)) => view! { <inbox::InboxScreen open=id/> }.into_any(),
+        Main::Tickets => view! { <tickets::TicketsScreen/> }.into_any(),
+        Main::Console => view! { <console_host::ConsoleHost/> }.into_any(),
+        Main::NotAllowed => view! {
+            <section class="screen narrow">
+                <h1>"Not available"</h1>
+                <p>"This screen is for the account's owners and admins."</p>
+            </section>
         }
-        _ => view! {
+        .into_any(),
+        Main::NotFound => view! {
             <section class="screen narrow">
                 <h1>"Page not found"</h1>
                 <p><a href="/app/">"Back to the inbox"</a></p>
@@ -254,6 +255,16 @@ fn Shell() -> impl IntoView {
         <main id="main" tabindex="-1">{content}</main>
         <Shortcuts/>
     }
+}
+
+/// The main area's screen.
+#[derive(Debug, Clone, PartialEq)]
+enum Main {
+    Inbox(Option<String>),
+    Tickets,
+    Console,
+    NotAllowed,
+    NotFound,
 }
 
 #[component]

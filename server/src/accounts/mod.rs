@@ -17,7 +17,7 @@ pub mod mail;
 pub mod plans;
 pub mod privacy;
 
-use crate::store::{is_origin_port, new_token, Agent, Role, Site, Store, StoreError};
+use crate::store::{new_token, Agent, Role, Site, Store, StoreError};
 
 pub use audit::{Actor, AuditAction};
 pub use auth::{AuthConfig, Credential, Principal, SignedIn};
@@ -108,30 +108,10 @@ pub fn normalize_email(email: &str) -> Result<String, AccountsError> {
 
 /// Checks an allowed-origin pattern: `*`, `scheme://host[:port]` or `scheme://host:*`.
 pub fn validate_origin(origin: &str) -> Result<(), AccountsError> {
-    if origin == "*" {
-        return Ok(());
-    }
-    let bad = || AccountsError::BadOrigin(origin.to_string());
-    let (scheme, rest) = origin.split_once("://").ok_or_else(bad)?;
-    if scheme != "http" && scheme != "https" {
-        return Err(bad());
-    }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (rest, None),
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']');
-    let port_ok = match port {
-        None | Some("*") => true,
-        Some(p) => is_origin_port(p),
-    };
-    if host_ok && port_ok {
+    if concierge_protocol::origin::is_origin_pattern(origin) {
         Ok(())
     } else {
-        Err(bad())
+        Err(AccountsError::BadOrigin(origin.to_string()))
     }
 }
 

@@ -122,14 +122,6 @@ pub async fn ensure_room(
     Ok(())
 }
 
-/// One limit in the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Meter {
-    pub used: i64,
-    /// `null` when unlimited.
-    pub limit: Option<i64>,
-}
-
 /// A limit at or past [`WARN_AT`] of its value.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Warning {
@@ -141,34 +133,7 @@ pub struct Warning {
     pub message: String,
 }
 
-/// `GET /api/v1/usage`.
-#[derive(Debug, Clone, Serialize)]
-pub struct UsageReport {
-    pub plan: PlanRecord,
-    pub period: Period,
-    pub bot_answers: Meter,
-    pub llm_tokens: Meter,
-    pub documents: Meter,
-    pub seats: Meter,
-    pub sites: Meter,
-    /// Bot answers per UTC day of the month, for the chart.
-    pub daily_bot_answers: Vec<DayCount>,
-    pub warnings: Vec<Warning>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Period {
-    /// RFC 3339, inclusive.
-    pub start: String,
-    /// RFC 3339, exclusive.
-    pub end: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DayCount {
-    pub day: String,
-    pub count: i64,
-}
+pub use concierge_protocol::owner_api::{DayCount, Meter, Period, PlanView, UsageReport};
 
 /// The warning for one limit, if it is at 80 % or more.
 pub fn warning(limit: Limit, used: i64, max: Option<i64>) -> Option<Warning> {
@@ -216,6 +181,7 @@ pub async fn usage_report(store: &Store, account_id: &str) -> Result<UsageReport
     let warnings = Limit::ALL
         .iter()
         .filter_map(|l| warning(*l, l.used(&counts), l.of(&plan)))
+        .map(|w| w.frame())
         .collect();
     let daily = store
         .bot_answers_by_day(account_id, &period)
@@ -250,7 +216,13 @@ pub async fn usage_report(store: &Store, account_id: &str) -> Result<UsageReport
         },
         daily_bot_answers: daily,
         warnings,
-        plan,
+        plan: PlanView {
+            name: plan.name,
+            bot_answers: plan.bot_answers,
+            seats: plan.seats,
+            documents: plan.documents,
+            sites: plan.sites,
+        },
     })
 }
 

@@ -42,11 +42,22 @@ pub async fn get_public_config(
     headers: HeaderMap,
 ) -> Response {
     let origin = headers.get(ORIGIN);
-    let mut response =
-        match widget::public_config(&app.chat.store, &q.site_key, origin_text(origin)).await {
-            Ok(config) => Json(config).into_response(),
-            Err(e) => refusal(&app, e),
-        };
+    let config = if q.site_key.starts_with(widget::PREVIEW_PREFIX) {
+        // The dashboard's preview frame, on this server's own origin only.
+        if super::auth::same_origin(&headers, &app.config) {
+            widget::preview(&app.chat.store, &q.site_key)
+                .await
+                .map(|(_, c)| c)
+        } else {
+            Err(widget::WidgetError::OriginNotAllowed)
+        }
+    } else {
+        widget::public_config(&app.chat.store, &q.site_key, origin_text(origin)).await
+    };
+    let mut response = match config {
+        Ok(config) => Json(config).into_response(),
+        Err(e) => refusal(&app, e),
+    };
     let h = response.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(VARY, HeaderValue::from_static("Origin"));
@@ -217,4 +228,88 @@ fn secret_response(secret: &str) -> Response {
         Json(json!({ "identity_secret": secret })),
     )
         .into_response()
+}
+
+/// `POST /api/v1/sites/{site_key}/widget-preview` with unsaved settings (the body of a
+/// `PUT .../widget-config`): validated the same way, stored for two hours under a new token,
+/// nothing saved. Answers `{url, config}`: the page that shows the real widget with them.
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/widget-preview",
+    tag = "settings",
+    params(("site_key" = String, Path, description = "The site's public key")),
+    request_body = Object,
+    responses((status = 200, description = "{url, config}: a page showing the widget with these settings", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn post_preview(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path(site_key): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth, "change the widget")?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(ErrorCode::BadFrame, format!("bad JSON body: {e}")))?;
+    let (token, config) = widget::save_preview(&app.chat.store, &site, &body).await?;
+    Ok(Json(
+        json!({ "url": format!("/widget-preview/{token}"), "config": config }),
+    ))
+}
+
+/// What the preview frame may load: this server's scripts (the loader and the chat), the
+/// loader's shadow-root `<style>`, and only the dashboard may frame it.
+const PREVIEW_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    frame-ancestors 'self'; base-uri 'none'; form-action 'none'; object-src 'none'";
+
+/// `GET /widget-preview/{token}`: a page with the real widget (loader, launcher, chat) showing
+/// the draft behind `token` (see [`post_preview`]). 404 when the token is unknown or expired.
+pub async fn preview_page(State(app): State<Arc<App>>, Path(token): Path<String>) -> Response {
+    let key = format!("{}{token}", widget::PREVIEW_PREFIX);
+    let found = match widget::preview(&app.chat.store, &key).await {
+        Ok((site, _)) => Some(site.name),
+        Err(widget::WidgetError::UnknownSite) => None,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(site_name) = found else {
+        return (
+            StatusCode::NOT_FOUND,
+            [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            axum::response::Html(
+                "<!doctype html><title>Preview expired</title><p>This preview expired: change a \
+                 setting to make a new one.</p>",
+            ),
+        )
+            .into_response();
+    };
+    // The token is alphanumeric (store::new_token); the site's name is escaped.
+    let token: String = token.chars().filter(char::is_ascii_alphanumeric).collect();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Widget preview</title></head><body>\
+         <main><h1>{}</h1><p>A page of your site, with the chat as visitors will see it.</p></main>\
+         <script src=\"/widget.js\" data-site-key=\"{}{token}\" async></script></body></html>",
+        html_escape(&site_name),
+        widget::PREVIEW_PREFIX,
+    );
+    (
+        [
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PREVIEW_CSP),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        axum::response::Html(html),
+    )
+        .into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -58,14 +58,7 @@ pub fn origin_matches(pattern: &str, origin: &str) -> bool {
     false
 }
 
-/// Whether `port` is a port as a browser writes it in an `Origin`: 1 to 65535 in decimal,
-/// no sign, no leading zero. Anything else names no real page, so it must not match a pattern.
-pub fn is_origin_port(port: &str) -> bool {
-    // `u16::from_str` alone would take "+80" and "0080".
-    port.bytes().all(|b| b.is_ascii_digit())
-        && !port.starts_with('0')
-        && port.parse::<u16>().is_ok_and(|p| p >= 1)
-}
+pub use concierge_protocol::origin::is_origin_port;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

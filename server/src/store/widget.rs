@@ -184,3 +184,45 @@ impl Store {
         .transpose()
     }
 }
+
+/// How long a widget preview's draft stays readable (the dashboard writes a new one after
+/// every change, so this only bounds how long a left-open frame keeps working).
+pub const PREVIEW_TTL_MS: i64 = 2 * 60 * 60 * 1000;
+
+impl Store {
+    /// Stores a draft widget config under `token` for the preview frame, dropping the site's
+    /// expired drafts.
+    pub async fn put_widget_preview(&self, site_id: &str, token: &str, config: &str) -> Result<()> {
+        let _w = self.writer().await;
+        let now = now_ms();
+        sqlx::query("delete from widget_previews where site_id = $1 and expires_at < $2")
+            .bind(site_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "insert into widget_previews (token, site_id, config, expires_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(token)
+        .bind(site_id)
+        .bind(config)
+        .bind(now + PREVIEW_TTL_MS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The site id and draft config of an unexpired preview.
+    pub async fn widget_preview(&self, token: &str) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "select site_id, config from widget_previews where token = $1 and expires_at >= $2",
+        )
+        .bind(token)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((col(&r, "site_id")?, col(&r, "config")?)))
+            .transpose()
+    }
+}
