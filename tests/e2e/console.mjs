@@ -127,6 +127,12 @@ async function main() {
       await o.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: label }).click();
       await expectWithin(`the ${label} section shows`, o.getByRole('heading', { name: label, level: 2 }).waitFor({ timeout: WAIT }));
       await o.waitForLoadState('networkidle');
+      if (section_ === 'bot') {
+        await o.getByRole('button', { name: 'Test connection' }).click();
+        await expectWithin('Test connection reaches the model and says so', o.getByText(/^Connected: .* answered in \d+ ms\.$/).waitFor({ timeout: WAIT }));
+        await o.getByRole('button', { name: 'Replay recent conversations' }).click();
+        await expectWithin('the replay says how many recent conversations would escalate', o.locator('.replay').filter({ hasText: /\d+ of the last \d+ conversations would escalate/ }).waitFor({ timeout: WAIT }));
+      }
       await axeOnPage(o, `settings: ${label}`);
       await shot(o, `settings-${section_}`);
     }

@@ -13,7 +13,7 @@ use crate::root;
 use crate::widget::{compile, gzip_len, hashed, wasm_target_dir};
 
 /// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
-/// gzipped: 300 KB (issue 20). Not met yet (373 KB when this was written, see
+/// gzipped: 300 KB (issue 20). Not met (358 KB with the owner's console split out; see
 /// docs/dashboard.md for what was measured and tried): the build reports the gap.
 const FIRST_LOAD_TARGET_GZ: usize = 300_000;
 /// The build fails above this: a guard against growth until the target is met.

@@ -147,7 +147,7 @@ async fn post_form(path: &str, form: &web_sys::FormData) -> Result<String, Strin
         .await
         .map_err(fail)?;
     api::read_json(response).await.map_err(fail)?;
-    Ok("Uploaded; processing.".into())
+    Ok("Uploaded.".into())
 }
 
 #[component]
@@ -301,7 +301,7 @@ where
                                     </td>
                                     <td>{d.chunks.map(|c| c.to_string()).unwrap_or_default()}</td>
                                     <td>{updated}</td>
-                                    <td class="actions">
+                                    <td class="row-actions">
                                         {move || if asking() {
                                             let id = id2.clone();
                                             view! {
@@ -409,7 +409,8 @@ fn AskYourDocs(base: String) -> impl IntoView {
                         {a.passages.iter().map(|p| view! {
                             <li>
                                 <div class="passage-head"><strong>{if p.title.is_empty() { p.document_id.clone() } else { p.title.clone() }}</strong>
-                                    " "<span class="badge" title="Retrieval score">{format!("score {:.3}", p.score)}</span></div>
+                                    " "<span class="badge" title="Fused retrieval score (ranks the passages)">{format!("score {:.3}", p.score)}</span>
+                                    {p.similarity.map(|x| view! { " "<span class="badge" title="Similarity of meaning to the question (compared with the confidence threshold)">{format!("similarity {x:.2}")}</span> })}</div>
                                 <p class="passage">{p.text.clone()}</p>
                             </li>
                         }).collect_view()}
@@ -545,7 +546,7 @@ where
                                 <li>
                                     <span class="q">{g.question.clone()}</span>
                                     <span class="muted small">{format!(" asked {} time{}, last {when}", g.count, if g.count == 1 { "" } else { "s" })}</span>
-                                    <div class="actions">
+                                    <div class="row-actions">
                                         <button type="button" class="quiet" aria-label=format!("Add a document for: {}", g.question) on:click=move |_| writing.set(Some(id.clone()))>"Add a document"</button>
                                         <button type="button" class="quiet" aria-label=format!("Dismiss: {}", g.question) on:click=move |_| dismiss(id2.clone())>"Dismiss"</button>
                                     </div>

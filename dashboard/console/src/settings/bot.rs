@@ -104,7 +104,7 @@ fn LlmSettings(base: String) -> impl IntoView {
                     <label><input type="radio" name="llm-mode" prop:checked=llm on:change=move |_| mode.set(LlmMode::Llm)/>
                         " A language model (any OpenAI-compatible endpoint) writes the answer from the passages"</label>
                 </fieldset>
-                <div hidden=move || !llm()>
+                <div class="settings-form" hidden=move || !llm()>
                     <label for="llm-url">"Endpoint"</label>
                     <input id="llm-url" type="url" placeholder="https://api.openai.com/v1" prop:value=base_url on:input=move |e| base_url.set(event_target_value(&e))/>
                     <label for="llm-model">"Model"</label>
@@ -215,7 +215,7 @@ fn EscalationSettings(base: String) -> impl IntoView {
                 view! {
                     <label for=id.clone()>{f.label}</label>
                     <input id=id type="number" min=f.min max=f.max step=f.step aria-describedby=help_id.clone()
-                        prop:value=move || draft.with(|d| d[key].as_f64().map(|x| x.to_string()).unwrap_or_default())
+                        prop:value=move || draft.with(|d| d[key].as_f64().map(|x| ((x * 100.0).round() / 100.0).to_string()).unwrap_or_default())
                         on:change=move |e| {
                             if let Ok(x) = event_target_value(&e).parse::<f64>() {
                                 let value = if f.step >= 1.0 { Value::from(x.round() as i64) } else { Value::from(x) };

@@ -104,7 +104,7 @@ fn Agents() -> impl IntoView {
                                             }).collect_view()}
                                         </select>
                                     </td>
-                                    <td class="actions">
+                                    <td class="row-actions">
                                         {move || if is_me {
                                             None
                                         } else if confirm_remove.get().as_deref() == Some(id2.as_str()) {
