@@ -165,7 +165,11 @@ async fn paste(State(site): State<Arc<HostSite>>, body: String) -> StatusCode {
 /// A fresh page of the host site with only what was pasted (verbatim: it is the test's own
 /// snippet, as an owner's page would carry it).
 async fn pasted_page(State(site): State<Arc<HostSite>>) -> Html<String> {
-    let pasted = site.pasted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let pasted = site
+        .pasted
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>A fresh page</title>\
          </head><body><h1>A fresh page</h1>{pasted}</body></html>"
