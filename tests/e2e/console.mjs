@@ -84,6 +84,9 @@ async function main() {
     for (const name of ['gift-wrapping.md', 'returns-policy.pdf']) {
       await expectWithin(`${name} is listed and becomes Ready`, docRow(o, name).filter({ hasText: 'Ready' }).first().waitFor({ timeout: 60_000 }));
     }
+    await o.getByLabel('Upload files').setInputFiles(path.join(cfg.uploads, 'damaged.pdf'));
+    await expectWithin('a damaged PDF is listed as Failed, with the reason in words', docRow(o, 'damaged.pdf').filter({ hasText: 'Failed' }).filter({ hasText: /PDF/i }).first().waitFor({ timeout: 30_000 }));
+    check('the other documents stay Ready', (await docRow(o, 'returns-policy.pdf').filter({ hasText: 'Ready' }).count()) === 1);
     await axeOnPage(o, 'knowledge base');
     await shot(o, 'knowledge');
 
