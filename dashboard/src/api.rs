@@ -174,6 +174,15 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
     call("GET", path, None).await
 }
 
+/// A page of inbox rows (read by [`crate::decode`], not by serde's flatten path).
+#[cfg(feature = "app")]
+pub async fn get_inbox(
+    path: &str,
+) -> ApiResult<concierge_protocol::api::Page<concierge_protocol::api::InboxRow>> {
+    let value = call_json("GET", path, None).await?;
+    crate::decode::inbox_page(value).ok_or_else(|| ApiFailure::unreadable(200))
+}
+
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> ApiResult<T> {
     call("POST", path, json(body)).await
 }

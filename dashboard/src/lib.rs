@@ -17,10 +17,14 @@
 //! - [`views`]: the screens, components named after what the agent sees.
 //! - [`console`]: the owner's console is a second wasm module (crate `concierge-console`),
 //!   fetched the first time an owner opens one of its screens; this is what the two share.
+//! - [`decode`]: the socket's frames and the inbox rows, read without serde's buffered path
+//!   (a third of the deserializers' size).
 //! - [`format`]: times, moods and labels as words (pure; unit-tested on the host).
 
 pub mod api;
 pub mod console;
+#[cfg(feature = "app")]
+mod decode;
 pub mod format;
 #[cfg(feature = "app")]
 mod notify;

@@ -190,7 +190,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
             let text = e
                 .dyn_ref::<MessageEvent>()
                 .and_then(|m| m.data().as_string());
-            if let Some(frame) = text.and_then(|t| crate::api::parse(&t)) {
+            if let Some(frame) = text.and_then(|t| crate::decode::frame(&t)) {
                 let on_frame = inner.borrow().on_frame.clone();
                 on_frame(frame);
             }

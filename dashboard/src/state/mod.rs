@@ -355,7 +355,7 @@ impl AppState {
             self.inbox.set(Load::Loading);
         }
         spawn_local(async move {
-            match api::get::<Page<InboxRow>>(&path).await {
+            match api::get_inbox(&path).await {
                 Ok(page) => {
                     // A newer request (another filter) may have answered first.
                     if path != self.inbox_path(None) {
@@ -384,7 +384,7 @@ impl AppState {
         };
         let path = self.inbox_path(Some(&cursor));
         spawn_local(async move {
-            match api::get::<Page<InboxRow>>(&path).await {
+            match api::get_inbox(&path).await {
                 Ok(page) => {
                     self.rows.update(|rows| {
                         for r in page.items {
