@@ -5,24 +5,31 @@
 //! A site without any document has no bot: its conversations are live chat with agents only.
 //! One answer at a time per conversation (a second question waits for the first answer), and
 //! the conversation is re-read before answering so a human who took over is never talked over.
+//!
+//! - this file: the coordinator of a visitor's turn (assess, reserve, retrieve, answer).
+//! - [`compose`]: retrieval with its confidence gate and the answer's writing (LLM or
+//!   extractive), shared with [`ask`].
+//! - [`ask`]: "Ask your docs": the owner asks as a visitor would, without a conversation.
+//! - `quota`: the plan's bot answers.
 
+pub mod ask;
+pub mod compose;
 mod quota;
 
 use std::sync::Arc;
 
-use concierge_protocol::{ConversationStatus, Phase, Source};
+use concierge_protocol::{ConversationStatus, Phase};
 use dashmap::DashMap;
-use futures_util::StreamExt;
 use tokio::sync::Mutex;
 use tokio_util::task::TaskTracker;
 
-use crate::chat::{Chat, StreamHandle};
+use crate::chat::Chat;
 use crate::escalation::{Assessment, Escalations};
-use crate::rag::answer::{extractive, source_of, Composed};
-use crate::rag::llm::{grounded_prompt, LlmEvent, PromptSource, Role};
+use crate::rag::llm::Role;
 use crate::rag::pii::mask_pii;
-use crate::rag::{Hit, Knowledge, RagError, SearchMode};
+use crate::rag::{Knowledge, RagError};
 use crate::store::{ConversationRecord, MessageRecord};
+use compose::ConversationSink;
 
 /// What the bot says when retrieval finds nothing good enough.
 pub const DONT_KNOW: &str = "I couldn't find an answer to that in our help articles, and I \
@@ -55,6 +62,9 @@ pub enum BotError {
     Rag(#[from] RagError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// Whoever read the answer went away (the owner's "Ask your docs" request was closed).
+    #[error("the answer's reader went away")]
+    ReaderGone,
 }
 
 impl Bot {
@@ -149,16 +159,8 @@ impl Bot {
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
-        let outcome = match kb
-            .search(
-                site_id,
-                &question.text,
-                kb.config.answer_passages,
-                SearchMode::Hybrid,
-            )
-            .await
-        {
-            Ok(outcome) => outcome,
+        let retrieval = match self.retrieve(site_id, &question.text).await {
+            Ok(retrieval) => retrieval,
             Err(e) => {
                 // The visitor is told at once rather than left with "searching" forever.
                 tracing::error!(error = %e, "knowledge search failed; the bot cannot answer");
@@ -169,13 +171,13 @@ impl Bot {
                 return Ok(Some(m));
             }
         };
-        if outcome.hits.is_empty() || outcome.best_similarity < kb.config.min_similarity {
+        let Some(hits) = retrieval.answerable() else {
             kb.store
                 .record_gap(
                     site_id,
                     Some(conversation_id),
                     &question.text,
-                    outcome.best_similarity as f64,
+                    retrieval.outcome.best_similarity as f64,
                 )
                 .await?;
             if self.failed(&conversation, &assessment).await {
@@ -183,41 +185,33 @@ impl Bot {
             }
             let m = self.chat.bot_message(&conversation, DONT_KNOW).await?;
             return Ok(Some(m));
-        }
-        // Passages weaker than the gate are not worth citing.
-        let hits: Vec<Hit> = outcome
-            .hits
-            .into_iter()
-            .filter(|h| {
-                h.similarity
-                    .is_none_or(|s| s >= kb.config.min_similarity * 0.8)
-            })
-            .collect();
+        };
         self.chat.bot_phase(&conversation, Phase::Writing).await;
         let mut stream = self
             .chat
             .start_stream(&conversation, concierge_protocol::Author::Bot)
             .await?;
-        let sources = match &kb.llm {
-            Some(_) => {
-                self.stream_llm(&conversation, question, &hits, &mut stream)
-                    .await
-            }
-            None => None,
+        let history = match &kb.llm {
+            Some(_) => self.history(&conversation, question.seq).await,
+            None => Vec::new(),
         };
-        let sources = match sources {
-            Some(s) => s,
-            // No LLM, or it failed before its first token: the extractive answer.
-            None => {
-                self.stream_extractive(&question.text, &hits, &mut stream)
-                    .await?
-            }
-        };
-        let m = self.chat.finish_stream(stream, &sources).await?;
-        let outcome = if m.text == DONT_KNOW {
-            "dont_know"
-        } else {
+        let written = self
+            .write_answer(
+                site_id,
+                &question.text,
+                &history,
+                &hits,
+                &mut ConversationSink {
+                    chat: &self.chat,
+                    stream: &mut stream,
+                },
+            )
+            .await?;
+        let m = self.chat.finish_stream(stream, &written.sources).await?;
+        let outcome = if written.answered {
             "answered"
+        } else {
+            "dont_know"
         };
         self.outcome(&conversation, &assessment, outcome).await;
         Ok(Some(m))
@@ -256,98 +250,6 @@ impl Bot {
         false
     }
 
-    async fn stream_extractive(
-        &self,
-        question: &str,
-        hits: &[Hit],
-        stream: &mut StreamHandle,
-    ) -> Result<Vec<Source>, BotError> {
-        let Some(Composed { text, sources }) = extractive(question, hits) else {
-            self.chat.stream_delta(stream, DONT_KNOW).await?;
-            return Ok(Vec::new());
-        };
-        for piece in pieces(&text, 4) {
-            self.chat.stream_delta(stream, piece).await?;
-        }
-        Ok(sources)
-    }
-
-    /// Streams the LLM's answer. Returns the cited sources, or `None` if the LLM failed before
-    /// writing anything (the caller falls back to the extractive answer).
-    async fn stream_llm(
-        &self,
-        conversation: &ConversationRecord,
-        question: &MessageRecord,
-        hits: &[Hit],
-        stream: &mut StreamHandle,
-    ) -> Option<Vec<Source>> {
-        let llm = self.knowledge.llm.as_ref()?;
-        let history = self.history(conversation, question.seq).await;
-        let prompt_sources: Vec<PromptSource> = hits
-            .iter()
-            .enumerate()
-            .map(|(i, h)| PromptSource {
-                number: i + 1,
-                title: h.chunk.heading.clone(),
-                text: mask_pii(&h.chunk.text),
-            })
-            .collect();
-        let request = grounded_prompt(&mask_pii(&question.text), &history, &prompt_sources);
-        let prompt_chars: usize = request
-            .messages
-            .iter()
-            .map(|(_, t)| t.chars().count())
-            .sum();
-        let mut events = match llm.stream(request).await {
-            Ok(events) => events,
-            Err(e) => {
-                tracing::warn!(error = %e, "LLM unavailable; answering extractively");
-                return None;
-            }
-        };
-        let mut written = String::new();
-        let mut usage = (None, None);
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(LlmEvent::Delta(text)) => {
-                    if let Err(e) = self.chat.stream_delta(stream, &text).await {
-                        tracing::warn!(error = %e, "storing a delta failed");
-                        break;
-                    }
-                    written.push_str(&text);
-                }
-                Ok(LlmEvent::Done {
-                    prompt_tokens,
-                    completion_tokens,
-                }) => usage = (prompt_tokens, completion_tokens),
-                Err(e) => {
-                    tracing::warn!(error = %e, "LLM stream ended early");
-                    if written.is_empty() {
-                        return None;
-                    }
-                    break;
-                }
-            }
-        }
-        if written.trim().is_empty() {
-            return None;
-        }
-        let prompt_tokens = usage.0.map(i64::from).unwrap_or((prompt_chars / 4) as i64);
-        let completion_tokens = usage
-            .1
-            .map(i64::from)
-            .unwrap_or((written.chars().count() / 4) as i64);
-        if let Err(e) = self
-            .knowledge
-            .store
-            .record_llm_usage(&conversation.site_id, prompt_tokens, completion_tokens)
-            .await
-        {
-            tracing::warn!(error = %e, "LLM usage not recorded");
-        }
-        Some(cited_sources(&written, hits))
-    }
-
     /// Recent turns before the question, oldest first, with PII masked.
     async fn history(
         &self,
@@ -377,73 +279,5 @@ impl Bot {
                 (role, mask_pii(&m.text))
             })
             .collect()
-    }
-}
-
-/// The sources an LLM answer cites with `[n]`, in citation order; all passages when it cites
-/// none (it was told to cite, so they are what it read).
-fn cited_sources(text: &str, hits: &[Hit]) -> Vec<Source> {
-    let mut cited: Vec<usize> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        rest = &rest[open + 1..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if !digits.is_empty() && rest[digits.len()..].starts_with(']') {
-            if let Ok(n) = digits.parse::<usize>() {
-                if (1..=hits.len()).contains(&n) && !cited.contains(&n) {
-                    cited.push(n);
-                }
-            }
-        }
-    }
-    if cited.is_empty() {
-        cited = (1..=hits.len()).collect();
-    }
-    cited
-        .into_iter()
-        .map(|n| source_of(&hits[n - 1], None))
-        .collect()
-}
-
-/// Splits text into pieces of about `words` words, keeping the whitespace, so the pieces
-/// concatenate back to exactly `text`.
-fn pieces(text: &str, words: usize) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut count = 0;
-    let mut in_word = false;
-    for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
-            if in_word {
-                count += 1;
-                in_word = false;
-                if count == words {
-                    out.push(&text[start..i]);
-                    start = i;
-                    count = 0;
-                }
-            }
-        } else {
-            in_word = true;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pieces_concatenate_back_to_the_text() {
-        let text = "Refunds are issued within 5 business days.\n\nSee billing [1]";
-        let p = pieces(text, 3);
-        assert!(p.len() >= 3);
-        assert_eq!(p.concat(), text);
-        assert_eq!(pieces("one", 4), vec!["one"]);
-        assert!(pieces("", 4).is_empty());
     }
 }

@@ -160,6 +160,23 @@ pub fn rag_error_code(e: &RagError) -> (ErrorCode, String) {
     }
 }
 
+/// Code and client-facing sentence for an answer the bot could not write.
+pub fn bot_error_code(e: &crate::bot::BotError) -> (ErrorCode, String) {
+    use crate::bot::BotError;
+    match e {
+        BotError::Rag(inner) => rag_error_code(inner),
+        BotError::Chat(inner) => chat_error_code(inner),
+        BotError::Store(inner) => {
+            tracing::error!(error = %inner, "store error");
+            (
+                ErrorCode::Internal,
+                "something went wrong on our side; please retry".into(),
+            )
+        }
+        BotError::ReaderGone => (ErrorCode::Internal, e.to_string()),
+    }
+}
+
 impl From<RagError> for ApiError {
     fn from(e: RagError) -> Self {
         let (code, message) = rag_error_code(&e);

@@ -9,6 +9,7 @@ mod accounts_api;
 mod agent;
 mod analytics;
 mod answers;
+mod ask_docs;
 mod bad_input;
 mod cli;
 mod conversations_api;

@@ -17,6 +17,7 @@
 //! - [`openapi`]: the OpenAPI 3.1 document, built from the same annotations as the router.
 //! - [`throttle`]: REST rate limits per token and per IP.
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
+//! - [`ask`]: "Ask your docs", the bot's answer streamed as NDJSON.
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
 //! - [`bot_settings`]: a site's LLM (and its connection test) and the replay of recent
 //!   conversations under an unsaved escalation policy.
@@ -25,6 +26,7 @@
 //!   `/widget/{name}`, `/app/...`).
 
 pub mod analytics;
+pub mod ask;
 pub mod assets;
 pub mod auth;
 pub mod bot_settings;
@@ -108,6 +110,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(kb::list_jobs))
         .routes(routes!(kb::get_job))
         .routes(routes!(kb::search))
+        .routes(routes!(ask::ask))
         .routes(routes!(kb::list_gaps))
         .routes(routes!(kb::llm_usage))
         .routes(routes!(tickets::list_tickets))
