@@ -24,6 +24,7 @@ mod escalation_review;
 mod hardening;
 mod kb_store;
 mod knowledge;
+mod knowledge_gaps;
 mod knowledge_ops;
 mod llm;
 mod mail;

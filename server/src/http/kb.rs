@@ -1,6 +1,6 @@
 //! Knowledge-base API for the dashboard and scripts, under `/api/v1/sites/{site_key}/`:
-//! documents (list, upload, add URLs, delete), ingestion jobs, search, knowledge gaps and LLM
-//! usage. Every route needs an agent (session or bearer token) of the site's account; changing documents
+//! documents (list, upload, add URLs, delete), ingestion jobs, search and LLM usage
+//! (knowledge gaps: [`super::gaps`]). Every route needs an agent (session or bearer token) of the site's account; changing documents
 //! needs the owner or admin role.
 
 use std::sync::Arc;
@@ -285,33 +285,6 @@ pub async fn search(
         .search(&site.id, &query.q, query.k.unwrap_or(5), mode)
         .await?;
     Ok(Json(crate::rag::search::outcome_json(&query.q, &outcome)))
-}
-
-#[utoipa::path(
-    get,
-    path = "/sites/{site_key}/knowledge-gaps",
-    tag = "knowledge",
-    params(("site_key" = String, Path, description = "The site's public key"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, description = "Questions the bot could not answer", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
-)]
-pub async fn list_gaps(
-    State(app): State<Arc<App>>,
-    auth: AgentAuth,
-    Path(site_key): Path<String>,
-    ApiQuery(page): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page>> {
-    let site = site_of(&app, &auth, &site_key).await?;
-    let gaps = app.chat.store.gaps(&site.id, 200).await?;
-    let gaps: Vec<Value> = gaps
-        .iter()
-        .map(|g| {
-            json!({
-                "question": g.question, "best_score": g.best_score,
-                "conversation_id": g.conversation_id, "created_at": rfc3339(g.created_at),
-            })
-        })
-        .collect();
-    Page::slice(gaps, &page)
 }
 
 #[utoipa::path(

@@ -16,8 +16,9 @@
 //! - [`privacy`]: visitor export and erasure, retention.
 //! - [`openapi`]: the OpenAPI 3.1 document, built from the same annotations as the router.
 //! - [`throttle`]: REST rate limits per token and per IP.
-//! - [`kb`]: the knowledge-base API (documents, jobs, search, gaps, usage).
+//! - [`kb`]: the knowledge-base API (documents, jobs, search, usage).
 //! - [`ask`]: "Ask your docs", the bot's answer streamed as NDJSON.
+//! - [`gaps`]: knowledge gaps grouped by question, and dismissing them.
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
 //! - [`bot_settings`]: a site's LLM (and its connection test) and the replay of recent
 //!   conversations under an unsaved escalation policy.
@@ -31,6 +32,7 @@ pub mod assets;
 pub mod auth;
 pub mod bot_settings;
 pub mod conversations;
+pub mod gaps;
 pub mod headers;
 pub mod kb;
 pub mod links;
@@ -111,7 +113,8 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(kb::get_job))
         .routes(routes!(kb::search))
         .routes(routes!(ask::ask))
-        .routes(routes!(kb::list_gaps))
+        .routes(routes!(gaps::list_gaps))
+        .routes(routes!(gaps::dismiss_gap))
         .routes(routes!(kb::llm_usage))
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))

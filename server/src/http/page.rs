@@ -100,10 +100,10 @@ pub fn bad_cursor() -> ApiError {
     )
 }
 
-impl Page {
+impl<T> Page<T> {
     /// Pages through a list loaded whole (short lists: tokens, agents, sites, documents). The
     /// cursor is the position of the next item.
-    pub fn slice(items: Vec<Value>, q: &PageQuery) -> Result<Json<Page>, ApiError> {
+    pub fn slice(items: Vec<T>, q: &PageQuery) -> Result<Json<Page<T>>, ApiError> {
         let limit = q.limit()? as usize;
         let start = match q.cursor() {
             None => 0,
@@ -113,7 +113,7 @@ impl Page {
                 .ok_or_else(bad_cursor)?,
         };
         let total = items.len();
-        let items: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+        let items: Vec<T> = items.into_iter().skip(start).take(limit).collect();
         let end = start + items.len();
         Ok(Json(Page {
             items,

@@ -11,6 +11,7 @@
 //! - [`ingest`], [`jobs`]: the persisted ingestion queue and the pipeline (extract → chunk →
 //!   embed in batches → replace in database and index).
 //! - [`search`]: hybrid retrieval (dense + full-text, reciprocal rank fusion).
+//! - [`gaps`]: knowledge gaps grouped by question, and dismissed.
 //! - [`answer`], [`llm`], [`pii`]: extractive answers, the LLM client, PII masking.
 //!
 //! The database is the source of truth for documents and chunks; the vector index holds only
@@ -21,6 +22,7 @@ pub mod chunk;
 pub mod crawl;
 pub mod embed;
 pub mod extract;
+pub mod gaps;
 pub mod index;
 pub mod ingest;
 pub mod jobs;

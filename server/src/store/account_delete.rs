@@ -34,7 +34,7 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        for table in SITE_TABLES {
+        for table in SITE_TABLES.iter().chain(&CONSOLE_TABLES) {
             let sql = format!(
                 "delete from {table} where site_id in (select id from sites where account_id = $1)"
             );
@@ -70,3 +70,11 @@ impl Store {
         Ok(gone)
     }
 }
+
+/// Tables keyed by `site_id` that the console added (gap dismissals, kept originals, origins
+/// seen), none of them a parent of another.
+const CONSOLE_TABLES: [&str; 3] = [
+    "knowledge_gap_dismissals",
+    "document_sources",
+    "site_origins",
+];

@@ -1,6 +1,6 @@
 //! Knowledge gaps (questions the bot could not answer from the site's documents) and LLM
 //! token usage per site and day: what a site owner reviews to improve their help center and
-//! watch their bill.
+//! watch their bill. Gap groups an owner dismissed are remembered by the key of their question.
 
 use super::tokens::new_id;
 use super::{col, now_ms, Result, Store};
@@ -69,6 +69,39 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// When each dismissed gap group (by key) of the site was last dismissed.
+    pub async fn gap_dismissals(
+        &self,
+        site_id: &str,
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        let rows = sqlx::query(
+            "select gap_key, dismissed_at from knowledge_gap_dismissals where site_id = $1",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "gap_key")?, col(r, "dismissed_at")?)))
+            .collect()
+    }
+
+    /// Dismisses a gap group from now on (again, if it was dismissed before).
+    pub async fn dismiss_gap(&self, site_id: &str, gap_key: &str, agent_id: &str) -> Result<()> {
+        let _w = self.writer().await;
+        sqlx::query(
+            "insert into knowledge_gap_dismissals (site_id, gap_key, dismissed_by, dismissed_at) \
+             values ($1, $2, $3, $4) on conflict (site_id, gap_key) do update set \
+             dismissed_by = excluded.dismissed_by, dismissed_at = excluded.dismissed_at",
+        )
+        .bind(site_id)
+        .bind(gap_key)
+        .bind(agent_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn record_llm_usage(
