@@ -124,6 +124,7 @@ pub fn rag_error_code(e: &RagError) -> (ErrorCode, String) {
     match e {
         RagError::BadInput(m) => (ErrorCode::BadFrame, m.clone()),
         RagError::NotFound(what) => (ErrorCode::NotFound, format!("no such {what} on this site")),
+        RagError::CannotReindex(m) => (ErrorCode::Conflict, m.clone()),
         // Provisioning errors are operator advice (which variable to set), not internals.
         RagError::Provision(inner) => {
             tracing::error!(error = %inner, "model provisioning");

@@ -34,6 +34,7 @@ async fn on_postgres_each_job_goes_to_one_worker_and_full_text_search_filters_by
                     name: format!("{i}.md"),
                     payload: Some(b"# T\n\ntext".to_vec()),
                     failed: None,
+                    forced: false,
                 }],
             )
             .await

@@ -173,6 +173,7 @@ async fn a_job_abandoned_by_a_crashed_node_resumes_when_a_server_starts() {
             name: name.to_string(),
             payload: Some(text.as_bytes().to_vec()),
             failed: None,
+            forced: false,
         };
         let job = store
             .create_job(

@@ -1,7 +1,8 @@
 //! Knowledge-base API for the dashboard and scripts, under `/api/v1/sites/{site_key}/`:
-//! documents (list, upload, add URLs, delete), ingestion jobs, search and LLM usage
-//! (knowledge gaps: [`super::gaps`]). Every route needs an agent (session or bearer token) of the site's account; changing documents
-//! needs the owner or admin role.
+//! documents (list with status and progress, upload, add URLs, delete, re-index), ingestion
+//! jobs, search and LLM usage (knowledge gaps: [`super::gaps`]). Every route needs an agent
+//! (session or bearer token) of the site's account; changing documents needs the owner or
+//! admin role.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use axum::extract::{FromRequest, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use concierge_protocol::ErrorCode;
+use concierge_protocol::kb_api::{DocumentView, JobAccepted, JobDetail};
+use concierge_protocol::{ErrorCode, IngestJob};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -18,8 +20,9 @@ use super::page::{ApiQuery, Page, PageQuery};
 use crate::accounts::plans::{ensure_room, Limit};
 use crate::app::App;
 use crate::error::ApiError;
+use crate::rag::status::item_view;
 use crate::rag::SearchMode;
-use crate::store::{rfc3339, Role, Site};
+use crate::store::{Role, Site};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -51,27 +54,16 @@ pub(super) fn require_manager(auth: &AgentAuth, action: &str) -> ApiResult<()> {
     path = "/sites/{site_key}/documents",
     tag = "knowledge",
     params(("site_key" = String, Path, description = "The site's public key"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
-    responses((status = 200, description = "The site's documents", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+    responses((status = 200, description = "The site's documents by id, and the files, pages and sitemaps of recent jobs not stored (queued, processing or failed): {id, title, url, kind, bytes, chunks, indexed, content_hash, updated_at, status (queued, processing, ready, failed), error (in words), progress (0 to 1 while in a running job), job_id}", body = crate::http::openapi::PageView), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
 )]
 pub async fn list_documents(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path(site_key): Path<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Json<Page<DocumentView>>> {
     let site = site_of(&app, &auth, &site_key).await?;
-    let docs = app.chat.store.documents(&site.id).await?;
-    let docs: Vec<Value> = docs
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.doc_key, "title": d.title, "url": d.url, "kind": d.kind,
-                "bytes": d.bytes, "chunks": d.chunk_count, "indexed": d.indexed,
-                "content_hash": d.content_hash, "updated_at": rfc3339(d.updated_at),
-            })
-        })
-        .collect();
-    Page::slice(docs, &page)
+    Page::slice(app.knowledge.document_views(&site.id).await?, &page)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -161,7 +153,9 @@ pub async fn add_documents(
     let job = kb.enqueue(&site.id, items).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "job": job.view(&site.site_key) })),
+        Json(JobAccepted {
+            job: job.view(&site.site_key),
+        }),
     ))
 }
 
@@ -198,6 +192,46 @@ pub async fn delete_document(
     }
 }
 
+/// `POST .../documents/{document_id}/reindex`: the catch-all route of document ids (they
+/// contain `/`) takes the action off the end.
+pub async fn post_document_action(
+    state: State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, rest)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<JobAccepted>)> {
+    match rest.strip_suffix("/reindex") {
+        Some(doc_key) if !doc_key.is_empty() => {
+            reindex_document(state, auth, Path((site_key, doc_key.to_string()))).await
+        }
+        _ => Err(ApiError::new(ErrorCode::NotFound, "no such API route")),
+    }
+}
+
+/// Processes the document again from its source (a page is fetched again, an upload read
+/// from the original kept when it was stored), even if unchanged.
+#[utoipa::path(
+    post,
+    path = "/sites/{site_key}/documents/{document_id}/reindex",
+    tag = "knowledge",
+    params(("site_key" = String, Path, description = "The site's public key"), ("document_id" = String, Path, description = "The document id (may contain /)")),
+    responses((status = 202, description = "{job}: queued", body = Object), (status = 404, description = "not_found: no such document on this site", body = crate::http::openapi::ErrorResponse), (status = 409, description = "conflict: an upload stored before originals were kept cannot be read again (upload it again)", body = crate::http::openapi::ErrorResponse), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+)]
+pub async fn reindex_document(
+    State(app): State<Arc<App>>,
+    auth: AgentAuth,
+    Path((site_key, doc_key)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<JobAccepted>)> {
+    let site = site_of(&app, &auth, &site_key).await?;
+    require_manager(&auth, "change documents")?;
+    let job = app.knowledge.reindex(&site.id, &doc_key).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(JobAccepted {
+            job: job.view(&site.site_key),
+        }),
+    ))
+}
+
 #[utoipa::path(
     get,
     path = "/sites/{site_key}/jobs",
@@ -210,10 +244,10 @@ pub async fn list_jobs(
     auth: AgentAuth,
     Path(site_key): Path<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Json<Page<IngestJob>>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let jobs = app.chat.store.jobs(&site.id, 500).await?;
-    let jobs: Vec<Value> = jobs.iter().map(|j| json!(j.view(&site.site_key))).collect();
+    let jobs: Vec<IngestJob> = jobs.iter().map(|j| j.view(&site.site_key)).collect();
     Page::slice(jobs, &page)
 }
 
@@ -222,13 +256,13 @@ pub async fn list_jobs(
     path = "/sites/{site_key}/jobs/{job_id}",
     tag = "knowledge",
     params(("site_key" = String, Path, description = "The site's public key"), ("job_id" = String, Path, description = "A job of the site")),
-    responses((status = 200, description = "{job, items}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
+    responses((status = 200, description = "{job, items: [{document_id, source, status, error, chunks, chunks_total, progress (0 to 1: chunks embedded / chunks total while processing, 1 when finished)}]}", body = Object), (status = "4XX", description = "A coded error: unauthenticated, csrf, forbidden, not_found, bad_frame, rate_limited ...", body = crate::http::openapi::ErrorResponse))
 )]
 pub async fn get_job(
     State(app): State<Arc<App>>,
     auth: AgentAuth,
     Path((site_key, job_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<JobDetail>> {
     let site = site_of(&app, &auth, &site_key).await?;
     let store = &app.chat.store;
     let job = store
@@ -236,18 +270,10 @@ pub async fn get_job(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such job on this site"))?;
     let items = store.job_items(&site.id, &job_id).await?;
-    let items: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            json!({
-                "document_id": i.doc_key, "source": i.source, "status": i.status,
-                "error": i.error, "chunks": i.chunk_count,
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "job": job.view(&site.site_key), "items": items }),
-    ))
+    Ok(Json(JobDetail {
+        job: job.view(&site.site_key),
+        items: items.iter().map(item_view).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,7 @@
 //! - [`privacy`]: visitor export and erasure, retention.
 //! - [`openapi`]: the OpenAPI 3.1 document, built from the same annotations as the router.
 //! - [`throttle`]: REST rate limits per token and per IP.
-//! - [`kb`]: the knowledge-base API (documents, jobs, search, usage).
+//! - [`kb`]: the knowledge-base API (documents, jobs, search, re-index, usage).
 //! - [`ask`]: "Ask your docs", the bot's answer streamed as NDJSON.
 //! - [`gaps`]: knowledge gaps grouped by question, and dismissing them.
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
@@ -103,11 +103,11 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::assign_conversation))
         .merge(uploads)
-        // Document ids are paths ("guides/setup.md"): a catch-all, documented by hand in
-        // `openapi::with_document_delete`.
+        // Document ids are paths ("guides/setup.md"): a catch-all (delete, and post for
+        // `.../reindex`), documented by hand in `openapi::with_document_routes`.
         .route(
             "/sites/{site_key}/documents/{*document_id}",
-            delete(kb::delete_document),
+            delete(kb::delete_document).post(kb::post_document_action),
         )
         .routes(routes!(kb::list_jobs))
         .routes(routes!(kb::get_job))

@@ -99,21 +99,29 @@ fn app_openapi(app: &App) -> serde_json::Value {
         let (_, doc) = utoipa_axum::router::OpenApiRouter::<Arc<App>>::new()
             .nest("/api/v1", v1)
             .split_for_parts();
-        serde_json::to_value(with_document_delete(doc)).unwrap_or_default()
+        serde_json::to_value(with_document_routes(doc)).unwrap_or_default()
     })
     .clone()
 }
 
-/// The one route the router registers by hand (a catch-all: document ids contain `/`).
-fn with_document_delete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+/// The routes the router registers by hand (a catch-all: document ids contain `/`).
+fn with_document_routes(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::Path;
-    let item = utoipa::openapi::path::PathItem::new(
+    let delete = utoipa::openapi::path::PathItem::new(
         utoipa::openapi::HttpMethod::Delete,
         super::kb::__path_delete_document::operation(),
     );
     doc.paths.paths.insert(
         "/api/v1/sites/{site_key}/documents/{document_id}".to_string(),
-        item,
+        delete,
+    );
+    let reindex = utoipa::openapi::path::PathItem::new(
+        utoipa::openapi::HttpMethod::Post,
+        super::kb::__path_reindex_document::operation(),
+    );
+    doc.paths.paths.insert(
+        "/api/v1/sites/{site_key}/documents/{document_id}/reindex".to_string(),
+        reindex,
     );
     doc
 }

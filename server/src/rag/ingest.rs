@@ -7,6 +7,10 @@
 //! by full-text search from the moment they commit. A document whose upsert did not happen (a
 //! crash) stays `indexed = false` and [`Knowledge::repair_index`] re-embeds it from its stored
 //! chunks.
+//!
+//! While a job's documents are embedded, each item's progress (chunks embedded / chunks to
+//! embed) is written once per round of [`PROGRESS_ROUND`] chunks, and the original bytes of
+//! uploaded files are kept so a document can be re-indexed later.
 
 use std::sync::atomic::Ordering;
 
@@ -14,7 +18,27 @@ use super::chunk::{chunk_document, content_hash, ChunkOptions};
 use super::extract::{detect_kind, extract, SourceKind};
 use super::index::ChunkPoint;
 use super::{Knowledge, RagError};
-use crate::store::{NewChunk, NewDocument};
+use crate::store::{ItemProgress, NewChunk, NewDocument};
+
+/// Chunks embedded between two progress writes: a few model calls, so progress moves every
+/// second or so without a write per chunk.
+pub const PROGRESS_ROUND: usize = 128;
+
+/// The job item a document comes from, to report its progress on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRef {
+    pub job_id: String,
+    pub ordinal: i64,
+}
+
+impl ItemRef {
+    pub fn of(item: &crate::store::ItemRecord) -> Self {
+        ItemRef {
+            job_id: item.job_id.clone(),
+            ordinal: item.ordinal,
+        }
+    }
+}
 
 /// One document to ingest.
 #[derive(Debug, Clone)]
@@ -26,6 +50,10 @@ pub struct IngestSource {
     pub url: Option<String>,
     pub content_type: Option<String>,
     pub bytes: Vec<u8>,
+    /// Process it even when its content is what is stored (a re-index).
+    pub forced: bool,
+    /// Where to report progress, when it comes from a job.
+    pub item: Option<ItemRef>,
 }
 
 /// What happened to one document.
@@ -84,7 +112,13 @@ impl Knowledge {
             }
             let hash = content_hash(&source.bytes);
             if let Some(existing) = self.store.document(site_id, &source.doc_key).await? {
-                if existing.content_hash == hash && existing.indexed {
+                if existing.content_hash == hash && existing.indexed && !source.forced {
+                    // Documents stored before originals were kept get theirs now.
+                    if source.url.is_none()
+                        && !self.store.has_source(site_id, &source.doc_key).await?
+                    {
+                        self.keep_source(site_id, &source).await;
+                    }
                     outcomes[i] = Some(DocOutcome::Unchanged);
                     continue;
                 }
@@ -123,14 +157,31 @@ impl Knowledge {
             .iter()
             .flat_map(|(_, p)| p.chunks.iter().map(|c| embedding_text(&c.heading, &c.text)))
             .collect();
-        let mut vectors = embedder.embed_batch(texts).await?.into_iter();
+        let mut progress = Progress::new(&prepared);
+        progress.report(self, site_id, 0).await;
+        let mut vectors = Vec::with_capacity(texts.len());
+        let mut texts = texts.into_iter();
+        loop {
+            let round: Vec<String> = texts.by_ref().take(PROGRESS_ROUND).collect();
+            if round.is_empty() {
+                break;
+            }
+            vectors.extend(embedder.embed_batch(round).await?);
+            progress.report(self, site_id, vectors.len()).await;
+        }
+        let mut vectors = vectors.into_iter();
 
         for (i, p) in prepared {
             let doc_vectors: Vec<Vec<f32>> = vectors.by_ref().take(p.chunks.len()).collect();
             outcomes[i] = Some(match self.store_document(site_id, &p, doc_vectors).await {
-                Ok(()) => DocOutcome::Indexed {
-                    chunks: p.chunks.len(),
-                },
+                Ok(()) => {
+                    if p.source.url.is_none() {
+                        self.keep_source(site_id, &p.source).await;
+                    }
+                    DocOutcome::Indexed {
+                        chunks: p.chunks.len(),
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, doc = %p.source.doc_key, "storing document failed");
                     DocOutcome::Failed(format!("could not store the document: {e}"))
@@ -203,6 +254,18 @@ impl Knowledge {
         Ok(())
     }
 
+    /// Keeps an uploaded document's original for a later re-index; a failure only costs
+    /// that (the document itself is stored).
+    async fn keep_source(&self, site_id: &str, source: &IngestSource) {
+        if let Err(e) = self
+            .store
+            .keep_source(site_id, &source.doc_key, &source.name, &source.bytes)
+            .await
+        {
+            tracing::warn!(error = %e, doc = %source.doc_key, "original not kept; re-indexing it will need a new upload");
+        }
+    }
+
     /// Removes a document from the database and the vector index. False if it did not exist.
     pub async fn delete_document(&self, site_id: &str, doc_key: &str) -> Result<bool, RagError> {
         let Some((doc, ids)) = self.store.delete_document(site_id, doc_key).await? else {
@@ -254,6 +317,57 @@ impl Knowledge {
         if self.optimize_pending.swap(false, Ordering::Relaxed) {
             if let Err(e) = self.index.optimize().await {
                 tracing::warn!(error = %e, "vector index optimize failed");
+            }
+        }
+    }
+}
+
+/// Progress of the documents of one embedding pass that came from job items.
+struct Progress {
+    /// Per prepared document, in embedding order: its item, chunks to embed, and the chunks
+    /// embedded last reported.
+    docs: Vec<(Option<ItemRef>, usize, Option<usize>)>,
+}
+
+impl Progress {
+    fn new(prepared: &[(usize, Prepared)]) -> Self {
+        Progress {
+            docs: prepared
+                .iter()
+                .map(|(_, p)| (p.source.item.clone(), p.chunks.len(), None))
+                .collect(),
+        }
+    }
+
+    /// Reports the items whose progress changed, now that the first `embedded` chunks (in
+    /// document order) have their vectors: one transaction per job.
+    async fn report(&mut self, kb: &Knowledge, site_id: &str, embedded: usize) {
+        let mut start = 0;
+        let mut changed: Vec<(String, ItemProgress)> = Vec::new();
+        for (item, total, last) in &mut self.docs {
+            let done = embedded.saturating_sub(start).min(*total);
+            start += *total;
+            let Some(item) = item else { continue };
+            if *last == Some(done) {
+                continue;
+            }
+            *last = Some(done);
+            changed.push((
+                item.job_id.clone(),
+                ItemProgress {
+                    ordinal: item.ordinal,
+                    chunks_done: done as i64,
+                    chunks_total: *total as i64,
+                },
+            ));
+        }
+        while let Some((job_id, _)) = changed.first().cloned() {
+            let (this, rest): (Vec<_>, Vec<_>) =
+                changed.into_iter().partition(|(j, _)| *j == job_id);
+            changed = rest;
+            let rows: Vec<ItemProgress> = this.into_iter().map(|(_, p)| p).collect();
+            if let Err(e) = kb.store.item_progress(site_id, &job_id, &rows).await {
+                tracing::debug!(error = %e, job = %job_id, "progress not recorded");
             }
         }
     }

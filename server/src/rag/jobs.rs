@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::crawl::{is_sitemap_url, CrawlOptions, Crawler};
-use super::ingest::{DocOutcome, IngestSource};
+use super::ingest::{DocOutcome, IngestSource, ItemRef};
 use super::{Knowledge, RagError};
 use crate::bus::{Event, EventKind};
 use crate::store::{ItemRecord, JobRecord, NewItem};
@@ -200,6 +200,8 @@ impl Knowledge {
                     url: None,
                     content_type: None,
                     bytes,
+                    forced: item.forced,
+                    item: Some(ItemRef::of(item)),
                 })
             }
             _ => {
@@ -213,6 +215,8 @@ impl Knowledge {
                     url: Some(item.doc_key.clone()),
                     content_type: page.content_type,
                     bytes: page.bytes,
+                    forced: item.forced,
+                    item: Some(ItemRef::of(item)),
                 })
             }
         }
@@ -298,6 +302,7 @@ pub fn file_item(max_bytes: usize, doc_key: String, name: String, bytes: Vec<u8>
         name,
         payload: failed.is_none().then_some(bytes),
         failed,
+        forced: false,
     }
 }
 
@@ -324,6 +329,7 @@ pub fn url_item(url: &str) -> Result<NewItem, RagError> {
             .unwrap_or_else(|| parsed.host_str().unwrap_or("page").to_string()),
         payload: None,
         failed: None,
+        forced: false,
     })
 }
 
@@ -371,6 +377,7 @@ fn file_item_from_disk(max_bytes: usize, file: &Path, doc_key: String) -> std::i
             failed: Some(format!(
                 "file is {size} bytes, over the {max_bytes} byte limit"
             )),
+            forced: false,
         });
     }
     Ok(file_item(max_bytes, doc_key, name, std::fs::read(file)?))

@@ -11,7 +11,8 @@
 //! - [`ingest`], [`jobs`]: the persisted ingestion queue and the pipeline (extract → chunk →
 //!   embed in batches → replace in database and index).
 //! - [`search`]: hybrid retrieval (dense + full-text, reciprocal rank fusion).
-//! - [`gaps`]: knowledge gaps grouped by question, and dismissed.
+//! - [`status`], [`reindex`], [`gaps`]: what the owner's console reads and does: each
+//!   document's status and progress, re-indexing one, knowledge gaps grouped and dismissed.
 //! - [`answer`], [`llm`], [`pii`]: extractive answers, the LLM client, PII masking.
 //!
 //! The database is the source of truth for documents and chunks; the vector index holds only
@@ -29,7 +30,9 @@ pub mod jobs;
 pub mod llm;
 pub mod pii;
 pub mod provision;
+pub mod reindex;
 pub mod search;
+pub mod status;
 pub mod terms;
 
 use std::path::PathBuf;
@@ -118,6 +121,9 @@ pub enum RagError {
     BadInput(String),
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// The document cannot be processed again; the sentence says why and what to do.
+    #[error("{0}")]
+    CannotReindex(String),
 }
 
 fn loaded_models() -> std::sync::MutexGuard<'static, Vec<(PathBuf, embed::Embedder)>> {

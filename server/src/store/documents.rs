@@ -249,7 +249,7 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a document and its chunks; returns it and the chunk ids to remove from the
+    /// Deletes a document, its chunks and its kept original; returns it and the chunk ids to remove from the
     /// vector index, or `None` when there was no such document.
     pub async fn delete_document(
         &self,
@@ -265,6 +265,11 @@ impl Store {
         sqlx::query::<Any>("delete from documents where site_id = $1 and id = $2")
             .bind(site_id)
             .bind(&doc.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query::<Any>("delete from document_sources where site_id = $1 and doc_key = $2")
+            .bind(site_id)
+            .bind(doc_key)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -39,6 +39,11 @@ pub struct ItemRecord {
     pub status: String,
     pub error: Option<String>,
     pub chunk_count: Option<i64>,
+    /// Processed even when its content is unchanged (a re-index).
+    pub forced: bool,
+    /// Chunks to embed and embedded so far, once the document is read (live progress).
+    pub chunks_total: Option<i64>,
+    pub chunks_done: Option<i64>,
 }
 
 /// An item to queue. An item that is already known to be bad (over the size cap) is queued
@@ -50,11 +55,13 @@ pub struct NewItem {
     pub name: String,
     pub payload: Option<Vec<u8>>,
     pub failed: Option<String>,
+    /// Process it even when its content is unchanged (a re-index).
+    pub forced: bool,
 }
 
 const JOB_COLUMNS: &str = "id, site_id, status, total, done, failed, error, created_at, updated_at";
-const ITEM_COLUMNS: &str =
-    "job_id, ordinal, site_id, doc_key, source, name, status, error, chunk_count";
+pub(super) const ITEM_COLUMNS: &str = "job_id, ordinal, site_id, doc_key, source, name, \
+    status, error, chunk_count, forced, chunks_total, chunks_done";
 
 impl JobRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -91,7 +98,7 @@ impl JobRecord {
 }
 
 impl ItemRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(ItemRecord {
             job_id: col(row, "job_id")?,
             ordinal: col(row, "ordinal")?,
@@ -102,6 +109,9 @@ impl ItemRecord {
             status: col(row, "status")?,
             error: col(row, "error")?,
             chunk_count: col(row, "chunk_count")?,
+            forced: col::<i64>(row, "forced")? != 0,
+            chunks_total: col(row, "chunks_total")?,
+            chunks_done: col(row, "chunks_done")?,
         })
     }
 }
@@ -369,7 +379,8 @@ async fn insert_items(
     for (i, item) in items.iter().enumerate() {
         sqlx::query::<Any>(
             "insert into ingest_items (job_id, ordinal, site_id, doc_key, source, name, payload, \
-             status, error, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             status, error, updated_at, forced) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11)",
         )
         .bind(job_id)
         .bind(first + i as i64)
@@ -385,6 +396,7 @@ async fn insert_items(
         })
         .bind(item.failed.as_deref())
         .bind(now)
+        .bind(i64::from(item.forced))
         .execute(&mut **tx)
         .await?;
     }
