@@ -26,6 +26,7 @@ use crate::rag::index::{EdgeIndex, QdrantIndex, VectorIndex};
 use crate::rag::llm::{Llm, LlmConfig, OpenAiLlm};
 use crate::rag::{Knowledge, ModelSource};
 use crate::store::Store;
+use crate::widget::installs::Installs;
 
 /// State shared by every handler and socket.
 pub struct App {
@@ -48,6 +49,8 @@ pub struct App {
     pub node_id: String,
     /// Mails invitation and reset links (SMTP, or the log when none is configured).
     pub mailer: Arc<dyn Mailer>,
+    /// The origins visitor sockets came from lately, so each is written once a minute at most.
+    pub installs: Installs,
 }
 
 pub struct Application {
@@ -141,6 +144,7 @@ impl Application {
             sessions: TaskTracker::new(),
             node_id,
             mailer,
+            installs: Installs::new(),
         });
         Ok(Application {
             listener,

@@ -96,6 +96,18 @@ async fn probe(app: &TestApp) {
         ("GET", format!("{site}/jobs/{}", b.job_id), None),
         ("GET", format!("{site}/search?q=pricing"), None),
         ("GET", format!("{site}/knowledge-gaps"), None),
+        (
+            "POST",
+            format!("{site}/knowledge-gaps/{}/dismiss", "0".repeat(64)),
+            None,
+        ),
+        (
+            "POST",
+            format!("{site}/ask"),
+            Some(json!({"question": "pricing?"})),
+        ),
+        ("POST", format!("{site}/documents/secret.md/reindex"), None),
+        ("GET", format!("{site}/installation"), None),
         ("GET", format!("{site}/llm-usage"), None),
         ("GET", format!("{site}/tickets"), None),
         ("GET", format!("{site}/tickets/{}", b.ticket_id), None),

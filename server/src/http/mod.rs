@@ -19,6 +19,7 @@
 //! - [`kb`]: the knowledge-base API (documents, jobs, search, re-index, usage).
 //! - [`ask`]: "Ask your docs", the bot's answer streamed as NDJSON.
 //! - [`gaps`]: knowledge gaps grouped by question, and dismissing them.
+//! - [`install`]: "Check installation", the origins the widget connected from.
 //! - [`tickets`]: tickets, the escalation policy and escalation analytics.
 //! - [`bot_settings`]: a site's LLM (and its connection test) and the replay of recent
 //!   conversations under an unsaved escalation policy.
@@ -34,6 +35,7 @@ pub mod bot_settings;
 pub mod conversations;
 pub mod gaps;
 pub mod headers;
+pub mod install;
 pub mod kb;
 pub mod links;
 pub mod metrics;
@@ -115,6 +117,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(ask::ask))
         .routes(routes!(gaps::list_gaps))
         .routes(routes!(gaps::dismiss_gap))
+        .routes(routes!(install::get_installation))
         .routes(routes!(kb::llm_usage))
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))

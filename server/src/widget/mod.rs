@@ -3,11 +3,13 @@
 //! - this file: the owner's [`WidgetConfig`] (read with defaults, validated, stored) and the
 //!   site's identity secret (created on first use, rotated on request).
 //! - [`identity`]: checking a visitor's `user_hash` and the token an identified visitor gets.
+//! - [`installs`]: which origins the widget connected from ("Check installation").
 //!
 //! The REST API (`http::widget`) and the visitor socket (`chat`) call these functions. The
 //! widget's files themselves are embedded at build time and served by `http::assets`.
 
 mod identity;
+pub mod installs;
 
 use concierge_protocol::theme;
 use concierge_protocol::widget::WidgetConfig;

@@ -88,6 +88,9 @@ pub async fn visitor_socket(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // "Check installation": refused origins too (a page that embeds the widget but is
+    // missing from the allowed origins is what the owner needs to see).
+    app.installs.seen(&app.chat.store, &site.id, origin);
     if !site.allows_origin(origin) {
         return refuse(
             &app,
