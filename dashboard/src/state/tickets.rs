@@ -96,7 +96,7 @@ impl AppState {
                 Ok(t) => {
                     self.say(format!(
                         "Ticket is now {}.",
-                        crate::format::ticket_status(t.status).to_lowercase()
+                        crate::format::ticket_status(t.status).to_ascii_lowercase()
                     ));
                     self.ticket_changed(t);
                 }

@@ -131,35 +131,38 @@ fn HandoffPacket(ticket: Ticket) -> impl IntoView {
 /// The mood after each visitor message, as a small line (-1 at the bottom, 1 at the top).
 #[component]
 fn MoodTimeline(points: Vec<MoodPoint>) -> impl IntoView {
+    // The picture's size, as in the `svg` below.
     let (w, h) = (240.0f32, 48.0f32);
     let n = points.len().max(2) as f32 - 1.0;
-    let coords: Vec<(f32, f32)> = points
+    // In tenths of a unit, as integers: formatting floats would bring core's float printer
+    // (≈ 15 KB of wasm) into the app for this one picture.
+    let coords: Vec<(i32, i32)> = points
         .iter()
         .enumerate()
         .map(|(i, p)| {
             (
-                i as f32 * w / n,
-                (1.0 - (p.mood.clamp(-1.0, 1.0) + 1.0) / 2.0) * h,
+                (i as f32 * w / n * 10.0).round() as i32,
+                ((1.0 - (p.mood.clamp(-1.0, 1.0) + 1.0) / 2.0) * h * 10.0).round() as i32,
             )
         })
         .collect();
     let line = coords
         .iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .map(|(x, y)| format!("{},{}", tenths(*x), tenths(*y)))
         .collect::<Vec<_>>()
         .join(" ");
     let words = points
         .iter()
-        .map(|p| format::mood(Some(p.mood)).to_lowercase())
+        .map(|p| format::mood(Some(p.mood)).to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join(", then ");
     view! {
         <figure class="mood-timeline">
-            <svg viewBox=format!("0 0 {w} {h}") width=w height=h role="img"
+            <svg viewBox="0 0 240 48" width="240" height="48" role="img"
                 aria-label=format!("Mood over the conversation: {words}")>
-                <line x1="0" y1=h / 2.0 x2=w y2=h / 2.0 class="axis"></line>
+                <line x1="0" y1="24" x2="240" y2="24" class="axis"></line>
                 <polyline points=line class="trend" fill="none"></polyline>
-                {coords.iter().map(|(x, y)| view! { <circle cx=*x cy=*y r="3" class="point"></circle> }).collect_view()}
+                {coords.iter().map(|(x, y)| view! { <circle cx=tenths(*x) cy=tenths(*y) r="3" class="point"></circle> }).collect_view()}
             </svg>
             <figcaption>"Mood over the conversation"</figcaption>
         </figure>
@@ -384,4 +387,9 @@ fn TicketFacts(ticket: Ticket) -> impl IntoView {
             </dl>
         </section>
     }
+}
+
+/// `123` → `"12.3"` (non-negative tenths).
+fn tenths(v: i32) -> String {
+    format!("{}.{}", v / 10, v % 10)
 }
