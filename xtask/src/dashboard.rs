@@ -13,11 +13,11 @@ use crate::root;
 use crate::widget::{compile, gzip_len, hashed, wasm_target_dir};
 
 /// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
-/// gzipped: 300 KB (issue 20). Not met (358 KB with the owner's console split out; see
-/// docs/dashboard.md for what was measured and tried): the build reports the gap.
+/// gzipped: 300 KB (issue 20). Not met (322 KB; see docs/dashboard.md for what was measured
+/// and tried): the build reports the gap.
 const FIRST_LOAD_TARGET_GZ: usize = 300_000;
 /// The build fails above this: a guard against growth until the target is met.
-const FIRST_LOAD_CEILING_GZ: usize = 380_000;
+const FIRST_LOAD_CEILING_GZ: usize = 335_000;
 
 pub fn build() -> Result<()> {
     let (work, optimized) = compile("concierge-dashboard", "concierge_dashboard", "dashboard")?;
