@@ -12,6 +12,7 @@ mod answers;
 mod ask_docs;
 mod bad_input;
 mod cli;
+mod console_e2e;
 mod console_store;
 mod conversations_api;
 mod conversations_detail;

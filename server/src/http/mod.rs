@@ -134,6 +134,7 @@ pub fn v1_router(max_document_bytes: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(widget::get_config, widget::put_config))
         .routes(routes!(widget::get_identity_secret))
         .routes(routes!(widget::rotate_identity_secret))
+        .routes(routes!(widget::post_preview))
         .routes(routes!(privacy::export_visitor))
         .routes(routes!(privacy::erase_visitor))
         .routes(routes!(privacy::get_retention, privacy::put_retention))
@@ -161,6 +162,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/widget/config",
             get(widget::get_public_config).options(widget::preflight_public_config),
         )
+        .route("/widget-preview/{token}", get(widget::preview_page))
         .route("/widget.js", get(assets::get_loader))
         .route("/widget/{name}", get(assets::get_asset))
         .route("/healthz", get(healthz))

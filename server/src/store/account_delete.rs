@@ -7,7 +7,7 @@ use sqlx::Any;
 use super::{Result, Store};
 
 /// Tables keyed by `site_id`, children before parents.
-const SITE_TABLES: [&str; 14] = [
+const SITE_TABLES: [&str; 15] = [
     "messages",
     "message_signals",
     "message_feedback",
@@ -16,6 +16,7 @@ const SITE_TABLES: [&str; 14] = [
     "conversations",
     "visitors",
     "widget_settings",
+    "widget_previews",
     "site_llm",
     "ingest_items",
     "ingest_jobs",

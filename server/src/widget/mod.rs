@@ -196,6 +196,46 @@ pub async fn rotate_identity_secret(store: &Store, site: &Site) -> Result<String
     Ok(secret)
 }
 
+/// Site keys of the dashboard's widget preview: `preview~TOKEN`. Only this server's own pages
+/// may use one (the callers check the `Origin`).
+pub const PREVIEW_PREFIX: &str = "preview~";
+
+/// Stores the owner's unsaved settings for the preview frame: validated like a save (the same
+/// errors), nothing of the site's saved settings changes. Answers the preview's token and the
+/// config as the widget will see it.
+pub async fn save_preview(
+    store: &Store,
+    site: &Site,
+    body: &Value,
+) -> Result<(String, WidgetConfig)> {
+    let config = parse_config(body)?;
+    validate(&config).map_err(WidgetError::BadConfig)?;
+    let config = derived(config, &site.name);
+    let token = crate::store::new_token("");
+    let json = serde_json::to_string(&config).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.put_widget_preview(&site.id, &token, &json).await?;
+    Ok((token, config))
+}
+
+/// The site and draft config behind a preview key (`preview~TOKEN`); `UnknownSite` when it
+/// is not one, or it expired.
+pub async fn preview(store: &Store, site_key: &str) -> Result<(Site, WidgetConfig)> {
+    let token = site_key
+        .strip_prefix(PREVIEW_PREFIX)
+        .ok_or(WidgetError::UnknownSite)?;
+    let (site_id, json) = store
+        .widget_preview(token)
+        .await?
+        .ok_or(WidgetError::UnknownSite)?;
+    let site = store
+        .site_by_id(&site_id)
+        .await?
+        .ok_or(WidgetError::UnknownSite)?;
+    let config: WidgetConfig =
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((site.clone(), derived(config, &site.name)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

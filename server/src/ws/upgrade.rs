@@ -72,7 +72,27 @@ pub async fn visitor_socket(
     let Some(site_key) = query.site_key.filter(|k| !k.is_empty()) else {
         return refuse(&app, ErrorCode::UnknownSite, "site_key is required");
     };
-    let site = match app.chat.store.site_by_key(&site_key).await {
+    // The dashboard's widget preview (`preview~TOKEN`): the site of the owner's draft, from
+    // this server's own pages only.
+    let preview = site_key.starts_with(crate::widget::PREVIEW_PREFIX);
+    if preview && !crate::http::auth::same_origin(&headers, &app.config) {
+        return refuse(
+            &app,
+            ErrorCode::OriginNotAllowed,
+            "a preview key works on this server's own pages only",
+        );
+    }
+    let lookup = if preview {
+        match crate::widget::preview(&app.chat.store, &site_key).await {
+            Ok((site, _)) => Ok(Some(site)),
+            Err(crate::widget::WidgetError::UnknownSite) => Ok(None),
+            Err(crate::widget::WidgetError::Store(e)) => Err(e),
+            Err(e) => Err(crate::store::StoreError::Corrupt(e.to_string())),
+        }
+    } else {
+        app.chat.store.site_by_key(&site_key).await
+    };
+    let site = match lookup {
         Ok(Some(site)) => site,
         Ok(None) => return refuse(&app, ErrorCode::UnknownSite, "no site has this key"),
         Err(e) => {
@@ -90,8 +110,10 @@ pub async fn visitor_socket(
         .unwrap_or("");
     // "Check installation": refused origins too (a page that embeds the widget but is
     // missing from the allowed origins is what the owner needs to see).
-    app.installs.seen(&app.chat.store, &site.id, origin);
-    if !site.allows_origin(origin) {
+    if !preview {
+        app.installs.seen(&app.chat.store, &site.id, origin);
+    }
+    if !preview && !site.allows_origin(origin) {
         return refuse(
             &app,
             ErrorCode::OriginNotAllowed,
