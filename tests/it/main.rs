@@ -49,3 +49,4 @@ mod tenancy;
 mod visitor;
 mod widget_api;
 mod widget_e2e;
+mod widget_preview;
