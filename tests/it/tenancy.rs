@@ -134,6 +134,11 @@ async fn probe(app: &TestApp) {
             format!("{site}/widget-config"),
             Some(json!({"title": "pwned"})),
         ),
+        (
+            "POST",
+            format!("{site}/widget-preview"),
+            Some(json!({"title": "pwned"})),
+        ),
         ("GET", format!("{site}/identity-secret"), None),
         (
             "POST",
