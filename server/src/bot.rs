@@ -191,7 +191,8 @@ impl Bot {
             .chat
             .start_stream(&conversation, concierge_protocol::Author::Bot)
             .await?;
-        let history = match &kb.llm {
+        // The conversation so far, for the site's LLM (if it has one).
+        let history = match kb.llm_for(site_id).await {
             Some(_) => self.history(&conversation, question.seq).await,
             None => Vec::new(),
         };

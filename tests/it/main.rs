@@ -41,6 +41,7 @@ mod reindex;
 mod resume;
 mod shared_sessions;
 mod site_llm;
+mod site_llm_bot;
 mod site_llm_store;
 mod store_story;
 mod streaming;

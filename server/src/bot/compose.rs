@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use super::{Bot, BotError, DONT_KNOW};
 use crate::chat::{Chat, StreamHandle};
 use crate::rag::answer::{extractive, source_of, Composed};
-use crate::rag::llm::{grounded_prompt, LlmEvent, PromptSource, Role};
+use crate::rag::llm::{grounded_prompt, Llm, LlmEvent, PromptSource, Role};
 use crate::rag::pii::mask_pii;
 use crate::rag::{Hit, RagError, SearchMode, SearchOutcome};
 
@@ -102,8 +102,9 @@ impl Bot {
         })
     }
 
-    /// Writes the answer to `question` from `hits` into `sink`: the LLM's when one is
-    /// configured and answers, else the extractive one (in pieces, so it streams too).
+    /// Writes the answer to `question` from `hits` into `sink`: the site's LLM's (its own,
+    /// else the server's; none when the site chose extractive answers) when it answers, else
+    /// the extractive one (in pieces, so it streams too).
     /// `history` is the conversation before the question, for the LLM.
     pub async fn write_answer(
         &self,
@@ -117,9 +118,9 @@ impl Bot {
             inner: sink,
             text: String::new(),
         };
-        let sources = match &self.knowledge.llm {
-            Some(_) => {
-                self.stream_llm(site_id, question, history, hits, &mut sink)
+        let sources = match self.knowledge.llm_for(site_id).await {
+            Some(llm) => {
+                self.stream_llm(llm.as_ref(), site_id, question, history, hits, &mut sink)
                     .await
             }
             None => None,
@@ -157,13 +158,13 @@ impl Bot {
     /// extractive answer).
     async fn stream_llm(
         &self,
+        llm: &dyn Llm,
         site_id: &str,
         question: &str,
         history: &[(Role, String)],
         hits: &[Hit],
         sink: &mut Recording<'_>,
     ) -> Option<Vec<Source>> {
-        let llm = self.knowledge.llm.as_ref()?;
         let prompt_sources: Vec<PromptSource> = hits
             .iter()
             .enumerate()
