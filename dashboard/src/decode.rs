@@ -139,6 +139,5 @@ pub fn inbox_page(v: Value) -> Option<Page<InboxRow>> {
     })
 }
 
-
 #[cfg(test)]
 mod tests;

@@ -160,6 +160,19 @@ async function main() {
     await axeOnPage(o, 'install');
     await shot(o, 'install');
 
+    section('knowledge gaps: what the bot could not answer, fixed from the console');
+    await send(page, 'Do you sell umbrellas for rainy days?');
+    await answerTo(page, 'Do you sell umbrellas for rainy days?', 'the bot answers the question it cannot answer (it says so)');
+    await nav(o, 'Knowledge base');
+    const gap = o.getByRole('listitem').filter({ hasText: 'Do you sell umbrellas for rainy days?' });
+    await expectWithin('the question shows as a knowledge gap', gap.waitFor({ timeout: WAIT }));
+    await gap.getByRole('button', { name: /^Add a document for/ }).click();
+    await o.getByLabel(/^Answer to/).fill('We do not sell umbrellas, only shoes and socks.');
+    await o.getByRole('button', { name: 'Save as a document' }).click();
+    await expectWithin('the answer becomes a document and is ready', docRow(o, 'do-you-sell-umbrellas-for-rainy-days.md').filter({ hasText: 'Ready' }).waitFor({ timeout: 60_000 }));
+    await gap.getByRole('button', { name: /^Dismiss/ }).click();
+    await expectWithin('a dismissed gap leaves the list', gap.waitFor({ state: 'detached', timeout: WAIT }));
+
     section('usage and analytics');
     await nav(o, 'Usage');
     const meter = o.locator('.meter-row').filter({ hasText: 'Bot answers' });

@@ -75,7 +75,10 @@ fn every_frame_decodes_as_serde_decodes_it() {
         let ours = frame(&text).unwrap_or_else(|| panic!("not decoded: {text}"));
         assert_eq!(ours, derived, "{text}");
         // What the server writes reads back the same.
-        assert_eq!(frame(&serde_json::to_string(&derived).unwrap()), Some(derived.clone()));
+        assert_eq!(
+            frame(&serde_json::to_string(&derived).unwrap()),
+            Some(derived.clone())
+        );
         seen.insert(variant(&ours));
     }
     assert_eq!(seen.len(), 14, "an example for every frame type: {seen:?}");
