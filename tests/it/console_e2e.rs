@@ -4,15 +4,10 @@
 //! script also serves a fresh page there with the snippet it copied), an owner and a plain
 //! agent, and the files the owner uploads (`tests/fixtures/uploads/`: Markdown and a PDF).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
-use concierge_tests::host_pages::{self, HostSite};
-use concierge_tests::llm_stub::{LlmStub, Script};
-use concierge_tests::restartable::Restartable;
-use concierge_tests::Options;
-
+use super::dashboard_e2e::{screenshot_dir, Harness};
 use super::widget_e2e::{e2e_dir, preflight, run_script};
 
 /// The whole browser run, setup excluded.
@@ -27,58 +22,20 @@ async fn owners_set_up_their_site_in_the_console() {
         "the server was built without the dashboard: run `cargo xtask dashboard`, then rebuild \
          (cargo xtask test does both)"
     );
-    concierge_tests::init_logs();
-
-    let (host_listener, host_addr) = host_pages::bind("127.0.0.2").await.unwrap();
-    let host_url = format!("http://{host_addr}");
-    let llm = LlmStub::start(Script::Quote {
-        over: Duration::from_millis(800),
-    })
-    .await;
-    let opts = Options {
-        llm_base_url: Some(llm.base_url()),
-        ..Options::default()
-    };
-    let server = Arc::new(Restartable::start(opts).await.expect("server starts"));
-    let server_url = format!("http://{}", server.addr);
-
-    let (site_key, owner, agent) = server
-        .with_app(async |app| {
-            let store = &app.app.chat.store;
-            let account = store
-                .site_by_key(&app.site_key)
-                .await
-                .unwrap()
-                .expect("test site")
-                .account_id;
-            let site = concierge::accounts::create_site(
-                store,
-                "Console shoes",
-                std::slice::from_ref(&host_url),
-                Some(&account),
-            )
-            .await
-            .expect("console site");
-            app.site_key = site.site_key.clone();
-            let a = app.member("owner").await;
-            let b = app.member("agent").await;
-            (site.site_key, (a.email, a.password), (b.email, b.password))
-        })
-        .await;
-    let site = Arc::new(HostSite::new(server_url.clone(), site_key.clone()).unwrap());
-    host_pages::serve(host_listener, site);
-
-    let screenshots = screenshot_dir();
+    // Answers stream in under a second: this test reads them, it does not watch them grow.
+    let h = Harness::start(Duration::from_millis(800), "Console shoes").await;
+    let server_url = format!("http://{}", h.server.addr);
+    let screenshots = screenshot_dir("console-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
     let uploads = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/uploads");
     let env = [
         ("DASHBOARD_URL", server_url),
-        ("HOST_URL", format!("{host_url}/")),
-        ("SITE_KEY", site_key),
-        ("OWNER_EMAIL", owner.0),
-        ("OWNER_PASSWORD", owner.1),
-        ("AGENT_EMAIL", agent.0),
-        ("AGENT_PASSWORD", agent.1),
+        ("HOST_URL", format!("{}/", h.host_url)),
+        ("SITE_KEY", h.site_key.clone()),
+        ("OWNER_EMAIL", h.owner.0.clone()),
+        ("OWNER_PASSWORD", h.owner.1.clone()),
+        ("AGENT_EMAIL", h.agent.0.clone()),
+        ("AGENT_PASSWORD", h.agent.1.clone()),
         ("UPLOADS", uploads.display().to_string()),
         ("SCREENSHOT_DIR", screenshots.display().to_string()),
     ];
@@ -88,13 +45,4 @@ async fn owners_set_up_their_site_in_the_console() {
         status,
         "the console's browser test failed (its first failing check is printed above)"
     );
-}
-
-/// `CONCIERGE_E2E_DASHBOARD_SCREENSHOTS` (relative to the workspace root, e.g.
-/// `docs/dashboard`), else a directory under the target dir.
-fn screenshot_dir() -> PathBuf {
-    match std::env::var_os("CONCIERGE_E2E_DASHBOARD_SCREENSHOTS") {
-        Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots"),
-    }
 }

@@ -35,50 +35,15 @@ async fn agents_work_the_live_inbox_in_a_real_browser() {
         "the server was built without the dashboard: run `cargo xtask dashboard`, then rebuild \
          (cargo xtask test does both)"
     );
-    concierge_tests::init_logs();
-
-    let (host_listener, host_addr) = host_pages::bind("127.0.0.2").await.unwrap();
-    let host_url = format!("http://{host_addr}");
-    let llm = LlmStub::start(Script::Quote { over: ANSWER_TIME }).await;
-    let opts = Options {
-        llm_base_url: Some(llm.base_url()),
-        ..Options::default()
-    };
-    let server = Arc::new(Restartable::start(opts).await.expect("server starts"));
-    let server_url = format!("http://{}", server.addr);
-
-    let (site_key, owner, agent) = server
-        .with_app(async |app| {
-            let store = &app.app.chat.store;
-            let account = store
-                .site_by_key(&app.site_key)
-                .await
-                .unwrap()
-                .expect("test site")
-                .account_id;
-            let site = concierge::accounts::create_site(
-                store,
-                "Dashboard shop",
-                std::slice::from_ref(&host_url),
-                Some(&account),
-            )
-            .await
-            .expect("dashboard site");
-            app.site_key = site.site_key.clone();
-            // Agent A is an owner (sees the owner's screens); agent B a plain agent.
-            let a = app.member("owner").await;
-            let b = app.member("agent").await;
-            (site.site_key, (a.email, a.password), (b.email, b.password))
-        })
-        .await;
-    let site = Arc::new(HostSite::new(server_url.clone(), site_key.clone()).unwrap());
-    host_pages::serve(host_listener, site.clone());
+    let h = Harness::start(ANSWER_TIME, "Dashboard shop").await;
+    let (server, host_url, site_key, site) = (h.server, h.host_url, h.site_key, h.site);
+    let (owner, agent) = (h.owner, h.agent);
     ingest_help_center(&server, &site.doc_urls(&host_url)).await;
 
     // The dashboard is opened through the proxy, so its connections can be cut.
     let proxy = CutProxy::start(server.addr).await;
     let control_url = serve_control(proxy.clone()).await;
-    let screenshots = screenshot_dir();
+    let screenshots = screenshot_dir("dashboard-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
     let env = [
         ("DASHBOARD_URL", format!("http://{}", proxy.addr)),
@@ -104,11 +69,74 @@ async fn agents_work_the_live_inbox_in_a_real_browser() {
 }
 
 /// `CONCIERGE_E2E_DASHBOARD_SCREENSHOTS` (relative to the workspace root, e.g.
-/// `docs/dashboard` to refresh the README's pictures), else a directory under the target dir.
-fn screenshot_dir() -> PathBuf {
+/// `docs/dashboard` to refresh the README's pictures), else `name` under the target dir.
+pub(crate) fn screenshot_dir(name: &str) -> PathBuf {
     match std::env::var_os("CONCIERGE_E2E_DASHBOARD_SCREENSHOTS") {
         Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots"),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join(name),
+    }
+}
+
+/// What the dashboard's browser tests start with: a server whose answers stream through a
+/// stand-in model over `answer_time`, a site named `site_name` whose pages are the host pages
+/// (another origin, `127.0.0.2`), an owner and a plain agent with passwords.
+pub(crate) struct Harness {
+    pub server: Arc<Restartable>,
+    pub host_url: String,
+    pub site_key: String,
+    pub site: Arc<HostSite>,
+    /// (email, password)
+    pub owner: (String, String),
+    pub agent: (String, String),
+    _llm: LlmStub,
+}
+
+impl Harness {
+    pub async fn start(answer_time: Duration, site_name: &str) -> Harness {
+        concierge_tests::init_logs();
+        let (host_listener, host_addr) = host_pages::bind("127.0.0.2").await.unwrap();
+        let host_url = format!("http://{host_addr}");
+        let llm = LlmStub::start(Script::Quote { over: answer_time }).await;
+        let opts = Options {
+            llm_base_url: Some(llm.base_url()),
+            ..Options::default()
+        };
+        let server = Arc::new(Restartable::start(opts).await.expect("server starts"));
+        let server_url = format!("http://{}", server.addr);
+        let (site_key, owner, agent) = server
+            .with_app(async |app| {
+                let store = &app.app.chat.store;
+                let account = store
+                    .site_by_key(&app.site_key)
+                    .await
+                    .unwrap()
+                    .expect("test site")
+                    .account_id;
+                let site = concierge::accounts::create_site(
+                    store,
+                    site_name,
+                    std::slice::from_ref(&host_url),
+                    Some(&account),
+                )
+                .await
+                .expect("the browser test's site");
+                app.site_key = site.site_key.clone();
+                let a = app.member("owner").await;
+                let b = app.member("agent").await;
+                (site.site_key, (a.email, a.password), (b.email, b.password))
+            })
+            .await;
+        let site = Arc::new(HostSite::new(server_url, site_key.clone()).unwrap());
+        host_pages::serve(host_listener, site.clone());
+        Harness {
+            server,
+            host_url,
+            site_key,
+            site,
+            owner,
+            agent,
+            _llm: llm,
+        }
     }
 }
 
