@@ -45,14 +45,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The chosen site, read without subscribing: a screen is built for one site (the frame
+    /// builds it again when the owner picks another).
     pub fn site(&self) -> Option<SiteView> {
-        let key = self.site_key.get();
+        let key = self.site_key.get_untracked();
         self.context
-            .with(|c| c.sites.iter().find(|s| s.site_key == key).cloned())
-    }
-
-    pub fn is_owner(&self) -> bool {
-        self.context.with(|c| c.me.agent.role == "owner")
+            .with_untracked(|c| c.sites.iter().find(|s| s.site_key == key).cloned())
     }
 }
 
@@ -100,10 +98,18 @@ pub fn show(root: web_sys::HtmlElement, path: String, context: String) -> Result
     MOUNTED.with(|slot| {
         let mut slot = slot.borrow_mut();
         if let Some(m) = slot.as_ref().filter(|m| m.root == root) {
+            // Only what changed: a screen is built again when its site or path changes, not
+            // when the agent's presence does (an owner's unsaved form stays as it is).
             let site = pick_site(&context, Some(m.ctx.site_key.get_untracked()));
-            m.ctx.context.set(context);
-            m.ctx.site_key.set(site);
-            m.ctx.path.set(path);
+            if m.ctx.context.with_untracked(|c| *c != context) {
+                m.ctx.context.set(context);
+            }
+            if m.ctx.site_key.with_untracked(|k| *k != site) {
+                m.ctx.site_key.set(site);
+            }
+            if m.ctx.path.with_untracked(|p| *p != path) {
+                m.ctx.path.set(path);
+            }
             return;
         }
         *slot = None;
