@@ -106,6 +106,20 @@ async fn a_preview_shows_unsaved_settings_on_this_servers_own_pages_only() {
         .await
         .expect("the preview's widget is welcomed");
 
+    // Every change makes a draft; a site keeps its newest 20.
+    let mut urls = Vec::new();
+    for i in 0..25 {
+        let r = api
+            .post(&path, json!({"title": format!("Draft {i}")}))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        urls.push(r.body["url"].as_str().unwrap().to_string());
+    }
+    for (i, expected) in [(0, 404), (5, 200), (24, 200)] {
+        let got = http.get(app.http(&urls[i])).send().await.unwrap().status();
+        assert_eq!(got, expected, "draft {i}: the oldest are dropped");
+    }
+
     // The saved settings did not change.
     let saved = api.get(&format!("/sites/{site_key}/widget-config")).await;
     assert_eq!(saved.status, 200);

@@ -189,17 +189,26 @@ impl Store {
 /// every change, so this only bounds how long a left-open frame keeps working).
 pub const PREVIEW_TTL_MS: i64 = 2 * 60 * 60 * 1000;
 
+/// Drafts kept per site (every change of the form makes one).
+pub const PREVIEWS_KEPT: i64 = 20;
+
 impl Store {
     /// Stores a draft widget config under `token` for the preview frame, dropping the site's
-    /// expired drafts.
+    /// expired drafts and all but its [`PREVIEWS_KEPT`] newest.
     pub async fn put_widget_preview(&self, site_id: &str, token: &str, config: &str) -> Result<()> {
         let _w = self.writer().await;
         let now = now_ms();
-        sqlx::query("delete from widget_previews where site_id = $1 and expires_at < $2")
-            .bind(site_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        // Expired drafts go, and a site keeps its newest few: a frame shows the latest one.
+        sqlx::query(
+            "delete from widget_previews where site_id = $1 and (expires_at < $2 or token not in \
+             (select token from widget_previews where site_id = $1 \
+             order by expires_at desc limit $3))",
+        )
+        .bind(site_id)
+        .bind(now)
+        .bind(PREVIEWS_KEPT - 1)
+        .execute(&self.pool)
+        .await?;
         sqlx::query(
             "insert into widget_previews (token, site_id, config, expires_at) \
              values ($1, $2, $3, $4)",
