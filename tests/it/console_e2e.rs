@@ -8,22 +8,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::dashboard_e2e::{screenshot_dir, Harness};
-use super::widget_e2e::{e2e_dir, preflight, run_script};
+use super::widget_e2e::run_script;
 
 /// The whole browser run, setup excluded.
 const SCRIPT_BUDGET: Duration = Duration::from_secs(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_set_up_their_site_in_the_console() {
-    let e2e = e2e_dir();
-    preflight(&e2e);
-    assert!(
-        !concierge::http::assets::DASHBOARD.is_empty(),
-        "the server was built without the dashboard: run `cargo xtask dashboard`, then rebuild \
-         (cargo xtask test does both)"
-    );
     // Answers stream in under a second: this test reads them, it does not watch them grow.
     let h = Harness::start(Duration::from_millis(800), "Console shoes").await;
+    let e2e = h.e2e.clone();
     let server_url = format!("http://{}", h.server.addr);
     let screenshots = screenshot_dir("console-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();

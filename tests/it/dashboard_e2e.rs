@@ -28,14 +28,8 @@ const ANSWER_TIME: Duration = Duration::from_millis(3000);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_work_the_live_inbox_in_a_real_browser() {
-    let e2e = e2e_dir();
-    preflight(&e2e);
-    assert!(
-        !concierge::http::assets::DASHBOARD.is_empty(),
-        "the server was built without the dashboard: run `cargo xtask dashboard`, then rebuild \
-         (cargo xtask test does both)"
-    );
     let h = Harness::start(ANSWER_TIME, "Dashboard shop").await;
+    let e2e = h.e2e.clone();
     let (server, host_url, site_key, site) = (h.server, h.host_url, h.site_key, h.site);
     let (owner, agent) = (h.owner, h.agent);
     ingest_help_center(&server, &site.doc_urls(&host_url)).await;
@@ -81,6 +75,8 @@ pub(crate) fn screenshot_dir(name: &str) -> PathBuf {
 /// stand-in model over `answer_time`, a site named `site_name` whose pages are the host pages
 /// (another origin, `127.0.0.2`), an owner and a plain agent with passwords.
 pub(crate) struct Harness {
+    /// `tests/e2e`, with its npm packages installed.
+    pub e2e: PathBuf,
     pub server: Arc<Restartable>,
     pub host_url: String,
     pub site_key: String,
@@ -92,7 +88,15 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
+    /// Checks the browser and the built dashboard first (a clear message when missing).
     pub async fn start(answer_time: Duration, site_name: &str) -> Harness {
+        let e2e = e2e_dir();
+        preflight(&e2e);
+        assert!(
+            !concierge::http::assets::DASHBOARD.is_empty(),
+            "the server was built without the dashboard: run `cargo xtask dashboard`, then \
+             rebuild (cargo xtask test does both)"
+        );
         concierge_tests::init_logs();
         let (host_listener, host_addr) = host_pages::bind("127.0.0.2").await.unwrap();
         let host_url = format!("http://{host_addr}");
@@ -129,6 +133,7 @@ impl Harness {
         let site = Arc::new(HostSite::new(server_url, site_key.clone()).unwrap());
         host_pages::serve(host_listener, site.clone());
         Harness {
+            e2e,
             server,
             host_url,
             site_key,
