@@ -47,10 +47,11 @@ const IDENTITY_EXAMPLES: [(&str, &str); 5] = [
     ),
 ];
 
-const IDENTIFY_CALL: &str = "<script>\n  // After the snippet, once the visitor is signed in on your site:\n  \
-    window.Concierge && Concierge.identify({\n    user_id: \"USER_ID\",\n    \
+/// The snippet loads `async`; by the page's `load` event it has run and `Concierge` exists.
+const IDENTIFY_CALL: &str = "<script>\n  // On pages where the visitor is signed in on your site:\n  \
+    window.addEventListener(\"load\", () => Concierge.identify({\n    user_id: \"USER_ID\",\n    \
     user_hash: \"USER_HASH\",   // from your server, as above\n    \
-    email: \"ada@example.com\", // optional\n    name: \"Ada\"               // optional\n  });\n</script>";
+    email: \"ada@example.com\", // optional\n    name: \"Ada\"               // optional\n  }));\n</script>";
 
 #[component]
 pub fn InstallScreen(site_key: String) -> impl IntoView {
