@@ -10,7 +10,7 @@
 use anyhow::{bail, Result};
 
 use crate::root;
-use crate::widget::{compile, gzip_len, hashed, wasm_target_dir};
+use crate::widget::{compile, gzip_len, hashed, wasm_target_dir, write_files};
 
 /// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
 /// gzipped: 300 KB (issue 20). Not met (322 KB; see docs/dashboard.md for what was measured
@@ -68,18 +68,7 @@ pub fn build() -> Result<()> {
         (console_wasm_name, "application/wasm", console_wasm),
     ];
     std::fs::write(dist.join("index.html"), &index)?;
-    let mut manifest = String::from("{\"files\": [");
-    for (i, (name, content_type, bytes)) in files.iter().enumerate() {
-        std::fs::write(dist.join(name), bytes)?;
-        if i > 0 {
-            manifest.push_str(", ");
-        }
-        manifest.push_str(&format!(
-            "{{\"name\": \"{name}\", \"content_type\": \"{content_type}\"}}"
-        ));
-    }
-    manifest.push_str("]}\n");
-    std::fs::write(dist.join("manifest.json"), manifest)?;
+    write_files(&dist, &files)?;
     report(index.as_bytes(), &files)
 }
 

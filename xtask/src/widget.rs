@@ -45,18 +45,7 @@ pub fn build() -> Result<()> {
         .replace("__WASM__", &files[1].0)
         .replace("__CSS__", &files[2].0);
     std::fs::write(dist.join("widget.js"), &loader)?;
-    let mut manifest = String::from("{\"files\": [");
-    for (i, (name, content_type, bytes)) in files.iter().enumerate() {
-        std::fs::write(dist.join(name), bytes)?;
-        if i > 0 {
-            manifest.push_str(", ");
-        }
-        manifest.push_str(&format!(
-            "{{\"name\": \"{name}\", \"content_type\": \"{content_type}\"}}"
-        ));
-    }
-    manifest.push_str("]}\n");
-    std::fs::write(dist.join("manifest.json"), manifest)?;
+    write_files(&dist, &files)?;
     report(loader.as_bytes(), &files)
 }
 
@@ -119,6 +108,24 @@ pub fn compile(
         None => bindgen_out,
     };
     Ok((work, optimized))
+}
+
+/// Writes the hashed files into `dist` and `manifest.json` listing them (what
+/// `server/build.rs` embeds).
+pub fn write_files(dist: &std::path::Path, files: &[(String, &str, Vec<u8>)]) -> Result<()> {
+    let mut manifest = String::from("{\"files\": [");
+    for (i, (name, content_type, bytes)) in files.iter().enumerate() {
+        std::fs::write(dist.join(name), bytes)?;
+        if i > 0 {
+            manifest.push_str(", ");
+        }
+        manifest.push_str(&format!(
+            "{{\"name\": \"{name}\", \"content_type\": \"{content_type}\"}}"
+        ));
+    }
+    manifest.push_str("]}\n");
+    std::fs::write(dist.join("manifest.json"), manifest)?;
+    Ok(())
 }
 
 /// The wasm builds' own target dir (widget and dashboard share it, so their common crates
