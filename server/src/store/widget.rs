@@ -198,6 +198,14 @@ impl Store {
     pub async fn put_widget_preview(&self, site_id: &str, token: &str, config: &str) -> Result<()> {
         let _w = self.writer().await;
         let now = now_ms();
+        // Drafts are ordered by expiry: make it strictly increasing per site, so two drafts
+        // written in the same millisecond still have an order and the newest is kept.
+        let latest: Option<i64> =
+            sqlx::query_scalar("select max(expires_at) from widget_previews where site_id = $1")
+                .bind(site_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let expires_at = latest.map_or(now + PREVIEW_TTL_MS, |l| (l + 1).max(now + PREVIEW_TTL_MS));
         // Expired drafts go, and a site keeps its newest few: a frame shows the latest one.
         sqlx::query(
             "delete from widget_previews where site_id = $1 and (expires_at < $2 or token not in \
@@ -216,7 +224,7 @@ impl Store {
         .bind(token)
         .bind(site_id)
         .bind(config)
-        .bind(now + PREVIEW_TTL_MS)
+        .bind(expires_at)
         .execute(&self.pool)
         .await?;
         Ok(())
