@@ -46,7 +46,7 @@ pub async fn bench(args: &Args) -> Result<()> {
     }
     let vader_only = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
 
-    let exemplars = s.escalations.exemplars().await.context("exemplars")?;
+    let model = s.escalations.model().await.context("the classifier")?;
     let embedder = s.escalations.knowledge.embedder().await?;
     let mut vectors = Vec::new();
     let started = Instant::now();
@@ -59,7 +59,7 @@ pub async fn bench(args: &Args) -> Result<()> {
     let started = Instant::now();
     for _ in 0..reps {
         for (t, v) in texts.iter().zip(&vectors) {
-            std::hint::black_box(exemplars.classify(t, v));
+            std::hint::black_box(model.score(t, v, 0.0));
         }
     }
     let vote = started.elapsed().as_secs_f64() * 1e6 / (reps * vectors.len()) as f64;
@@ -77,26 +77,13 @@ pub async fn bench(args: &Args) -> Result<()> {
     }
     let cached = started.elapsed().as_secs_f64() * 1e6 / (reps * texts.len()) as f64;
 
-    // Start-up: the classifier is trained once per data/model version and then loaded from
-    // the model cache.
-    use concierge::sentiment::intents::{exemplar_phrases, unit};
-    use concierge::sentiment::model::{training_examples, IntentModel};
-    let examples = training_examples(exemplar_phrases());
+    // Start-up: the shipped classifier is parsed from the data compiled in.
     let started = Instant::now();
-    let embedded = embedder
-        .embed_batch(examples.iter().map(|(_, t)| t.clone()).collect())
-        .await?;
-    let embed_all = started.elapsed().as_secs_f64();
-    let embedded: Vec<Vec<f32>> = embedded.into_iter().map(unit).collect();
-    let started = Instant::now();
-    let (model, report) = IntentModel::train(&examples, &embedded, "bench".into());
-    let train_s = started.elapsed().as_secs_f64();
-    let json = model.to_json();
-    let started = Instant::now();
-    let loaded = IntentModel::from_json(&json).context("the model parses")?;
+    let loaded =
+        concierge::sentiment::EscalationModel::from_json(concierge::sentiment::model::MODEL_JSON)
+            .context("the shipped model parses")?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    anyhow::ensure!(loaded == model, "round trip");
-
+    std::hint::black_box(&loaded);
     println!(
         "Decision time per visitor message ({} dev turns):\n",
         texts.len()
@@ -104,25 +91,16 @@ pub async fn bench(args: &Args) -> Result<()> {
     println!("| step | time |\n|---|---|");
     println!("| VADER alone | {vader_only:.1} µs |");
     println!("| lexicon + keyword rules + policy decision | {lexicon:.1} µs |");
-    println!("| intent classifier given the embedding (word and char n-grams, 6 classes) | {vote:.1} µs |");
+    println!(
+        "| classifier given the embedding (intents: 8 classes, negativity: 2) | {vote:.1} µs |"
+    );
     println!(
         "| message embedding, not cached (MiniLM, shared with retrieval) | {embed_ms:.2} ms |"
     );
     println!("| full analysis (VADER, rules, classifier) with the message embedding already cached | {cached:.1} µs |");
     println!(
-        "\nStart-up, once per data or model version (then loaded from the model cache):\n\n| step | time |\n|---|---|"
-    );
-    println!(
-        "| embed the {} training texts | {embed_all:.1} s |",
-        examples.len()
-    );
-    println!(
-        "| train (L-BFGS, {} iterations, converged: {}) | {train_s:.1} s |",
-        report.iterations, report.converged
-    );
-    println!(
-        "| load the cached model ({:.1} MB of JSON) | {load_ms:.0} ms |",
-        json.len() as f64 / 1e6
+        "\nStart-up: parse the shipped classifier ({:.1} MB of JSON compiled in) | {load_ms:.0} ms |",
+        concierge::sentiment::model::MODEL_JSON.len() as f64 / 1e6
     );
     Ok(())
 }

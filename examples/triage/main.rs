@@ -1,19 +1,22 @@
-//! Measures sentiment and escalation: precision/recall/F1 on the human-rated VADER sets and on
-//! our labelled support transcripts, threshold calibration on the dev transcripts, and the
-//! decision time per message.
+//! Trains and measures escalation: the shipped classifier (`train`), the policy's mood
+//! thresholds and the measures on real support text (`tune`), precision/recall/F1 on the
+//! human-rated VADER sets and our labelled support transcripts (`eval`), and the decision
+//! time per message (`bench`).
 //!
 //! ```text
+//! cargo xtask train-escalation          # = triage train, writes server/data/escalation-model.json
+//! cargo run --release -p concierge-examples --bin triage -- tune
 //! cargo run --release -p concierge-examples --bin triage -- eval
-//! cargo run --release -p concierge-examples --bin triage -- calibrate
 //! cargo run --release -p concierge-examples --bin triage -- bench
-//! cargo run --release -p concierge-examples --bin triage -- cv
 //! ```
-//! Needs the embedding model (`concierge model fetch`, or CONCIERGE_MODEL_CACHE).
+//! Needs the embedding model (`concierge model fetch`, or CONCIERGE_MODEL_CACHE) and the dev
+//! data in `../shared/eval-dev`.
 
 mod bench;
-mod cv;
 mod replay;
 mod setup;
+mod train;
+mod tune;
 
 use std::path::{Path, PathBuf};
 
@@ -35,28 +38,30 @@ struct Args {
     /// Our labelled transcripts (dev.jsonl, test.jsonl).
     #[arg(long, default_value = "tests/fixtures/support_transcripts")]
     transcripts: PathBuf,
-    /// Also use the dev transcripts' single-intent (and calm no-intent) turns as exemplars
-    /// (an experiment: dev results are then training results; test stays held out).
+    /// The escalation dev data (TweetSumm dialogs, Bitext requests).
+    #[arg(long, default_value = "../shared/eval-dev/escalation")]
+    escalation_data: PathBuf,
+    /// Measure this classifier file instead of the shipped one.
     #[arg(long)]
-    dev_exemplars: bool,
-    /// More exemplar files (`{"intent": [phrases], "none": [...]}`) added to the shipped ones.
+    model: Option<PathBuf>,
+    /// train: the negativity head's C (default: `train::NEGATIVITY_C`).
     #[arg(long)]
-    extra_exemplars: Vec<PathBuf>,
-    /// Only these exemplar files, not the shipped ones.
+    negativity_c: Option<f64>,
+    /// train: how many times our support turns count in the negativity head.
     #[arg(long)]
-    no_shipped: bool,
-    /// How a message is scored: model (the shipped classifier), vote, linear or mean.
+    support_weight: Option<usize>,
+    /// train: character n-grams in the negativity head too.
     #[arg(long)]
-    scorer: Option<String>,
+    negativity_chars: bool,
+    /// train: where the classifier is written.
+    #[arg(long, default_value = "server/data/escalation-model.json")]
+    out: PathBuf,
     /// Transcript splits to report (files `SPLIT.jsonl` under --transcripts).
-    #[arg(long, default_values_t = vec!["dev".to_string(), "test".to_string()])]
+    #[arg(long, default_values_t = vec!["dev".to_string(), "test".to_string(), "test2".to_string()])]
     splits: Vec<String>,
     /// Skip the human-rated VADER sets (eval).
     #[arg(long)]
     transcripts_only: bool,
-    /// With `--scorer model`: train on the phrases alone, without data/intent-training.jsonl.
-    #[arg(long)]
-    no_training_turns: bool,
     /// An OpenAI-compatible server (base URL with `/v1`) for the policy's `llm_review`; its
     /// key, if any, from CONCIERGE_LLM_API_KEY.
     #[arg(long)]
@@ -77,13 +82,12 @@ struct Args {
 enum Cmd {
     /// P/R/F1 for "negative" and "escalate" with the default policy.
     Eval,
-    /// Sweeps the policy's sentiment and repeat thresholds on the dev transcripts.
-    Calibrate,
     /// Decision time per message.
     Bench,
-    /// Leave-one-writer-out cross-validation of the classifier over the training
-    /// transcripts, by intent threshold.
-    Cv,
+    /// Trains the shipped classifier and writes it (`--out`).
+    Train,
+    /// Chooses the mood thresholds on half of TweetSumm; the measures on the held-out halves.
+    Tune,
 }
 
 #[derive(Deserialize)]
@@ -165,7 +169,7 @@ async fn eval(args: &Args) -> Result<()> {
         println!(
             "{}",
             ours.row(&format!(
-                "{name} | Concierge (VADER + intents), <= {}",
+                "{name} | Concierge (classifier), <= {}",
                 policy.negative_turn
             ))
         );
@@ -181,7 +185,7 @@ async fn eval(args: &Args) -> Result<()> {
         let rows = [
             (v_neg, format!("{split} ({n} turns) | negative | VADER alone (<= -0.05)")),
             (rules.negative, format!("{split} | negative | VADER + keyword rules")),
-            (full.negative, format!("{split} | negative | Concierge (+ exemplars, mood)")),
+            (full.negative, format!("{split} | negative | Concierge (classifier, mood)")),
             (v_esc, format!("{split} | escalate, every turn | VADER alone negative")),
             (rules.escalate, format!("{split} | escalate, every turn | VADER + keyword rules, no history")),
             (full.escalate, format!("{split} | escalate, every turn | Concierge policy")),
@@ -217,66 +221,13 @@ async fn eval(args: &Args) -> Result<()> {
     Ok(())
 }
 
-async fn calibrate(args: &Args) -> Result<()> {
-    let s = setup_for(args).await?;
-    let turns: Vec<Turn> = read_jsonl(&args.transcripts.join("dev.jsonl"))?;
-    println!(
-        "Escalation F1 on dev ({} turns), best 15 of the grid:\n",
-        turns.len()
-    );
-    // The intent settings (escalate_on, intent_threshold) are chosen by `cv` over nine
-    // writers; dev alone chooses the sentiment and repeat thresholds.
-    let mut results = Vec::new();
-    for negative_message in [-0.4f32, -0.5, -0.6, -0.7] {
-        for negative_mood in [-0.35f32, -0.45, -0.55] {
-            for repeat_similarity in [0.85f32, 0.9, 0.95] {
-                let policy = EscalationPolicy {
-                    negative_message,
-                    negative_mood,
-                    repeat_similarity,
-                    ..EscalationPolicy::default()
-                };
-                let r = replay(&s.escalations, &policy, &turns, true).await;
-                results.push((r.escalate.prf(), r.explicit.prf(), policy));
-            }
-        }
-    }
-    // Ranked by the mean of the two F1s: every turn, and explicit hand-off/complaint turns
-    // against calm ones.
-    results.sort_by(|a, b| (b.0 .2 + b.1 .2).total_cmp(&(a.0 .2 + a.1 .2)));
-    println!("| escalate_on | intent_threshold | negative_message | negative_mood | repeat_similarity | P | R | F1 | explicit P | explicit R | explicit F1 |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for ((p, r, f), (ep, er, ef), pol) in results.iter().take(15) {
-        let on: Vec<&str> = pol.escalate_on.iter().map(|i| i.as_str()).collect();
-        println!(
-            "| {} | {} | {} | {} | {} | {p:.3} | {r:.3} | {f:.3} | {ep:.3} | {er:.3} | {ef:.3} |",
-            on.join(" "),
-            pol.intent_threshold,
-            pol.negative_message,
-            pol.negative_mood,
-            pol.repeat_similarity
-        );
-    }
-    println!("\nNegative-turn F1 on dev by negative_turn:\n\n| negative_turn | P | R | F1 |\n|---|---|---|---|");
-    for negative_turn in [-0.05f32, -0.1, -0.2, -0.3, -0.4, -0.5] {
-        let policy = EscalationPolicy {
-            negative_turn,
-            ..EscalationPolicy::default()
-        };
-        let r = replay(&s.escalations, &policy, &turns, true).await;
-        let (p, r, f) = r.negative.prf();
-        println!("| {negative_turn} | {p:.3} | {r:.3} | {f:.3} |");
-    }
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
     match args.command {
         Cmd::Eval => eval(&args).await,
-        Cmd::Calibrate => calibrate(&args).await,
         Cmd::Bench => bench::bench(&args).await,
-        Cmd::Cv => cv::cv(&args).await,
+        Cmd::Train => train::train(&args).await,
+        Cmd::Tune => tune::tune(&args).await,
     }
 }

@@ -25,13 +25,6 @@ impl Counts {
             _ => {}
         }
     }
-    /// Adds another replay's counts.
-    pub fn merge(&mut self, other: &Counts) {
-        self.tp += other.tp;
-        self.fp += other.fp;
-        self.fn_ += other.fn_;
-        self.n += other.n;
-    }
     pub fn prf(&self) -> (f64, f64, f64) {
         let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
         let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
@@ -130,7 +123,7 @@ pub async fn replay(
                 },
                 &History::default(),
             );
-            (d.escalate, d.negative, false)
+            (d.escalates(), d.negative, false)
         };
         r.escalate.add(escalate, t.escalate);
         r.negative.add(negative, t.negative);

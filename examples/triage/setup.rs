@@ -1,5 +1,5 @@
 //! The escalation service the replays run on: a temp data dir, SQLite, the local bus, the
-//! embedding model, and the exemplar phrases (shipped, or others for experiments).
+//! embedding model, and the shipped classifier (or one just trained, to measure it first).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,9 +11,10 @@ use concierge::config::Config;
 use concierge::escalation::{Escalations, Presence};
 use concierge::limits::{Limits, LimitsConfig};
 use concierge::metrics::Metrics;
+use concierge::sentiment::EscalationModel;
 use concierge::store::Store;
 
-use crate::{read_jsonl, Args, Turn};
+use crate::Args;
 
 pub struct Setup {
     pub escalations: Escalations,
@@ -26,64 +27,19 @@ impl Drop for Setup {
     }
 }
 
+/// The service for `args`: the classifier in `--model` when given, else the shipped one.
 pub async fn setup_for(args: &Args) -> Result<Setup> {
-    use concierge::sentiment::intents::Scorer;
-    let custom = args.dev_exemplars
-        || !args.extra_exemplars.is_empty()
-        || args.no_shipped
-        || args.no_training_turns;
-    let scorer = match &args.scorer {
-        Some(s) => Some(Scorer::parse(s).context("--scorer is model, vote, linear or mean")?),
+    let model = match &args.model {
+        Some(path) => Some(
+            EscalationModel::from_json(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )
+            .with_context(|| format!("{} is not an escalation model", path.display()))?,
+        ),
         None => None,
     };
-    if !custom && scorer.is_none() {
-        return setup_with(None, llm_of(args)).await;
-    }
-    let mut phrases = if args.no_shipped {
-        Vec::new()
-    } else {
-        concierge::sentiment::intents::exemplar_phrases()
-    };
-    for file in &args.extra_exemplars {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let map: std::collections::BTreeMap<String, Vec<String>> =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-        for (label, list) in map {
-            let intent = match label.as_str() {
-                "none" => None,
-                l => Some(
-                    concierge::sentiment::Intent::parse(l)
-                        .with_context(|| format!("unknown intent {l}"))?,
-                ),
-            };
-            phrases.extend(list.into_iter().map(|p| (intent, p)));
-        }
-    }
-    let turns: Vec<Turn> = if args.dev_exemplars {
-        read_jsonl(&args.transcripts.join("dev.jsonl"))?
-    } else {
-        Vec::new()
-    };
-    for t in turns {
-        match t.intents.as_slice() {
-            [one] => {
-                if let Some(i) = concierge::sentiment::Intent::parse(one) {
-                    phrases.push((Some(i), t.text));
-                }
-            }
-            [] if !t.escalate && !t.negative => phrases.push((None, t.text)),
-            _ => {}
-        }
-    }
-    let scorer = scorer.unwrap_or(Scorer::Model);
-    // The classifier trains on the training transcripts too, as the shipped one does; the
-    // vote and the embedding-only regression score the phrases alone, as they always did.
-    if scorer == Scorer::Model && !args.no_training_turns {
-        phrases = concierge::sentiment::model::training_examples(phrases);
-    }
-    eprintln!("{} training texts, scorer {scorer:?}", phrases.len());
-    setup_with(Some((phrases, scorer)), llm_of(args)).await
+    setup_with(model, llm_of(args), true).await
 }
 
 /// The language model `--llm-url` names (base URL with `/v1`, model).
@@ -93,20 +49,13 @@ fn llm_of(args: &Args) -> Option<(String, String)> {
         .map(|url| (url, args.llm_model.clone()))
 }
 
-/// Exemplar phrases and how they score.
-pub type Exemplars = (
-    Vec<(Option<concierge::sentiment::Intent>, String)>,
-    concierge::sentiment::intents::Scorer,
-);
-
-pub async fn setup(phrases: Option<Exemplars>) -> Result<Setup> {
-    setup_with(phrases, None).await
-}
-
-/// As [`setup`], with an OpenAI-compatible language model (for `llm_review`).
+/// As [`setup_for`], with an OpenAI-compatible language model (for `llm_review`);
+/// `require_model`: fail unless the classifier is in use (the embedding model is found and
+/// is the one it was trained with).
 pub async fn setup_with(
-    phrases: Option<Exemplars>,
+    model: Option<EscalationModel>,
     llm: Option<(String, String)>,
+    require_model: bool,
 ) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("concierge-triage-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
@@ -139,12 +88,14 @@ pub async fn setup_with(
         metrics: Arc::new(Metrics::default()),
     });
     let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("bench")));
-    if let Some((phrases, scorer)) = phrases {
-        escalations.use_exemplars(phrases, scorer).await?;
+    if let Some(model) = model {
+        escalations.use_model(model).map_err(anyhow::Error::msg)?;
     }
-    escalations
-        .exemplars()
-        .await
-        .context("the embedding model is needed: run `concierge model fetch`")?;
+    if require_model {
+        escalations.model().await.context(
+            "the escalation classifier is not in use: fetch the embedding model (`concierge \
+             model fetch`) or train one (`cargo xtask train-escalation`)",
+        )?;
+    }
     Ok(Setup { escalations, dir })
 }

@@ -279,9 +279,10 @@ pub struct Ticket {
     /// `urgent`, `high` or `normal`.
     pub priority: String,
     /// Why it was escalated: `asked_for_human`, `negative_mood`, `repeated_failure`,
-    /// `repeated_question`, `thumbs_down`, `complaint`, `cancel_refund`, `legal_threat`,
-    /// `urgency`, `quota_reached` (the plan's bot answers are used up); first escalation
-    /// first.
+    /// `repeated_question`, `thumbs_down`, `complaint` (asked to file one), `legal_threat`,
+    /// `account_security`, `problem`, `cancel_refund`, `urgency` (the last three only when
+    /// the owner made them escalate), `quota_reached` (the plan's bot answers are used up);
+    /// first escalation first.
     pub reasons: Vec<String>,
     /// Name of the agent who took it over or was assigned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -201,8 +201,8 @@ impl Application {
             .spawn_refresher(app.chat.store.clone(), app.shutdown.clone());
         let mut preload = None;
         if app.config.rag.preload_model {
-            // Load the model (and embed the intent exemplars) now rather than on the first
-            // question.
+            // Load the model (and check the escalation classifier against it) now rather
+            // than on the first question.
             let knowledge = app.knowledge.clone();
             let escalations = app.escalations.clone();
             preload = Some(tokio::spawn(async move {
@@ -210,7 +210,7 @@ impl Application {
                     tracing::error!(error = %e, "embedding model unavailable; answers and ingestion will fail until it loads");
                     return;
                 }
-                escalations.exemplars().await;
+                escalations.model().await;
             }));
         }
         let metrics_server = self.metrics_listener.map(|listener| {
@@ -251,7 +251,7 @@ impl Application {
             let _ = worker.await;
             // A process must not exit while ONNX Runtime runs on another thread: its static
             // teardown under a running session crashes the process (SIGSEGV seen when SIGTERM
-            // came during the start-up embedding of the intent exemplars).
+            // came during the start-up embedding of the intent exemplars, when they were embedded at start).
             if let Some(preload) = preload {
                 let _ = preload.await;
             }

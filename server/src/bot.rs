@@ -135,9 +135,11 @@ impl Bot {
         let has_documents = kb.store.count_chunks(site_id).await? > 0;
         // Every visitor message is assessed, whoever answers it: the mood is shown to agents,
         // an email left for an offline team is captured, and the bot's conversations escalate.
+        // The message is embedded for the classifier whether or not the site has documents;
+        // with documents, retrieval finds that embedding in the query cache.
         let assessment = match self
             .escalations
-            .on_visitor_message(&conversation, question, has_documents)
+            .on_visitor_message(&conversation, question, true)
             .await
         {
             Ok(a) if a.escalated => return Ok(None),

@@ -100,11 +100,14 @@ fn triage_replays_transcripts_through_the_policy() {
     assert_eq!(calm["escalate"], false);
     assert_eq!(calm["reasons"], json!([]));
     assert_eq!(calm["priority"], "normal");
+    assert_eq!(calm["outcome"], "answer");
     for intent in [
         "human_request",
         "complaint",
-        "cancel_refund",
         "legal_threat",
+        "account_security",
+        "problem",
+        "cancel_refund",
         "urgency",
     ] {
         assert!(calm["intents"][intent].as_f64().unwrap() < 0.5, "{calm}");
@@ -114,7 +117,10 @@ fn triage_replays_transcripts_through_the_policy() {
     assert_eq!(asks["escalate"], true);
     assert_eq!(asks["reasons"], json!(["asked_for_human"]));
     assert!(asks["intents"]["human_request"].as_f64().unwrap() >= 0.9);
-    assert!(asks["sentiment"].as_f64().unwrap().abs() < 0.3);
+    // A calm request: not negative (the classifier's sentiment is 1 - 2 x how likely the
+    // visitor is upset).
+    assert!(asks["sentiment"].as_f64().unwrap() > -0.2, "{asks}");
+    assert_eq!(asks["outcome"], "hand_over");
 
     assert_eq!(lines[2]["line"], 3);
     assert_eq!(lines[2]["error"]["code"], "bad_input");

@@ -15,11 +15,11 @@ use crate::escalation::{next_ticket, put_policy};
 #[tokio::test]
 async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
     use std::time::Duration;
-    // The classifier's escalation scores (`concierge triage`: 0.20 and 0.68): UNSURE_LOW
-    // below the 0.5 the policy escalates from, UNSURE_HIGH above it, both inside the review
-    // band [0.1, 0.9), and neither matched by a keyword rule.
-    const UNSURE_LOW: &str = "my discount code didnt apply at checkout";
-    const UNSURE_HIGH: &str = "the sofa legs are a different colour from the photo";
+    // The classifier's scores for the intents that need a person (`concierge triage`: 0.35
+    // and 0.62): UNSURE_LOW below the 0.5 the policy escalates from, UNSURE_HIGH above it,
+    // both inside the review band [0.1, 0.9).
+    const UNSURE_LOW: &str = "how do I get in touch with someone about my bill";
+    const UNSURE_HIGH: &str = "maybe a person could help with the invoice";
     const SURE_CALM: &str = "How long does a refund take?";
 
     struct Case {
@@ -33,9 +33,9 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         escalates: bool,
     }
     let cases = [
-        // The LLM calls a turn the classifier leaned calm on a complaint.
+        // The LLM calls a turn the classifier leaned calm on a request for a person.
         Case {
-            verdict: "complaint",
+            verdict: "human",
             delay: Duration::ZERO,
             timeout_ms: 20_000,
             text: UNSURE_LOW,
@@ -52,7 +52,7 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         // Too slow (the policy allows 300 ms here, the verdict comes after 30 s): the
         // classifier decides, and the bot answers what it leaned calm on.
         Case {
-            verdict: "complaint",
+            verdict: "human",
             delay: Duration::from_secs(30),
             timeout_ms: 300,
             text: UNSURE_LOW,
@@ -111,7 +111,7 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
             let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
             assert_eq!(ticket.conversation_id, w.conversation_id);
             assert!(
-                ticket.reasons.contains(&"complaint".to_string()),
+                ticket.reasons.contains(&"asked_for_human".to_string()),
                 "{:?}",
                 ticket.reasons
             );

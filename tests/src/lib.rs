@@ -269,14 +269,14 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Waits until the intent classifier is ready. Tests do not preload the model, and live
-    /// turns never wait for the classifier: until it is trained (or read from the model
-    /// cache) they get the keyword rules only. A test whose turns only the classifier scores
-    /// must wait for it first: on a fresh model cache, training takes tens of seconds.
+    /// Waits until the escalation classifier is in use. Tests do not preload the embedding
+    /// model, and live turns never wait for it: until it is loaded and checked they get the
+    /// keyword rules and VADER only. A test whose turns only the classifier scores waits for
+    /// it first (the classifier itself is data compiled in: nothing is trained).
     pub async fn intent_classifier(&self) {
         assert!(
-            self.app.escalations.exemplars().await.is_some(),
-            "the intent classifier is unavailable"
+            self.app.escalations.model().await.is_some(),
+            "the escalation classifier is unavailable"
         );
     }
 

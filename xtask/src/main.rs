@@ -34,8 +34,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("widget") => widget::build(),
         Some("dashboard") => dashboard::build(),
+        Some("train-escalation") => train_escalation(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...] | cargo xtask widget | cargo xtask dashboard");
+            eprintln!("usage: cargo xtask run [serve args...] | cargo xtask test [--no-lint] [cargo test args...] | cargo xtask widget | cargo xtask dashboard | cargo xtask train-escalation [triage args...]");
             return ExitCode::from(2);
         }
     };
@@ -46,6 +47,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Trains the escalation classifier offline and writes it as the server's data
+/// (`server/data/escalation-model.json`), then prints the measures with it: the server never
+/// trains. Needs the embedding model and the dev data in `../shared/eval-dev`.
+fn train_escalation(extra: &[String]) -> Result<()> {
+    let triage = |command: &str| {
+        let mut c = cargo();
+        c.args([
+            "run",
+            "--release",
+            "-p",
+            "concierge-examples",
+            "--bin",
+            "triage",
+            "--",
+        ])
+        .args(extra)
+        .arg(command);
+        c
+    };
+    step(
+        "train the escalation classifier (examples/triage/train.rs)",
+        &mut triage("train"),
+    )?;
+    step(
+        "measure it: mood thresholds on half of TweetSumm, the held-out halves",
+        &mut triage("tune"),
+    )
 }
 
 fn root() -> PathBuf {

@@ -91,8 +91,8 @@ pub async fn run(
         metrics: Arc::new(Metrics::default()),
     });
     let escalations = Escalations::new(chat, knowledge, Arc::new(Presence::new("triage")));
-    if escalations.exemplars().await.is_none() {
-        eprintln!("warning: the embedding model is unavailable; intents come from keyword rules only (run `concierge model fetch`)");
+    if escalations.model().await.is_none() {
+        eprintln!("warning: the embedding model is unavailable; escalation uses keyword rules and VADER only (run `concierge model fetch`)");
     }
     let mut triage = Triage::new(&escalations, site.map(|s| s.id)).await;
     let result = replay(&mut triage, json).await;

@@ -11,9 +11,9 @@
 //! `replay` runs it over a site's recent conversations for the dashboard, under a policy not
 //! saved yet.
 
+mod classifier;
 pub mod handoff;
 mod handover;
-mod intent_model;
 pub mod presence;
 pub mod replay;
 pub mod review;
@@ -30,8 +30,8 @@ use crate::chat::{Chat, ChatError};
 use crate::rag::Knowledge;
 use crate::sentiment::review::needs_review;
 use crate::sentiment::{
-    decide, Decision, EscalationPolicy, ExemplarSet, History, MessageSignals, Priority, Reason,
-    Signals,
+    decide, Decision, EscalationModel, EscalationPolicy, History, IntentScores, MessageSignals,
+    Priority, Reason, Signals,
 };
 use crate::store::{ConversationRecord, MessageRecord, StoreError, TicketRecord};
 
@@ -78,11 +78,10 @@ pub struct Escalations {
     pub chat: Arc<Chat>,
     pub knowledge: Arc<Knowledge>,
     pub presence: Arc<Presence>,
-    exemplars: OnceCell<Arc<ExemplarSet>>,
-    /// The shipped exemplars are being built in the background.
-    building: std::sync::atomic::AtomicBool,
-    /// Serving visitors: never wait for the exemplars (see `exemplars_ready`). Offline
-    /// replays (`triage`) wait, so every turn gets the same treatment.
+    /// The shipped classifier, once checked against the embedder (`classifier.rs`).
+    model: OnceCell<Option<&'static EscalationModel>>,
+    /// Serving visitors: never wait for the classifier (see `model_ready`). Offline replays
+    /// (`triage`) wait, so every turn gets the same treatment.
     pub live: bool,
 }
 
@@ -92,8 +91,7 @@ impl Escalations {
             chat,
             knowledge,
             presence,
-            exemplars: OnceCell::new(),
-            building: std::sync::atomic::AtomicBool::new(false),
+            model: OnceCell::new(),
             live: false,
         }
     }
@@ -125,7 +123,7 @@ impl Escalations {
     /// assessment adds only reads before the first token. Otherwise the signals are recorded
     /// here (and an email the visitor was asked for is captured).
     ///
-    /// `embed`: use the message embedding (exemplar vote, "asked again"). The bot passes true
+    /// `embed`: use the message embedding (the classifier, "asked again"). The bot passes true
     /// when the site has documents, so the one embedding is shared with retrieval; a chat-only
     /// site gets VADER and the keyword rules, at microseconds per message.
     pub async fn on_visitor_message(
@@ -171,6 +169,9 @@ impl Escalations {
             failures,
             thumbs_down: thumbs_down.clamp(0, u32::MAX as i64) as u32,
             in_cooldown: Self::in_cooldown(conversation, &policy),
+            watching: earlier
+                .iter()
+                .any(|s| policy.watches(&IntentScores::from_json(&s.intents), s.sentiment)),
         };
         let mut signals = Signals {
             message: message_signals,
@@ -217,7 +218,7 @@ impl Escalations {
             decision,
         };
         match conversation.status {
-            ConversationStatus::Bot if assessment.decision.escalate => {
+            ConversationStatus::Bot if assessment.decision.escalates() => {
                 self.record(conversation, &assessment, "escalated").await?;
                 let reasons: Vec<String> = assessment
                     .decision
@@ -301,11 +302,16 @@ impl Escalations {
         conversation: &ConversationRecord,
         assessment: &Assessment,
     ) -> Result<bool> {
-        if !assessment.policy.failures_escalate(assessment.failures + 1)
+        let watching = assessment.decision.watching();
+        if !assessment
+            .policy
+            .failures_escalate(assessment.failures + 1, watching)
             || Self::in_cooldown(conversation, &assessment.policy)
         {
             return Ok(false);
         }
+        // The reason: the bot could not help (a watched problem at its first failure, any
+        // conversation at `max_failures`).
         let mut reasons: Vec<Reason> = assessment.decision.reasons.clone();
         reasons.push(Reason::RepeatedFailure);
         reasons.sort();

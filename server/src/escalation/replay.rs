@@ -33,11 +33,9 @@ pub async fn replay_recent(
     let conversations = store
         .recent_visitor_turns(site_id, i64::from(last.clamp(1, MAX_LAST)))
         .await?;
-    // The live path never waits for the intent classifier; a replay does, so every turn is
-    // scored alike (the CLI waits the same way). Only sites with documents embed turns.
-    if store.count_chunks(site_id).await? > 0 {
-        escalations.exemplars().await;
-    }
+    // The live path never waits for the classifier; a replay does, so every turn is scored
+    // alike (the CLI waits the same way).
+    escalations.model().await;
     let saved = escalations.policy(site_id).await;
     let proposed = first_escalations(escalations, site_id, &policy, &conversations).await;
     let current = match saved == policy {
@@ -101,7 +99,7 @@ async fn first_escalations(
     for (id, turns) in conversations {
         for text in turns {
             let verdict = triage.judge(id, text).await;
-            if verdict.decision.escalate {
+            if verdict.decision.escalates() {
                 escalated.insert(id.clone(), verdict.decision.reasons);
                 break;
             }

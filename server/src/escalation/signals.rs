@@ -1,9 +1,10 @@
-//! The signals of one visitor message: VADER, the keyword rules and the intent classifier
-//! over the message embedding retrieval shares, and "asked again".
+//! The signals of one visitor message: the shipped classifier over the message embedding
+//! retrieval shares (VADER and the keyword rules without it), and "asked again".
 
 use std::sync::Arc;
 
 use super::Escalations;
+use crate::sentiment::model::normalize;
 use crate::sentiment::{analyze, cosine, MessageSignals};
 use crate::store::SignalRecord;
 
@@ -19,7 +20,8 @@ impl Escalations {
         embedder.embed_query(text).await.ok()
     }
 
-    /// Scores a text alone: VADER, rules, and the exemplar vote when the model is available.
+    /// Scores a text alone: the classifier when the embedding model is available, else VADER
+    /// and the keyword rules.
     pub async fn analyze(&self, text: &str) -> (MessageSignals, Option<Arc<[f32]>>) {
         self.analyze_with(text, true).await
     }
@@ -33,16 +35,19 @@ impl Escalations {
         if !embed {
             return (analyze(text, None, None), None);
         }
-        let exemplars = if self.live {
-            self.exemplars_ready()
+        let model = if self.live {
+            self.model_ready().await
         } else {
-            self.exemplars().await
+            self.model().await
         };
-        let embedding = match exemplars {
-            Some(_) => self.embedding(text).await,
+        // The classifier reads the text without links and handles, and was trained on the
+        // embeddings of such texts; for most messages that is the text itself, whose
+        // embedding retrieval then finds in the query cache.
+        let embedding = match model {
+            Some(_) => self.embedding(&normalize(text)).await,
             None => None,
         };
-        let signals = analyze(text, embedding.as_deref(), exemplars.as_deref());
+        let signals = analyze(text, embedding.as_deref(), model);
         (signals, embedding)
     }
 

@@ -29,6 +29,8 @@ struct State {
     /// Earlier turns' text, for the LLM review.
     texts: Vec<String>,
     escalated: bool,
+    /// An earlier turn was answered under watch.
+    watching: bool,
 }
 
 /// What the replay decided for one visitor turn.
@@ -80,7 +82,6 @@ impl<'a> Triage<'a> {
         site_id: Option<String>,
         policy: EscalationPolicy,
     ) -> Triage<'a> {
-        let named = site_id.is_some();
         let knowledge = &escalations.knowledge;
         let llm = match &site_id {
             Some(id) => knowledge.llm_for(id).await,
@@ -96,7 +97,7 @@ impl<'a> Triage<'a> {
         Triage {
             escalations,
             policy,
-            embed: !named || site_id.is_some(),
+            embed: true,
             site_id,
             llm,
             states: HashMap::new(),
@@ -125,7 +126,7 @@ impl<'a> Triage<'a> {
         conversation_id: &str,
         text: &str,
     ) -> (Signals, History, Option<Arc<[f32]>>) {
-        // As live: the embedding when the site has documents (or no site was named).
+        // As live: the message embedding, for the classifier.
         let (message, embedding) = self.escalations.analyze_with(text, self.embed).await;
         let state = self.states.entry(conversation_id.to_string()).or_default();
         let repeated = match &embedding {
@@ -142,6 +143,7 @@ impl<'a> Triage<'a> {
             failures: state.failures,
             thumbs_down: 0,
             in_cooldown: false,
+            watching: state.watching,
         };
         let signals = Signals {
             message,
@@ -187,7 +189,8 @@ impl<'a> Triage<'a> {
             "conversation_id": conversation_id,
             "sentiment": round(v.signals.message.sentiment),
             "intents": v.signals.message.intents.to_json(),
-            "escalate": v.decision.escalate,
+            "escalate": v.decision.escalates(),
+            "outcome": v.decision.outcome,
             "reasons": v.decision.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "priority": v.decision.priority.as_str(),
             "vader": round(v.signals.message.vader),
@@ -236,7 +239,7 @@ impl<'a> Triage<'a> {
         // The bot answers what was not escalated; with documents, its gate says whether it
         // could, and another failure may escalate as it does live.
         let mut answered = None;
-        if !decision.escalate {
+        if !decision.escalates() {
             if let Some(site_id) = &self.site_id {
                 let kb = &self.escalations.knowledge;
                 let known = match kb
@@ -249,12 +252,11 @@ impl<'a> Triage<'a> {
                 answered = Some(known);
                 if known {
                     state.failures = 0;
-                } else if self.policy.failures_escalate(state.failures + 1) {
-                    decision.escalate = true;
-                    if !decision.reasons.contains(&Reason::RepeatedFailure) {
-                        decision.reasons.push(Reason::RepeatedFailure);
-                        decision.reasons.sort();
-                    }
+                } else if self
+                    .policy
+                    .failures_escalate(state.failures + 1, decision.watching())
+                {
+                    decision.hand_over(Reason::RepeatedFailure);
                     state.failures = 0;
                 } else {
                     state.failures += 1;
@@ -264,7 +266,8 @@ impl<'a> Triage<'a> {
             state.failures = 0;
         }
         let already = state.escalated;
-        state.escalated |= decision.escalate;
+        state.escalated |= decision.escalates();
+        state.watching |= decision.watching();
         self.remember(conversation_id, text, signals.message.sentiment, embedding);
         TurnVerdict {
             signals,

@@ -202,6 +202,11 @@ impl Knowledge {
         &self.model.cache_dir
     }
 
+    /// The embedding service if it is loaded already (never loads it).
+    pub fn embedder_loaded(&self) -> Option<&embed::Embedder> {
+        self.embedder.get()
+    }
+
     /// The embedding service, provisioning and loading the model on first use.
     pub async fn embedder(&self) -> Result<&embed::Embedder, RagError> {
         self.embedder

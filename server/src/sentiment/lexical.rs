@@ -36,7 +36,7 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn terms(analyzer: Analyzer, text: &str) -> Vec<String> {
+pub fn terms(analyzer: Analyzer, text: &str) -> Vec<String> {
     match analyzer {
         Analyzer::Words => {
             let w = words(text);
@@ -65,29 +65,10 @@ fn terms(analyzer: Analyzer, text: &str) -> Vec<String> {
 }
 
 impl Vectorizer {
-    /// Learns the terms seen in at least `min_df` of `texts`, and their idf.
-    pub fn fit<'a>(
-        analyzer: Analyzer,
-        texts: impl IntoIterator<Item = &'a str>,
-        min_df: usize,
-    ) -> Self {
-        let mut df: BTreeMap<String, usize> = BTreeMap::new();
-        let mut n = 0usize;
-        for text in texts {
-            n += 1;
-            let mut seen = terms(analyzer, text);
-            seen.sort_unstable();
-            seen.dedup();
-            for t in seen {
-                *df.entry(t).or_default() += 1;
-            }
-        }
-        let mut vocabulary = HashMap::new();
-        let mut idf = Vec::new();
-        for (term, count) in df.into_iter().filter(|(_, c)| *c >= min_df) {
-            vocabulary.insert(term, idf.len() as u32);
-            idf.push((((1 + n) as f64 / (1 + count) as f64).ln() + 1.0) as f32);
-        }
+    /// A vectorizer from a fitted vocabulary (term → column) and the columns' IDF weights
+    /// (the trainer in `examples/triage` fits them like scikit-learn's `TfidfVectorizer` with
+    /// `sublinear_tf` and smooth IDF).
+    pub fn new(analyzer: Analyzer, vocabulary: HashMap<String, u32>, idf: Vec<f32>) -> Self {
         Vectorizer {
             analyzer,
             vocabulary,
@@ -95,7 +76,6 @@ impl Vectorizer {
         }
     }
 
-    /// Number of terms (the feature dimension).
     pub fn len(&self) -> usize {
         self.idf.len()
     }
@@ -151,26 +131,21 @@ mod tests {
 
     #[test]
     fn tf_idf_weights_and_unit_length() {
-        let docs = ["refund my order", "track my order", "refund refund"];
-        let v = Vectorizer::fit(Analyzer::Words, docs, 1);
-        // "my order" is in two of three documents: idf ln(4/3) + 1; "refund refund" once.
-        let idf_common = (4.0f32 / 3.0).ln() + 1.0;
+        let vocabulary = HashMap::from([
+            ("refund".to_string(), 0),
+            ("my".to_string(), 1),
+            ("refund refund".to_string(), 2),
+            ("refund my".to_string(), 3),
+        ]);
+        let v = Vectorizer::new(Analyzer::Words, vocabulary, vec![1.5, 1.25, 2.0, 2.0]);
         let x = v.transform("refund refund my");
         assert_eq!(x.len(), 4, "refund, my, refund refund, refund my: {x:?}");
         let norm: f32 = x.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5);
-        let my = v.vocabulary["my"] as usize;
-        let refund = v.vocabulary["refund"] as usize;
-        assert!((v.idf[my] - idf_common).abs() < 1e-6);
-        // refund: tf 2 → 1 + ln 2, idf ln(4/3) + 1 (in two documents).
-        let raw_refund = (1.0 + 2f32.ln()) * idf_common;
-        let raw_my = idf_common;
-        let w_refund = x.iter().find(|(i, _)| *i as usize == refund).unwrap().1;
-        let w_my = x.iter().find(|(i, _)| *i as usize == my).unwrap().1;
-        assert!((w_refund / w_my - raw_refund / raw_my).abs() < 1e-5);
+        // refund: tf 2 → (1 + ln 2) · 1.5; my: tf 1 → 1.25.
+        let w = |i: u32| x.iter().find(|(j, _)| *j == i).unwrap().1;
+        assert!((w(0) / w(1) - (1.0 + 2f32.ln()) * 1.5 / 1.25).abs() < 1e-5);
         assert!(v.transform("nothing known here").is_empty());
-        // min_df drops rare terms.
-        let v2 = Vectorizer::fit(Analyzer::Words, docs, 2);
-        assert!(v2.vocabulary.contains_key("order") && !v2.vocabulary.contains_key("track"));
+        assert_eq!(v.len(), 4);
     }
 }

@@ -3,30 +3,30 @@
 //!
 //! - [`score`]: VADER sentiment per message (crate `vader-parity`, identical to Python
 //!   vaderSentiment 3.3.2) and the conversation's mood, a trend over recent visitor turns.
-//! - [`rules`]: precise keyword rules for the intents VADER cannot see (asks for a person,
-//!   complaint, cancel/refund, legal or public threat, urgency).
-//! - [`model`]: the same intents by a classifier trained on labelled phrases and visitor turns,
-//!   over the MiniLM embedding the knowledge base already uses (one embedding per message,
-//!   shared with retrieval) joined with word and character n-grams ([`lexical`]).
-//! - [`intents`]: intent names and scores, and the earlier scorers kept for comparison
-//!   ([`vote`]: nearest-exemplar vote, [`linear`]: regression on the embedding alone).
+//! - [`rules`]: precise keyword rules for the intents (asks for a person, files a complaint,
+//!   legal or public threat, hacked account or fraud, a described problem, cancel/refund,
+//!   urgency): what a server without the embedding model goes by.
+//! - [`model`]: the shipped classifier (trained offline, loaded as data): the intents and how
+//!   upset the visitor is, over the MiniLM embedding the knowledge base already uses (one
+//!   embedding per message, shared with retrieval) joined with word and character n-grams
+//!   ([`lexical`]).
+//! - [`intents`]: intent names and scores; which intents only a person can act on.
 //! - [`policy`]: [`EscalationPolicy`] (per site, owner-tunable) and [`decide`], which gives a
-//!   decision with its reasons and a priority.
+//!   decision (answer, answer and watch, hand over) with its reasons and a priority.
 //! - [`review`]: which uncertain turns the site's language model is asked about (when the
 //!   owner turns `llm_review` on), its prompt, and how its verdict changes the signals.
 
 pub mod intents;
 pub mod lexical;
-pub mod linear;
 pub mod model;
 pub mod policy;
 pub mod review;
 pub mod rules;
 pub mod score;
-pub mod vote;
 
-pub use intents::{ExemplarSet, Intent, IntentScores};
-pub use policy::{decide, Decision, EscalationPolicy, History, Priority, Reason, Signals};
+pub use intents::{Intent, IntentScores};
+pub use model::EscalationModel;
+pub use policy::{decide, Decision, EscalationPolicy, History, Outcome, Priority, Reason, Signals};
 pub use score::{mood, support_sentiment, vader};
 
 /// Everything the policy needs to know about one visitor message, computed without I/O from
@@ -35,24 +35,38 @@ pub use score::{mood, support_sentiment, vader};
 pub struct MessageSignals {
     /// VADER compound score in [-1, 1].
     pub vader: f32,
-    /// Support-adjusted sentiment in [-1, 1]: VADER, pulled down by complaint and threat
-    /// intents that carry no sentiment words ("I was charged twice").
+    /// Sentiment in [-1, 1]: with the classifier see [`sentiment_of_negativity`]; without it
+    /// VADER, pulled down by threat intents that carry no
+    /// sentiment words ("I'll see you in court").
     pub sentiment: f32,
     pub intents: IntentScores,
 }
 
-/// Scores one message: VADER, rules, and the intent classifier when an embedding is given.
+/// Scores one message: the shipped classifier when an embedding and the model are given,
+/// else VADER and the keyword rules. The rules for the rare, unambiguous intents (a legal
+/// threat, a hacked account) add to the classifier: a missed one costs most.
 pub fn analyze(
     text: &str,
     embedding: Option<&[f32]>,
-    exemplars: Option<&ExemplarSet>,
+    model: Option<&EscalationModel>,
 ) -> MessageSignals {
-    let vader = vader(text);
-    let mut intents = rules::match_rules(text);
-    if let (Some(e), Some(set)) = (embedding, exemplars) {
-        intents.merge_max(&set.classify(text, e));
-    }
-    let sentiment = sentiment_of(text, vader, &intents);
+    let normalized = model::normalize(text);
+    let vader = vader(&normalized);
+    let rules = rules::match_rules(&normalized);
+    let scored = match (embedding, model) {
+        (Some(e), Some(m)) => m.score(text, e, vader),
+        _ => None,
+    };
+    let (intents, sentiment) = match scored {
+        Some(s) => {
+            let mut intents = s.intents;
+            for i in [Intent::LegalThreat, Intent::AccountSecurity] {
+                intents.set(i, intents.get(i).max(rules.get(i)));
+            }
+            (intents, sentiment_of_negativity(s.negativity, vader))
+        }
+        None => (rules, sentiment_of(&normalized, vader, &rules)),
+    };
     MessageSignals {
         vader,
         sentiment,
@@ -60,7 +74,20 @@ pub fn analyze(
     }
 }
 
-/// The support-adjusted sentiment of a message from its VADER score and intents.
+/// The sentiment of a message from the classifier's probability that the visitor is upset:
+/// `1 - 2p` when upset is more likely than not (down to -1), otherwise VADER's positive part
+/// scaled by how calm the message is, so a neutral question reads 0, not "very positive", and
+/// does not dilute the mood of an upset conversation.
+pub fn sentiment_of_negativity(p: f32, vader: f32) -> f32 {
+    let calm = 1.0 - 2.0 * p;
+    if calm <= 0.0 {
+        calm
+    } else {
+        calm * vader.max(0.0)
+    }
+}
+
+/// The sentiment of a message without the classifier, from its VADER score and intents.
 fn sentiment_of(text: &str, vader: f32, intents: &IntentScores) -> f32 {
     let mut sentiment = support_sentiment(vader, intents);
     // A calm question about a grim topic is not an unhappy visitor, unless an intent says so.
@@ -97,11 +124,11 @@ mod tests {
         assert!(s.vader.abs() < 0.05, "VADER sees no sentiment: {}", s.vader);
         assert!(s.intents.get(Intent::HumanRequest) >= 0.9);
 
-        let s = analyze("I was charged twice this month", None, None);
-        assert!(s.intents.get(Intent::Complaint) >= 0.9);
+        let s = analyze("I'll take you to court over this", None, None);
+        assert!(s.intents.get(Intent::LegalThreat) >= 0.9);
         assert!(
             s.sentiment <= -0.4,
-            "complaint pulls sentiment down: {}",
+            "a threat pulls sentiment down: {}",
             s.sentiment
         );
 
@@ -114,6 +141,17 @@ mod tests {
         let s = analyze("How do I reset my password?", None, None);
         assert_eq!(s.intents.max(), 0.0);
         assert_eq!(s.sentiment, s.vader);
+    }
+
+    #[test]
+    fn the_classifiers_sentiment_is_negative_only_when_upset_is_likely() {
+        assert_eq!(sentiment_of_negativity(1.0, 0.5), -1.0);
+        assert!((sentiment_of_negativity(0.9, 0.3) + 0.8).abs() < 1e-6);
+        assert_eq!(sentiment_of_negativity(0.5, -0.9), 0.0);
+        // Calm: VADER's positive part, scaled; a neutral or VADER-negative calm text is 0.
+        assert!((sentiment_of_negativity(0.1, 0.5) - 0.4).abs() < 1e-6);
+        assert_eq!(sentiment_of_negativity(0.1, 0.0), 0.0);
+        assert_eq!(sentiment_of_negativity(0.2, -0.6), 0.0);
     }
 
     #[test]

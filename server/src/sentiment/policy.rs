@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::intents::Intent;
+use super::intents::{Intent, IntentScores};
 use super::score::mood;
 use super::MessageSignals;
 
@@ -24,16 +24,21 @@ pub enum Reason {
     RepeatedQuestion,
     /// The visitor gave answers a thumbs-down.
     ThumbsDown,
+    /// Asked to file a formal complaint.
     Complaint,
     CancelRefund,
     LegalThreat,
     Urgency,
+    /// A hacked account, a charge the visitor did not make, fraud.
+    AccountSecurity,
+    /// A described problem, when the owner made [`Intent::Problem`] escalate by itself.
+    Problem,
     /// The account used up its plan's bot answers for the month: people answer instead.
     QuotaReached,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 12] = [
         Reason::AskedForHuman,
         Reason::NegativeMood,
         Reason::RepeatedFailure,
@@ -44,6 +49,8 @@ impl Reason {
         Reason::LegalThreat,
         Reason::Urgency,
         Reason::QuotaReached,
+        Reason::AccountSecurity,
+        Reason::Problem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +65,8 @@ impl Reason {
             Reason::LegalThreat => "legal_threat",
             Reason::Urgency => "urgency",
             Reason::QuotaReached => "quota_reached",
+            Reason::AccountSecurity => "account_security",
+            Reason::Problem => "problem",
         }
     }
 
@@ -72,6 +81,8 @@ impl Reason {
             Intent::CancelRefund => Reason::CancelRefund,
             Intent::LegalThreat => Reason::LegalThreat,
             Intent::Urgency => Reason::Urgency,
+            Intent::AccountSecurity => Reason::AccountSecurity,
+            Intent::Problem => Reason::Problem,
         }
     }
 }
@@ -103,9 +114,8 @@ impl Priority {
 
 /// A site's escalation settings. Every field has a default; owners change what they need
 /// (`PUT /api/v1/sites/{site_key}/escalation-policy`) and replay transcripts with
-/// `concierge triage` to see the effect. The intent defaults were chosen on the training
-/// writers' transcripts and dev (`triage cv`), the sentiment ones on dev (`triage
-/// calibrate`); see docs/escalation.md.
+/// `concierge triage` to see the effect. The mood defaults were chosen on half of the
+/// TweetSumm dialogs (`triage tune`); see docs/escalation.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EscalationPolicy {
@@ -150,21 +160,24 @@ impl Default for EscalationPolicy {
     fn default() -> Self {
         EscalationPolicy {
             enabled: true,
-            // The classifier's probabilities: the escalating intents together more likely
-            // than not (a keyword rule scores 0.95). Chosen with `escalate_on` by holding
-            // out each of nine writers' transcripts in turn (`triage cv`).
+            // The classifier's probabilities: the intents that need a person together more
+            // likely than not (a keyword rule scores 0.95).
             intent_threshold: 0.5,
             intent_thresholds: BTreeMap::new(),
-            // A calm cancellation or refund stays with the bot (it only raises the
-            // priority); an upset one escalates as a complaint or on the mood.
-            escalate_on: vec![
-                Intent::HumanRequest,
-                Intent::Complaint,
-                Intent::LegalThreat,
-                Intent::Urgency,
-            ],
-            negative_message: -0.5,
-            negative_mood: -0.45,
+            // What only a person can do hands over at once; a described problem, a
+            // cancellation or refund and time pressure are answered first (they raise the
+            // priority and make the policy watch: see `Outcome::AnswerThenWatch`).
+            escalate_on: Intent::ALL
+                .into_iter()
+                .filter(|i| i.needs_person())
+                .collect(),
+            // With the classifier a negative sentiment is `1 - 2p`, p the probability that
+            // the visitor is upset: one message escalates at p >= 0.955, the mood (weighted
+            // over two or more turns, calm turns counting 0 or above) at -0.675 or below.
+            // Chosen on the first half of the TweetSumm dialogs (`triage tune`), the most
+            // negative dialogs escalated with at most 18 % of the others.
+            negative_message: -0.91,
+            negative_mood: -0.675,
             negative_turn: -0.2,
             mood_window: 4,
             max_failures: 2,
@@ -233,9 +246,20 @@ impl EscalationPolicy {
             .unwrap_or(self.intent_threshold)
     }
 
-    /// Whether `failures` consecutive "I don't know" answers are enough to escalate.
-    pub fn failures_escalate(&self, failures: u32) -> bool {
-        self.enabled && failures >= self.max_failures
+    /// Whether a turn with these intents and this sentiment is answered under watch: a
+    /// described problem, a cancellation or refund, time pressure, or a negative turn.
+    pub fn watches(&self, intents: &IntentScores, sentiment: f32) -> bool {
+        [Intent::Problem, Intent::CancelRefund, Intent::Urgency]
+            .into_iter()
+            .any(|i| intents.get(i) >= self.threshold(i))
+            || sentiment <= self.negative_turn
+    }
+
+    /// Whether `failures` consecutive "I don't know" answers are enough to escalate: one is,
+    /// when the policy is watching the conversation (a described problem the bot could not
+    /// help with goes to a person).
+    pub fn failures_escalate(&self, failures: u32, watching: bool) -> bool {
+        self.enabled && (failures >= self.max_failures || (watching && failures >= 1))
     }
 }
 
@@ -250,6 +274,8 @@ pub struct History {
     pub thumbs_down: u32,
     /// An agent handed the conversation back less than `cooldown_secs` ago.
     pub in_cooldown: bool,
+    /// An earlier turn was answered under watch ([`Outcome::AnswerThenWatch`]).
+    pub watching: bool,
 }
 
 /// This turn's signals.
@@ -262,10 +288,23 @@ pub struct Signals {
     pub repeated_question: bool,
 }
 
+/// What happens to a visitor turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The bot answers.
+    Answer,
+    /// The bot answers, and the policy watches: a described problem, a cancellation or
+    /// refund, time pressure, or a negative turn. One "I don't know" then hands over.
+    AnswerThenWatch,
+    /// A person takes over now.
+    HandOver,
+}
+
 /// The policy's verdict on one turn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
-    pub escalate: bool,
+    pub outcome: Outcome,
     /// Every reason that applies, in [`Reason`] order (also when not escalating, e.g. in
     /// the cool-down, so analytics and triage can show them).
     pub reasons: Vec<Reason>,
@@ -276,6 +315,27 @@ pub struct Decision {
     pub negative: bool,
 }
 
+impl Decision {
+    /// A person should take over now.
+    pub fn escalates(&self) -> bool {
+        self.outcome == Outcome::HandOver
+    }
+
+    /// The bot answers and the policy watches the conversation.
+    pub fn watching(&self) -> bool {
+        self.outcome == Outcome::AnswerThenWatch
+    }
+
+    /// Hands over after all (the bot could not help a watched conversation, or failed again).
+    pub fn hand_over(&mut self, reason: Reason) {
+        self.outcome = Outcome::HandOver;
+        if !self.reasons.contains(&reason) {
+            self.reasons.push(reason);
+            self.reasons.sort();
+        }
+    }
+}
+
 /// Applies `policy` to one visitor turn.
 pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -> Decision {
     let intents = &signals.message.intents;
@@ -284,20 +344,14 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
     if signals.explicit_request || on(Intent::HumanRequest) {
         reasons.push(Reason::AskedForHuman);
     }
-    for intent in [
-        Intent::Complaint,
-        Intent::CancelRefund,
-        Intent::LegalThreat,
-        Intent::Urgency,
-    ] {
-        if on(intent) && policy.escalate_on.contains(&intent) {
+    for intent in Intent::ALL {
+        if intent != Intent::HumanRequest && on(intent) && policy.escalate_on.contains(&intent) {
             reasons.push(Reason::of_intent(intent));
         }
     }
-    // Exemplar scores split between neighbouring intents ("20 minutes and no reply,
-    // seriously?" is part complaint, part chasing a person): when no single escalating
-    // intent reaches the threshold but together they reach the strongest one's, that one is
-    // the reason.
+    // Scores split between neighbouring intents ("20 minutes and no reply, seriously?" is
+    // part chasing a person, part threat): when no single escalating intent reaches the
+    // threshold but together they reach the strongest one's, that one is the reason.
     if reasons.is_empty() {
         let mass: f32 = policy.escalate_on.iter().map(|i| intents.get(*i)).sum();
         let strongest = policy
@@ -311,6 +365,8 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
             }
         }
     }
+    // The mood over the conversation: one very negative message, or a weighted trend over
+    // two or more turns (a worsening conversation counts more than one rude word).
     let sentiment = signals.message.sentiment;
     let mut turns = history.sentiments.clone();
     turns.push(sentiment);
@@ -339,29 +395,44 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
     let automatic = policy.enabled
         && !history.in_cooldown
         && reasons.iter().any(|r| *r != Reason::AskedForHuman);
-    let escalate = signals.explicit_request || worded || automatic;
-
     let negative = sentiment <= policy.negative_turn;
+    let outcome = if signals.explicit_request || worded || automatic {
+        Outcome::HandOver
+    } else if history.watching || policy.watches(intents, sentiment) {
+        Outcome::AnswerThenWatch
+    } else {
+        Outcome::Answer
+    };
+
     let priority = if on(Intent::LegalThreat)
+        || on(Intent::AccountSecurity)
         || reasons.contains(&Reason::LegalThreat)
-        || (on(Intent::Urgency) && (negative || on(Intent::Complaint)))
+        || reasons.contains(&Reason::AccountSecurity)
+        || (on(Intent::Urgency) && (negative || on(Intent::Problem)))
     {
         Priority::Urgent
     } else if on(Intent::Complaint)
+        || on(Intent::Problem)
         || on(Intent::CancelRefund)
         || on(Intent::Urgency)
-        || reasons.contains(&Reason::Complaint)
-        || reasons.contains(&Reason::CancelRefund)
-        || reasons.contains(&Reason::Urgency)
-        || reasons.contains(&Reason::NegativeMood)
-        || reasons.contains(&Reason::ThumbsDown)
+        || reasons.iter().any(|r| {
+            matches!(
+                r,
+                Reason::Complaint
+                    | Reason::Problem
+                    | Reason::CancelRefund
+                    | Reason::Urgency
+                    | Reason::NegativeMood
+                    | Reason::ThumbsDown
+            )
+        })
     {
         Priority::High
     } else {
         Priority::Normal
     };
     Decision {
-        escalate,
+        outcome,
         reasons,
         priority,
         mood,

@@ -30,6 +30,8 @@ impl Verdict {
             Verdict::Escalate(Intent::LegalThreat) => "legal",
             Verdict::Escalate(Intent::Urgency) => "urgent",
             Verdict::Escalate(Intent::CancelRefund) => "refund",
+            Verdict::Escalate(Intent::AccountSecurity) => "security",
+            Verdict::Escalate(Intent::Problem) => "problem",
             Verdict::Calm => "none",
         }
     }
@@ -107,7 +109,7 @@ pub fn needs_review(
         &reviewed(policy, signals, text, Verdict::Escalate(strongest)),
         history,
     );
-    calm.escalate != escalated.escalate
+    calm.escalates() != escalated.escalates()
 }
 
 /// How the reviewer is told what to decide (the labelling rules our evaluation transcripts
@@ -115,17 +117,17 @@ pub fn needs_review(
 pub const REVIEW_SYSTEM: &str = "You triage a website's support chat. A bot answers the \
 visitor; you decide whether a human agent must take over now because of the visitor's LATEST \
 message, read in the context of their earlier messages. Answer with exactly one word:\n\
-human - they ask for a person, agent, manager or a team, or chase a hand-off they asked for \
-(\"hello?? still waiting\"); polite or indirect requests count (\"is there anyone I could ask\").\n\
-complaint - they complain about the product, service, a charge, a delay, a broken promise or \
-the bot's answers, including sarcasm and complaints stated as plain facts (\"paid on the 3rd, \
-account still says unpaid\", \"thats the same link again\").\n\
-legal - they threaten a lawyer, legal action, a chargeback or dispute, or a regulator.\n\
-urgent - they are under high-stakes time pressure the bot cannot resolve (site down, \
-stranded, an unrecognised payment).\n\
-none - anything the bot can handle: how-to and policy questions, calm problem reports, \
-details they were asked for (an order number, an address), thanks, greetings, a calm request \
-to cancel or return, innocent uses of words like agent, cancel, urgent or lawyer.";
+human - they ask for a person, agent, manager or a team, want to be put through now, or chase \
+a hand-off they asked for (\"hello?? still waiting\"); polite or indirect requests count.\n\
+complaint - they ask to file or lodge a formal complaint.\n\
+legal - they threaten a lawyer, legal action, a chargeback or dispute, a regulator or going \
+public.\n\
+security - their account was hacked or taken over, or there is a charge or order they did not \
+make, or fraud.\n\
+none - anything the bot can try first: how-to and policy questions, problems described (a \
+late parcel, an error message, a wrong charge), even when annoyed, contact details or opening \
+hours, details they were asked for, thanks, greetings, a request to cancel or return, innocent \
+uses of words like agent, complaint or lawyer.";
 
 /// The user message: the visitor's earlier turns (oldest first, at most `max_earlier`) and
 /// the latest one.
@@ -170,6 +172,7 @@ pub fn parse_verdict(answer: &str) -> Option<Verdict> {
             "complaint" => Some(Verdict::Escalate(Intent::Complaint)),
             "legal" => Some(Verdict::Escalate(Intent::LegalThreat)),
             "urgent" | "urgency" => Some(Verdict::Escalate(Intent::Urgency)),
+            "security" | "fraud" | "hacked" => Some(Verdict::Escalate(Intent::AccountSecurity)),
             "none" => Some(Verdict::Calm),
             _ => None,
         });

@@ -1,6 +1,7 @@
 //! Precise keyword rules for intents. They fire on unambiguous wording ("talk to a human",
-//! "charged twice", "my lawyer will") and stay silent on near misses ("how many people can
-//! use one plan", "what is a user agent"); the exemplar vote covers the rest.
+//! "file a complaint", "my lawyer will") and stay silent on near misses ("how many people can
+//! use one plan", "what is a user agent"); the shipped classifier covers the rest (and
+//! replaces them when the embedding model runs, see [`super::analyze`]).
 
 use std::sync::OnceLock;
 
@@ -35,25 +36,25 @@ fn rules() -> &'static [Rule] {
             (Intent::HumanRequest, r"\bcall me back\b|\bcallback\b|\bescalate (?:this|it|my)\b".into()),
             (Intent::HumanRequest, r"\b(?:some(?:one|body)|a (?:human|person|real person)|an? (?:agent|rep))\b(?: from [a-z ]{1,20}?)? (?:please |pls )?(?:check|look|help|sort|review|fix|handle|take)\b".into()),
             // Complaint.
-            (Intent::Complaint, r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|incompetent|appalling|scam|rip-?off|ripped off|garbage|rubbish|trash|joke|shambles|nightmare)\b".into()),
-            (Intent::Complaint, r"\b(?:charged|billed|debited|taken)\b.{0,20}\b(?:twice|two times|double|three times|again|wrong amount|without)\b|\bdouble[- ]?(?:charged|billed)\b".into()),
-            (Intent::Complaint, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing|charg\w*|bill\w*|dropping|crashing|failing|late)\b".into()),
-            (Intent::Complaint, r"\b(?:absurd|unbelievable|outrageous|not ok(?:ay)?|not acceptable|shocking|a disgrace)\b|\byou keep\b|\bpaying\b.{0,25}\bfor this\b".into()),
-            (Intent::Complaint, r"\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not) (?:answer|solve|fix|address|explain)\w*\b|\bthe same\b.{0,25}\b(?:again|article|link|answer|reply|form|message|email)\b|\b(?:another|same) (?:generic|useless|canned|automated|copy[- ]paste)\b".into()),
-            (Intent::Complaint, r"\b(?:already|you) (?:said|told me|asked|wrote)\b.{0,30}\b(?:twice|again|before|already|\d+ times|last week|yesterday)\b".into()),
-            (Intent::Complaint, r"\bordered\b.{0,40}\b(?:got|received|sent me|came)\b.{0,20}\b(?:instead|wrong|different|another|one)\b|\bno (?:record|reservation|booking) (?:of|for|under)\b".into()),
-            (Intent::Complaint, r"\b(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|another) (?:week|day|month) (?:in a row|now|of this)\b|\bthis is the (?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth) (?:week|day|month|time)\b".into()),
-            (Intent::Complaint, r"\b(?:arrived|came|is|was)\s+(?:smashed|broken|damaged|crushed|cold|soggy|spilled|ripped|torn|wet|opened)\b".into()),
-            (Intent::Complaint, r"\b(?:thinking (?:of|about)|going to|gonna|will|about to)\s+(?:move|moving|switch|switching|leave|leaving|go|going)\b.{0,30}\b(?:another|other|competitor|elsewhere|somewhere else)\b".into()),
-            (Intent::Complaint, r"\b(?:never|not|hasn'?t|haven'?t|didn'?t|has not|have not|did not)\s+(?:arrived|received|come|came|shipped|delivered|got|gotten|been (?:delivered|shipped|refunded|fixed))\b".into()),
-            (Intent::Complaint, r"\b(?:wait(?:ed|ing)|been)\b.{0,15}\b(?:\d+|two|three|four|five|six|several|many)\s+(?:days|weeks|months|hours)\b".into()),
-            (Intent::Complaint, r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|[0-9]+) times?\b.{0,20}\b(?:ask|tell|contact|writ|email|call|explain|same)\w*|\b(?:third|fourth|fifth|\d+(?:rd|th)) time\b".into()),
-            (Intent::Complaint, r"\b(?:fed up|sick of|tired of|had enough|not happy|unhappy|disappointed|frustrat\w*|annoy\w*|angry|furious|pissed|outraged|livid)\b".into()),
-            (Intent::Complaint, r"\bwaste of (?:time|money)\b|\bnot (?:helpful|helping|useful)\b|\b(?:doesn'?t|does not|didn'?t|did not|isn'?t|is not) help(?:ing|ful)?\b|\bno help\b".into()),
-            (Intent::Complaint, r"\b(?:nobody|no one|no-one|never)\b.{0,20}\b(?:help|answer|repl|respond|fix|get back|call)\w*".into()),
-            (Intent::Complaint, r"\b(?:you (?:people|guys)|your (?:bot|company|service|support))\b.{0,20}\b(?:suck|can'?t|cannot|never|don'?t|won'?t|keep)\b".into()),
-            (Intent::Complaint, r"\b(?:keeps?|kept) (?:crashing|failing|breaking|freezing|logging me out|charging)\b".into()),
-            (Intent::Complaint, r"\b(?:wrong|damaged|broken|missing|cold|late) (?:item|order|product|package|parcel|delivery|food|size)\b".into()),
+            (Intent::Problem, r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|incompetent|appalling|scam|rip-?off|ripped off|garbage|rubbish|trash|joke|shambles|nightmare)\b".into()),
+            (Intent::Problem, r"\b(?:charged|billed|debited|taken)\b.{0,20}\b(?:twice|two times|double|three times|again|wrong amount|without)\b|\bdouble[- ]?(?:charged|billed)\b".into()),
+            (Intent::Problem, r"\b(?:still|yet again|again)\b.{0,20}\b(?:not|n't|no|nothing|broken|wrong|waiting|down|missing|charg\w*|bill\w*|dropping|crashing|failing|late)\b".into()),
+            (Intent::Problem, r"\b(?:absurd|unbelievable|outrageous|not ok(?:ay)?|not acceptable|shocking|a disgrace)\b|\byou keep\b|\bpaying\b.{0,25}\bfor this\b".into()),
+            (Intent::Problem, r"\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not) (?:answer|solve|fix|address|explain)\w*\b|\bthe same\b.{0,25}\b(?:again|article|link|answer|reply|form|message|email)\b|\b(?:another|same) (?:generic|useless|canned|automated|copy[- ]paste)\b".into()),
+            (Intent::Problem, r"\b(?:already|you) (?:said|told me|asked|wrote)\b.{0,30}\b(?:twice|again|before|already|\d+ times|last week|yesterday)\b".into()),
+            (Intent::Problem, r"\bordered\b.{0,40}\b(?:got|received|sent me|came)\b.{0,20}\b(?:instead|wrong|different|another|one)\b|\bno (?:record|reservation|booking) (?:of|for|under)\b".into()),
+            (Intent::Problem, r"\b(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|another) (?:week|day|month) (?:in a row|now|of this)\b|\bthis is the (?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth) (?:week|day|month|time)\b".into()),
+            (Intent::Problem, r"\b(?:arrived|came|is|was)\s+(?:smashed|broken|damaged|crushed|cold|soggy|spilled|ripped|torn|wet|opened)\b".into()),
+            (Intent::Problem, r"\b(?:thinking (?:of|about)|going to|gonna|will|about to)\s+(?:move|moving|switch|switching|leave|leaving|go|going)\b.{0,30}\b(?:another|other|competitor|elsewhere|somewhere else)\b".into()),
+            (Intent::Problem, r"\b(?:never|not|hasn'?t|haven'?t|didn'?t|has not|have not|did not)\s+(?:arrived|received|come|came|shipped|delivered|got|gotten|been (?:delivered|shipped|refunded|fixed))\b".into()),
+            (Intent::Problem, r"\b(?:wait(?:ed|ing)|been)\b.{0,15}\b(?:\d+|two|three|four|five|six|several|many)\s+(?:days|weeks|months|hours)\b".into()),
+            (Intent::Problem, r"\b(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)|[0-9]+) times?\b.{0,20}\b(?:ask|tell|contact|writ|email|call|explain|same)\w*|\b(?:third|fourth|fifth|\d+(?:rd|th)) time\b".into()),
+            (Intent::Problem, r"\b(?:fed up|sick of|tired of|had enough|not happy|unhappy|disappointed|frustrat\w*|annoy\w*|angry|furious|pissed|outraged|livid)\b".into()),
+            (Intent::Problem, r"\bwaste of (?:time|money)\b|\bnot (?:helpful|helping|useful)\b|\b(?:doesn'?t|does not|didn'?t|did not|isn'?t|is not) help(?:ing|ful)?\b|\bno help\b".into()),
+            (Intent::Problem, r"\b(?:nobody|no one|no-one|never)\b.{0,20}\b(?:help|answer|repl|respond|fix|get back|call)\w*".into()),
+            (Intent::Problem, r"\b(?:you (?:people|guys)|your (?:bot|company|service|support))\b.{0,20}\b(?:suck|can'?t|cannot|never|don'?t|won'?t|keep)\b".into()),
+            (Intent::Problem, r"\b(?:keeps?|kept) (?:crashing|failing|breaking|freezing|logging me out|charging)\b".into()),
+            (Intent::Problem, r"\b(?:wrong|damaged|broken|missing|cold|late) (?:item|order|product|package|parcel|delivery|food|size)\b".into()),
             // Cancel, return, or money back.
             (Intent::CancelRefund, r"\b(?:cancel|terminate|close|delete|end|stop)\b.{0,25}\b(?:subscription|account|membership|plan|order|contract|service|booking|reservation|renewal|trial)\b".into()),
             (Intent::CancelRefund, r"\b(?:want|need|demand|get|give|issue|expect|where(?:'s| is))\b.{0,20}\b(?:refund(?:ed)?|money back|my money)\b|\brefund (?:me|my|it|this|the)\b|\bchargeback\b".into()),
@@ -67,7 +68,9 @@ fn rules() -> &'static [Rule] {
             // Urgency.
             (Intent::Urgency, r"\b(?:urgent(?:ly)?|asap|a\.s\.a\.p|immediately|right now|right away|emergency|critical|time[- ]sensitive)\b".into()),
             (Intent::Urgency, r"\b(?:site|server|website|shop|store|app|production|prod|system|checkout|service|everything)\b.{0,12}\b(?:is |are |went |goes )?(?:down|offline|not loading)\b".into()),
-            (Intent::Urgency, r"\blosing (?:money|sales|customers|business|orders)\b|\b(?:hacked|compromised|stolen|unauthori[sz]ed|fraudulent)\b".into()),
+            (Intent::Urgency, r"\blosing (?:money|sales|customers|business|orders)\b".into()),
+            (Intent::Complaint, r"\b(?:file|filing|lodge|lodging|make|making|submit|submitting|raise|raising|register|open|opening|log|put in)\b(?: (?:a|an|my|this|the))?(?: (?:formal|official|written|consumer))? (?:complaint|grievance)\b|\bcomplaints? (?:department|procedure|process|team|form|reference)\b|\b(?:formal|official) complaint\b".into()),
+            (Intent::AccountSecurity, r"\b(?:hacked|compromised|stolen|identity theft|unauthori[sz]ed|fraudulent|fraud)\b|\b(?:didn'?t|did not|never) (?:make|place|authori[sz]e|order|buy)\b.{0,25}\b(?:order|charge|payment|purchase|transaction)s?\b|\b(?:order|charge|payment|purchase|transaction)s?\b.{0,25}\b(?:i|we) (?:didn'?t|did not|never) (?:make|place|authori[sz]e|order|buy)\b".into()),
             (Intent::Urgency, r"\b(?:by|before) (?:today|tonight|tomorrow|end of (?:the )?day|eod|noon|midnight)\b|\bin (?:\d+|an?|two|three) (?:minutes?|hours?)\b|\bwithin the hour\b".into()),
             (Intent::Urgency, r"\b(?:need|needs|want|have to|must|got to)\b.{0,30}\b(?:today|tonight|tomorrow|now|asap)\b|\bdue (?:today|tomorrow|tonight)\b|\bevery (?:minute|hour)\b".into()),
         ];
@@ -130,10 +133,10 @@ mod tests {
             ("get me someone from billing", Intent::HumanRequest),
             ("is there a human I can chat with?", Intent::HumanRequest),
             ("I don't want to talk to a bot", Intent::HumanRequest),
-            ("I was charged twice this month", Intent::Complaint),
-            ("this is the worst service ever", Intent::Complaint),
-            ("my package still hasn't arrived", Intent::Complaint),
-            ("third time I'm asking this", Intent::Complaint),
+            ("I was charged twice this month", Intent::Problem),
+            ("this is the worst service ever", Intent::Problem),
+            ("my package still hasn't arrived", Intent::Problem),
+            ("third time I'm asking this", Intent::Problem),
             ("I want to cancel my subscription", Intent::CancelRefund),
             ("I want my money back", Intent::CancelRefund),
             ("my lawyer will hear about this", Intent::LegalThreat),
@@ -144,6 +147,16 @@ mod tests {
                 Intent::Urgency,
             ),
             ("need this fixed ASAP", Intent::Urgency),
+            ("how do I file a formal complaint", Intent::Complaint),
+            (
+                "I want to lodge a complaint about the driver",
+                Intent::Complaint,
+            ),
+            ("my account was hacked", Intent::AccountSecurity),
+            (
+                "there's a charge I didn't make on my card",
+                Intent::AccountSecurity,
+            ),
         ];
         for (text, intent) in cases {
             assert!(hits(text).contains(intent), "{text:?} -> {:?}", hits(text));
@@ -161,6 +174,9 @@ mod tests {
             "is it urgent to update to v2?",
             "thanks, that helped!",
             "what are your opening hours",
+            "I forgot my password",
+            "I want to leave a review",
+            "do you have a complaints policy page",
         ];
         for text in quiet {
             assert!(hits(text).is_empty(), "{text:?} -> {:?}", hits(text));

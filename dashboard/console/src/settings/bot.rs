@@ -140,18 +140,20 @@ struct NumberField {
 }
 
 const NUMBER_FIELDS: [NumberField; 5] = [
-    NumberField { key: "intent_threshold", label: "Intent threshold", help: "How sure the classifier must be (0 to 1) that a message asks for a person, complains, etc.", min: 0.0, max: 1.0, step: 0.05 },
-    NumberField { key: "negative_message", label: "One very negative message", help: "A single message at or below this sentiment (−1 to 0) escalates.", min: -1.0, max: 0.0, step: 0.05 },
+    NumberField { key: "intent_threshold", label: "Intent threshold", help: "How sure the classifier must be (0 to 1) that a message asks for a person, to file a complaint, etc.", min: 0.0, max: 1.0, step: 0.05 },
+    NumberField { key: "negative_message", label: "One very negative message", help: "A single message at or below this sentiment (−1 to 0; with the classifier 1 − 2 × how likely the visitor is upset) escalates.", min: -1.0, max: 0.0, step: 0.05 },
     NumberField { key: "negative_mood", label: "Negative mood over the conversation", help: "The trend of recent messages at or below this (−1 to 0) escalates.", min: -1.0, max: 0.0, step: 0.05 },
     NumberField { key: "max_failures", label: "Answers the bot could not give", help: "This many “I don't know” answers in a row escalate.", min: 1.0, max: 10.0, step: 1.0 },
     NumberField { key: "max_thumbs_down", label: "Thumbs down", help: "This many thumbs-down answers escalate.", min: 1.0, max: 10.0, step: 1.0 },
 ];
 
-const INTENTS: [&str; 5] = [
+const INTENTS: [&str; 7] = [
     "human_request",
     "complaint",
-    "cancel_refund",
     "legal_threat",
+    "account_security",
+    "problem",
+    "cancel_refund",
     "urgency",
 ];
 

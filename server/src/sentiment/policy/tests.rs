@@ -22,13 +22,14 @@ struct Case {
     name: &'static str,
     signals: Signals,
     history: History,
-    escalate: bool,
+    outcome: Outcome,
     reasons: &'static [Reason],
     priority: Priority,
 }
 
 #[test]
-fn each_reason_table() {
+fn each_distinction_table() {
+    use Outcome::*;
     use Reason::*;
     let calm = History::default();
     let cases = vec![
@@ -36,15 +37,16 @@ fn each_reason_table() {
             name: "calm question",
             signals: signals(0.0, &[]),
             history: calm.clone(),
-            escalate: false,
+            outcome: Answer,
             reasons: &[],
             priority: Priority::Normal,
         },
+        // What only a person can do: at once.
         Case {
             name: "asks for a person in words",
             signals: signals(0.0, &[(Intent::HumanRequest, 0.95)]),
             history: calm.clone(),
-            escalate: true,
+            outcome: HandOver,
             reasons: &[AskedForHuman],
             priority: Priority::Normal,
         },
@@ -55,37 +57,110 @@ fn each_reason_table() {
                 ..signals(0.0, &[])
             },
             history: calm.clone(),
-            escalate: true,
+            outcome: HandOver,
             reasons: &[AskedForHuman],
             priority: Priority::Normal,
         },
         Case {
-            name: "one very negative message",
-            signals: signals(-0.8, &[]),
+            name: "asks to file a formal complaint",
+            signals: signals(0.0, &[(Intent::Complaint, 0.9)]),
             history: calm.clone(),
-            escalate: true,
-            reasons: &[NegativeMood],
+            outcome: HandOver,
+            reasons: &[Complaint],
             priority: Priority::High,
         },
         Case {
-            name: "a negative trend, no single message past the line",
-            signals: signals(-0.45, &[]),
+            name: "legal threat is urgent",
+            signals: signals(-0.2, &[(Intent::LegalThreat, 0.95)]),
+            history: calm.clone(),
+            outcome: HandOver,
+            reasons: &[LegalThreat],
+            priority: Priority::Urgent,
+        },
+        Case {
+            name: "hacked account is urgent",
+            signals: signals(0.0, &[(Intent::AccountSecurity, 0.8)]),
+            history: calm.clone(),
+            outcome: HandOver,
+            reasons: &[AccountSecurity],
+            priority: Priority::Urgent,
+        },
+        // A described problem: answered first, watched.
+        Case {
+            name: "a described problem is answered first, at a higher priority",
+            signals: signals(-0.3, &[(Intent::Problem, 0.9)]),
+            history: calm.clone(),
+            outcome: AnswerThenWatch,
+            reasons: &[],
+            priority: Priority::High,
+        },
+        Case {
+            name: "a calm cancellation stays with the bot, at a higher priority",
+            signals: signals(0.0, &[(Intent::CancelRefund, 0.95)]),
+            history: calm.clone(),
+            outcome: AnswerThenWatch,
+            reasons: &[],
+            priority: Priority::High,
+        },
+        Case {
+            name: "time pressure alone is answered, watched",
+            signals: signals(0.0, &[(Intent::Urgency, 0.95)]),
+            history: calm.clone(),
+            outcome: AnswerThenWatch,
+            reasons: &[],
+            priority: Priority::High,
+        },
+        Case {
+            name: "a problem after a watched turn stays watched",
+            signals: signals(0.1, &[]),
             history: History {
-                sentiments: vec![-0.48, -0.48],
+                watching: true,
                 ..calm.clone()
             },
-            escalate: true,
-            reasons: &[NegativeMood],
-            priority: Priority::High,
-        },
-        Case {
-            name: "one mildly negative first message is not a trend",
-            signals: signals(-0.45, &[]),
-            history: calm.clone(),
-            escalate: false,
+            outcome: AnswerThenWatch,
             reasons: &[],
             priority: Priority::Normal,
         },
+        // Mood over the conversation, not one word.
+        Case {
+            name: "one rude but not furious message is watched, not handed over",
+            signals: signals(-0.7, &[]),
+            history: calm.clone(),
+            outcome: AnswerThenWatch,
+            reasons: &[],
+            priority: Priority::Normal,
+        },
+        Case {
+            name: "one furious message",
+            signals: signals(-0.95, &[]),
+            history: calm.clone(),
+            outcome: HandOver,
+            reasons: &[NegativeMood],
+            priority: Priority::High,
+        },
+        Case {
+            name: "a worsening conversation, no single message past the line",
+            signals: signals(-0.85, &[]),
+            history: History {
+                sentiments: vec![-0.3, -0.7],
+                ..calm.clone()
+            },
+            outcome: HandOver,
+            reasons: &[NegativeMood],
+            priority: Priority::High,
+        },
+        Case {
+            name: "one bad turn after calm ones is not a trend",
+            signals: signals(-0.7, &[]),
+            history: History {
+                sentiments: vec![0.3, 0.2],
+                ..calm.clone()
+            },
+            outcome: AnswerThenWatch,
+            reasons: &[],
+            priority: Priority::Normal,
+        },
+        // The bot could not help.
         Case {
             name: "repeated failure",
             signals: signals(0.0, &[]),
@@ -93,7 +168,7 @@ fn each_reason_table() {
                 failures: 2,
                 ..calm.clone()
             },
-            escalate: true,
+            outcome: HandOver,
             reasons: &[RepeatedFailure],
             priority: Priority::Normal,
         },
@@ -104,7 +179,7 @@ fn each_reason_table() {
                 ..signals(0.0, &[])
             },
             history: calm.clone(),
-            escalate: true,
+            outcome: HandOver,
             reasons: &[RepeatedQuestion],
             priority: Priority::Normal,
         },
@@ -115,91 +190,48 @@ fn each_reason_table() {
                 thumbs_down: 2,
                 ..calm.clone()
             },
-            escalate: true,
+            outcome: HandOver,
             reasons: &[ThumbsDown],
             priority: Priority::High,
         },
         Case {
-            name: "complaint without sentiment words",
-            signals: signals(-0.77, &[(Intent::Complaint, 0.95)]),
-            history: calm.clone(),
-            escalate: true,
-            reasons: &[NegativeMood, Complaint],
-            priority: Priority::High,
-        },
-        Case {
-            name: "a calm cancellation stays with the bot, at a higher priority",
-            signals: signals(0.0, &[(Intent::CancelRefund, 0.95)]),
-            history: calm.clone(),
-            escalate: false,
-            reasons: &[],
-            priority: Priority::High,
-        },
-        Case {
-            name: "a weak exemplar vote is not an intent",
+            name: "a weak score is not an intent",
             signals: signals(0.0, &[(Intent::Complaint, 0.4)]),
             history: calm.clone(),
-            escalate: false,
+            outcome: Answer,
             reasons: &[],
             priority: Priority::Normal,
         },
         Case {
-            name: "a vote split between complaint and a person, together past the line",
+            name: "scores split between a person and a complaint, together past the line",
             signals: signals(
                 0.0,
                 &[(Intent::Complaint, 0.3), (Intent::HumanRequest, 0.25)],
             ),
             history: calm.clone(),
-            escalate: true,
+            outcome: HandOver,
             reasons: &[Complaint],
             priority: Priority::High,
         },
         Case {
-            name: "a split vote led by a person is a request for one",
+            name: "a split led by a legal threat is urgent",
             signals: signals(
                 0.0,
-                &[(Intent::HumanRequest, 0.3), (Intent::Complaint, 0.25)],
+                &[(Intent::LegalThreat, 0.45), (Intent::HumanRequest, 0.1)],
             ),
             history: calm.clone(),
-            escalate: true,
-            reasons: &[AskedForHuman],
-            priority: Priority::Normal,
-        },
-        Case {
-            name: "a split vote led by a legal threat is urgent",
-            signals: signals(
-                0.0,
-                &[(Intent::LegalThreat, 0.45), (Intent::Complaint, 0.4)],
-            ),
-            history: calm.clone(),
-            escalate: true,
+            outcome: HandOver,
             reasons: &[LegalThreat],
-            priority: Priority::Urgent,
-        },
-        Case {
-            name: "legal threat is urgent",
-            signals: signals(-0.2, &[(Intent::LegalThreat, 0.95)]),
-            history: calm.clone(),
-            escalate: true,
-            reasons: &[LegalThreat],
-            priority: Priority::Urgent,
-        },
-        Case {
-            name: "urgent and angry",
-            signals: signals(-0.7, &[(Intent::Urgency, 0.95)]),
-            history: calm.clone(),
-            escalate: true,
-            reasons: &[NegativeMood, Urgency],
             priority: Priority::Urgent,
         },
         Case {
             name: "cool-down holds automatic reasons",
-            signals: signals(-0.9, &[(Intent::Complaint, 0.95)]),
+            signals: signals(-0.95, &[(Intent::Complaint, 0.95)]),
             history: History {
                 in_cooldown: true,
                 ..calm.clone()
             },
-            escalate: false,
+            outcome: AnswerThenWatch,
             reasons: &[NegativeMood, Complaint],
             priority: Priority::High,
         },
@@ -213,7 +245,7 @@ fn each_reason_table() {
                 in_cooldown: true,
                 ..calm.clone()
             },
-            escalate: true,
+            outcome: HandOver,
             reasons: &[AskedForHuman],
             priority: Priority::Normal,
         },
@@ -221,36 +253,57 @@ fn each_reason_table() {
     let policy = EscalationPolicy::default();
     for c in cases {
         let d = decide(&policy, &c.signals, &c.history);
-        assert_eq!(d.escalate, c.escalate, "{}: {d:?}", c.name);
+        assert_eq!(d.outcome, c.outcome, "{}: {d:?}", c.name);
         assert_eq!(d.reasons, c.reasons, "{}", c.name);
         assert_eq!(d.priority, c.priority, "{}", c.name);
     }
 }
 
 #[test]
-fn only_escalating_intents_add_up() {
-    // cancel_refund is not in the default escalate_on: its share of a split vote does not
-    // count.
-    let s = signals(
-        0.0,
-        &[(Intent::Complaint, 0.25), (Intent::CancelRefund, 0.3)],
+fn a_watched_problem_goes_to_a_person_at_the_first_failure() {
+    let policy = EscalationPolicy::default();
+    // A plain question: two "I don't know" answers in a row.
+    assert!(!policy.failures_escalate(1, false));
+    assert!(policy.failures_escalate(2, false));
+    // A described problem the bot could not help with: the first.
+    assert!(policy.failures_escalate(1, true));
+    let mut d = decide(
+        &policy,
+        &signals(-0.3, &[(Intent::Problem, 0.9)]),
+        &History::default(),
     );
+    assert!(d.watching() && !d.escalates());
+    d.hand_over(Reason::RepeatedFailure);
+    assert!(d.escalates() && d.reasons == vec![Reason::RepeatedFailure]);
+    // Automatic escalation off: never.
+    let off = EscalationPolicy {
+        enabled: false,
+        ..EscalationPolicy::default()
+    };
+    assert!(!off.failures_escalate(1, true) && !off.failures_escalate(5, false));
+}
+
+#[test]
+fn only_escalating_intents_add_up() {
+    // problem and cancel_refund are not in the default escalate_on: their share of a split
+    // score does not count.
+    let s = signals(0.0, &[(Intent::Problem, 0.25), (Intent::CancelRefund, 0.3)]);
     let d = decide(&EscalationPolicy::default(), &s, &History::default());
-    assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
-    // An owner who adds it: the same vote escalates on its strongest part.
+    assert!(!d.escalates() && d.reasons.is_empty(), "{d:?}");
+    // An owner who adds them: the same scores escalate on their strongest part.
     let policy = EscalationPolicy {
         escalate_on: Intent::ALL.to_vec(),
         ..EscalationPolicy::default()
     };
     let d = decide(&policy, &s, &History::default());
-    assert!(d.escalate, "{d:?}");
+    assert!(d.escalates(), "{d:?}");
     assert_eq!(d.reasons, vec![Reason::CancelRefund]);
     // Below the line together: nothing.
     let s = signals(
         0.0,
         &[(Intent::Complaint, 0.25), (Intent::HumanRequest, 0.2)],
     );
-    assert!(!decide(&EscalationPolicy::default(), &s, &History::default()).escalate);
+    assert!(!decide(&EscalationPolicy::default(), &s, &History::default()).escalates());
 }
 
 #[test]
@@ -259,50 +312,44 @@ fn owners_can_turn_automatic_escalation_off_but_not_the_button() {
         enabled: false,
         ..EscalationPolicy::default()
     };
-    let angry = signals(-0.9, &[(Intent::Complaint, 0.95)]);
-    assert!(!decide(&policy, &angry, &History::default()).escalate);
+    let angry = signals(-0.95, &[(Intent::Complaint, 0.95)]);
+    assert!(!decide(&policy, &angry, &History::default()).escalates());
     let worded = signals(0.0, &[(Intent::HumanRequest, 0.95)]);
-    assert!(decide(&policy, &worded, &History::default()).escalate);
+    assert!(decide(&policy, &worded, &History::default()).escalates());
     let button = Signals {
         explicit_request: true,
         ..signals(0.0, &[])
     };
-    assert!(decide(&policy, &button, &History::default()).escalate);
+    assert!(decide(&policy, &button, &History::default()).escalates());
     let strict = EscalationPolicy {
         escalate_on: vec![],
         ..EscalationPolicy::default()
     };
-    assert!(!decide(&strict, &worded, &History::default()).escalate);
-    assert!(decide(&strict, &button, &History::default()).escalate);
-    assert!(!policy.failures_escalate(5));
-    assert!(EscalationPolicy::default().failures_escalate(2));
+    assert!(!decide(&strict, &worded, &History::default()).escalates());
+    assert!(decide(&strict, &button, &History::default()).escalates());
 }
 
 #[test]
 fn thresholds_are_tunable_and_validated() {
     let lenient = EscalationPolicy {
-        negative_message: -0.95,
-        negative_mood: -0.9,
+        negative_message: -0.99,
+        negative_mood: -0.99,
         ..EscalationPolicy::default()
     };
-    assert!(!decide(&lenient, &signals(-0.8, &[]), &History::default()).escalate);
-    let calm_refunds = EscalationPolicy {
-        escalate_on: vec![Intent::HumanRequest, Intent::Complaint],
+    assert!(!decide(&lenient, &signals(-0.95, &[]), &History::default()).escalates());
+    let strict = EscalationPolicy {
+        negative_message: -0.6,
         ..EscalationPolicy::default()
     };
-    let refund = signals(0.0, &[(Intent::CancelRefund, 0.95)]);
-    let d = decide(&calm_refunds, &refund, &History::default());
-    assert!(!d.escalate && d.reasons.is_empty());
-    assert_eq!(d.priority, Priority::High, "still raises the priority");
-    let refunds_to_people = EscalationPolicy {
-        escalate_on: Intent::ALL.to_vec(),
+    assert!(decide(&strict, &signals(-0.7, &[]), &History::default()).escalates());
+    // Owners who want described problems handed over at once add them.
+    let problems_to_people = EscalationPolicy {
+        escalate_on: vec![Intent::HumanRequest, Intent::Problem],
         ..EscalationPolicy::default()
     };
-    let d = decide(&refunds_to_people, &refund, &History::default());
-    assert!(
-        d.escalate && d.reasons == vec![Reason::CancelRefund],
-        "{d:?}"
-    );
+    let problem = signals(0.0, &[(Intent::Problem, 0.95)]);
+    let d = decide(&problems_to_people, &problem, &History::default());
+    assert!(d.escalates() && d.reasons == vec![Reason::Problem], "{d:?}");
     assert!(EscalationPolicy::default().validate().is_ok());
     let bad = EscalationPolicy {
         intent_threshold: 1.5,
@@ -312,38 +359,47 @@ fn thresholds_are_tunable_and_validated() {
     let parsed: Result<EscalationPolicy, _> =
         serde_json::from_str(r#"{"negative_mood": -0.5, "bogus": 1}"#);
     assert!(parsed.is_err(), "unknown fields are refused");
-    let parsed: EscalationPolicy = serde_json::from_str(r#"{"negative_mood": -0.5}"#).unwrap();
-    assert_eq!(parsed.negative_mood, -0.5);
+    let parsed: EscalationPolicy = serde_json::from_str(r#"{"negative_mood": -0.4}"#).unwrap();
+    assert_eq!(parsed.negative_mood, -0.4);
     assert_eq!(parsed.max_failures, 2);
+    assert_eq!(
+        parsed.escalate_on,
+        vec![
+            Intent::HumanRequest,
+            Intent::Complaint,
+            Intent::LegalThreat,
+            Intent::AccountSecurity
+        ]
+    );
 }
 
 #[test]
 fn per_intent_thresholds_replace_the_common_one() {
     let policy = EscalationPolicy {
-        intent_thresholds: BTreeMap::from([(Intent::Urgency, 0.8), (Intent::Complaint, 0.3)]),
+        intent_thresholds: BTreeMap::from([(Intent::HumanRequest, 0.8), (Intent::Complaint, 0.3)]),
         ..EscalationPolicy::default()
     };
-    assert_eq!(policy.threshold(Intent::Urgency), 0.8);
+    assert_eq!(policy.threshold(Intent::HumanRequest), 0.8);
     assert_eq!(policy.threshold(Intent::Complaint), 0.3);
-    assert_eq!(
-        policy.threshold(Intent::HumanRequest),
-        policy.intent_threshold
+    assert_eq!(policy.threshold(Intent::Urgency), policy.intent_threshold);
+    // A request for a person at 0.6: escalates under the common 0.5, not under 0.8 (also
+    // not through the summed scores: their strongest needs 0.8).
+    let unsure = signals(0.0, &[(Intent::HumanRequest, 0.6)]);
+    let d = decide(&EscalationPolicy::default(), &unsure, &History::default());
+    assert!(
+        d.escalates() && d.reasons == vec![Reason::AskedForHuman],
+        "{d:?}"
     );
-    // An urgent how-to question at 0.6: escalates under the common 0.5, not under 0.8
-    // (also not through the summed scores: their strongest, urgency, needs 0.8).
-    let urgent = signals(0.0, &[(Intent::Urgency, 0.6)]);
-    let d = decide(&EscalationPolicy::default(), &urgent, &History::default());
-    assert!(d.escalate && d.reasons == vec![Reason::Urgency], "{d:?}");
-    let d = decide(&policy, &urgent, &History::default());
-    assert!(!d.escalate && d.reasons.is_empty(), "{d:?}");
-    assert_eq!(d.priority, Priority::Normal, "urgency below its threshold");
-    let split = signals(0.0, &[(Intent::Urgency, 0.45), (Intent::HumanRequest, 0.2)]);
-    assert!(!decide(&policy, &split, &History::default()).escalate);
-    // A complaint stated as a bare fact at 0.35: only the lowered threshold catches it.
+    let d = decide(&policy, &unsure, &History::default());
+    assert!(!d.escalates() && d.reasons.is_empty(), "{d:?}");
+    // A complaint request at 0.35: only the lowered threshold catches it.
     let fact = signals(0.0, &[(Intent::Complaint, 0.35)]);
-    assert!(!decide(&EscalationPolicy::default(), &fact, &History::default()).escalate);
+    assert!(!decide(&EscalationPolicy::default(), &fact, &History::default()).escalates());
     let d = decide(&policy, &fact, &History::default());
-    assert!(d.escalate && d.reasons == vec![Reason::Complaint], "{d:?}");
+    assert!(
+        d.escalates() && d.reasons == vec![Reason::Complaint],
+        "{d:?}"
+    );
     // Owners set them in the same JSON; out-of-range ones are refused by name.
     let parsed: EscalationPolicy =
         serde_json::from_str(r#"{"intent_thresholds": {"urgency": 0.9}}"#).unwrap();
@@ -357,17 +413,4 @@ fn per_intent_thresholds_replace_the_common_one() {
     let unknown: Result<EscalationPolicy, _> =
         serde_json::from_str(r#"{"intent_thresholds": {"grumpy": 0.5}}"#);
     assert!(unknown.is_err(), "unknown intents are refused");
-}
-
-#[test]
-fn reasons_and_priorities_have_stable_names() {
-    for r in Reason::ALL {
-        assert_eq!(Reason::parse(r.as_str()), Some(r));
-        assert_eq!(
-            serde_json::to_value(r).unwrap(),
-            serde_json::json!(r.as_str())
-        );
-    }
-    assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
-    assert!(Priority::Urgent > Priority::High && Priority::High > Priority::Normal);
 }

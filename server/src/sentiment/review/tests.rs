@@ -77,7 +77,7 @@ fn only_uncertain_turns_that_the_verdict_could_change_are_reviewed() {
     // Escalates anyway on the mood: the verdict cannot change that.
     assert!(!needs_review(
         &p,
-        &signals(&[(Intent::Complaint, 0.4)], -0.9),
+        &signals(&[(Intent::Complaint, 0.4)], -0.95),
         "",
         &h
     ));
@@ -147,10 +147,10 @@ fn the_verdict_decides_the_turn_through_the_policy() {
     let h = History::default();
     let p = on();
     let unsure = signals(&[(Intent::Complaint, 0.35), (Intent::Urgency, 0.1)], 0.0);
-    assert!(!decide(&p, &unsure, &h).escalate);
+    assert!(!decide(&p, &unsure, &h).escalates());
     let up = reviewed(&p, &unsure, "", Verdict::Escalate(Intent::Complaint));
     let d = decide(&p, &up, &h);
-    assert!(d.escalate);
+    assert!(d.escalates());
     // As for a complaint the classifier is sure of: the reason, and the sentiment it
     // pulls down (here far enough for the mood too).
     assert!(
@@ -162,10 +162,10 @@ fn the_verdict_decides_the_turn_through_the_policy() {
     assert!(up.message.sentiment < unsure.message.sentiment);
 
     let leaning = signals(&[(Intent::Complaint, 0.7)], 0.0);
-    assert!(decide(&p, &leaning, &h).escalate);
+    assert!(decide(&p, &leaning, &h).escalates());
     let calm = reviewed(&p, &leaning, "", Verdict::Calm);
     let d = decide(&p, &calm, &h);
-    assert!(!d.escalate, "{d:?}");
+    assert!(!d.escalates(), "{d:?}");
     assert_eq!(calm.message.intents.get(Intent::Complaint), 0.0);
     // Intents that do not escalate by themselves are kept (they set the priority).
     let refund = signals(
