@@ -19,6 +19,7 @@ mod conversations_detail;
 mod conversations_takeover;
 mod dashboard_e2e;
 mod escalation;
+mod escalation_deflect;
 mod escalation_policy;
 mod escalation_presence;
 mod escalation_replay;
