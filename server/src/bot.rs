@@ -28,7 +28,7 @@ use crate::escalation::{Assessment, Escalations};
 use crate::rag::llm::Role;
 use crate::rag::pii::mask_pii;
 use crate::rag::{Knowledge, RagError};
-use crate::store::{ConversationRecord, MessageRecord};
+use crate::store::{ConversationRecord, MessageRecord, TurnOutcome};
 use compose::ConversationSink;
 
 /// What the bot says when retrieval finds nothing good enough.
@@ -153,11 +153,13 @@ impl Bot {
             return Ok(None);
         }
         if !has_documents {
-            self.outcome(&conversation, &assessment, "silent").await;
+            self.outcome(&conversation, &assessment, TurnOutcome::Silent)
+                .await;
             return Ok(None);
         }
         if !self.reserve(&conversation, question).await {
-            self.outcome(&conversation, &assessment, "escalated").await;
+            self.outcome(&conversation, &assessment, TurnOutcome::Escalated)
+                .await;
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
@@ -212,9 +214,9 @@ impl Bot {
             .await?;
         let m = self.chat.finish_stream(stream, &written.sources).await?;
         let outcome = if written.answered {
-            "answered"
+            TurnOutcome::Answered
         } else {
-            "dont_know"
+            TurnOutcome::DontKnow
         };
         self.outcome(&conversation, &assessment, outcome).await;
         Ok(Some(m))
@@ -225,7 +227,7 @@ impl Bot {
         &self,
         conversation: &ConversationRecord,
         assessment: &Option<Assessment>,
-        outcome: &str,
+        outcome: TurnOutcome,
     ) {
         let Some(a) = assessment else {
             return;
@@ -249,7 +251,8 @@ impl Bot {
                 Err(e) => tracing::warn!(error = %e, "escalation after a failure did not happen"),
             }
         }
-        self.outcome(conversation, assessment, "dont_know").await;
+        self.outcome(conversation, assessment, TurnOutcome::DontKnow)
+            .await;
         false
     }
 

@@ -6,7 +6,12 @@
 //!   widget's files, embedded at build time (`build.rs`).
 //! - [`ws`]: websocket upgrades and the visitor / agent session loops.
 //! - [`chat`]: the conversation service every entry point calls (persist, then publish).
-//! - [`bot`]: answers visitors from the knowledge base, streamed, with citations.
+//! - [`bot`]: answers visitors from the knowledge base, streamed, with citations; asks
+//!   [`escalation`] first whether a person should take over.
+//! - [`escalation`]: per visitor message, assesses (signals, history), decides (answer,
+//!   answer and watch, hand over) and acts (ticket, handoff packet, who is told what).
+//! - [`sentiment`]: the pure half of escalation: the shipped classifier, keyword rules, VADER,
+//!   the mood and the owner's policy (no I/O).
 //! - [`rag`]: the knowledge base (ingest, chunk, embed, index, retrieve, answer).
 //! - [`widget`]: the embeddable widget's settings and signed visitor identities.
 //! - [`accounts`]: provisioning of sites, agents and tokens (CLI today, owner API later).
@@ -15,8 +20,9 @@
 //! - [`limits`]: rate limits and abuse control.
 //! - [`metrics`], [`telemetry`], [`error`] (the only place errors become responses), [`cli`].
 //!
-//! Dependency direction: `cli → app → {http, ws} → {bot, chat, accounts, widget} → {rag, store,
-//! bus, limits} → protocol`. Engine modules never import axum.
+//! Dependency direction: `cli → app → {http, ws} → bot → escalation → {chat, accounts,
+//! widget} → {rag, sentiment, store, bus, limits} → protocol`; `sentiment` and `store` import
+//! neither each other nor anything above them. Engine modules never import axum.
 
 pub mod accounts;
 pub mod analytics;

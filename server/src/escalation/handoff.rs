@@ -3,8 +3,7 @@
 
 use concierge_protocol::{Author, Handoff, MoodPoint, Source};
 
-use crate::bot::{CANNOT_SEARCH, DONT_KNOW};
-use crate::store::{MessageRecord, SignalRecord};
+use crate::store::{MessageRecord, SignalRecord, TurnOutcome};
 
 /// Longest quote of the visitor in the summary.
 const QUOTE_CHARS: usize = 160;
@@ -49,16 +48,10 @@ pub fn extractive_summary(messages: &[MessageRecord], signals: &[SignalRecord]) 
             lines.push(format!("Latest: {}.", quote(&last.text)));
         }
     }
-    let bot: Vec<&MessageRecord> = messages
-        .iter()
-        .filter(|m| m.author == Author::Bot)
-        .collect();
-    if !bot.is_empty() {
-        let failed = bot
-            .iter()
-            .filter(|m| m.text == DONT_KNOW || m.text == CANNOT_SEARCH)
-            .count();
-        let answered = bot.len() - failed;
+    // What the bot did with each visitor message, as recorded with its signals.
+    let count = |o: TurnOutcome| signals.iter().filter(|s| s.outcome == o).count();
+    let (answered, failed) = (count(TurnOutcome::Answered), count(TurnOutcome::DontKnow));
+    if answered + failed > 0 {
         lines.push(match (answered, failed) {
             (a, 0) => format!("The bot answered {a} time(s) from the help articles."),
             (0, f) => format!("The bot could not answer ({f} time(s))."),
@@ -153,14 +146,14 @@ mod tests {
         }
     }
 
-    fn signal(seq: i64, sentiment: f32, mood: f32) -> SignalRecord {
+    fn signal(seq: i64, sentiment: f32, mood: f32, outcome: TurnOutcome) -> SignalRecord {
         SignalRecord {
             seq,
             vader: sentiment,
             sentiment,
             mood,
             intents: serde_json::json!({}),
-            outcome: "answered".into(),
+            outcome,
             created_at: 0,
             text: String::new(),
         }
@@ -184,7 +177,7 @@ mod tests {
                 vec![source.clone()],
             ),
             msg(3, Author::Visitor, "Can I get one for a gift card?", vec![]),
-            msg(4, Author::Bot, DONT_KNOW, vec![]),
+            msg(4, Author::Bot, "I couldn't find an answer to that.", vec![]),
             msg(
                 5,
                 Author::Visitor,
@@ -193,9 +186,9 @@ mod tests {
             ),
         ];
         let signals = vec![
-            signal(1, 0.0, 0.0),
-            signal(3, 0.0, 0.0),
-            signal(5, -0.8, -0.45),
+            signal(1, 0.0, 0.0, TurnOutcome::Answered),
+            signal(3, 0.0, 0.0, TurnOutcome::DontKnow),
+            signal(5, -0.8, -0.45, TurnOutcome::Escalated),
         ];
         let h = build(&messages, &signals, &["asked_for_human".into()]);
         assert!(h.summary.contains("How do refunds work?"), "{}", h.summary);

@@ -33,7 +33,9 @@ use crate::sentiment::{
     decide, Decision, EscalationModel, EscalationPolicy, History, IntentScores, MessageSignals,
     Priority, Reason, Signals,
 };
-use crate::store::{ConversationRecord, MessageRecord, StoreError, TicketRecord};
+use crate::store::{
+    ConversationRecord, MessageRecord, SignalRecord, StoreError, TicketRecord, TurnOutcome,
+};
 
 pub use handover::find_email;
 pub use presence::Presence;
@@ -154,7 +156,7 @@ impl Escalations {
         let failures = earlier
             .iter()
             .rev()
-            .take_while(|s| s.outcome == "dont_know")
+            .take_while(|s| s.outcome == TurnOutcome::DontKnow)
             .count() as u32;
         let repeated = self
             .repeats(
@@ -219,7 +221,8 @@ impl Escalations {
         };
         match conversation.status {
             ConversationStatus::Bot if assessment.decision.escalates() => {
-                self.record(conversation, &assessment, "escalated").await?;
+                self.record(conversation, &assessment, TurnOutcome::Escalated)
+                    .await?;
                 let reasons: Vec<String> = assessment
                     .decision
                     .reasons
@@ -233,11 +236,13 @@ impl Escalations {
             }
             ConversationStatus::Bot => {} // the bot records what it did
             ConversationStatus::Waiting => {
-                self.record(conversation, &assessment, "silent").await?;
+                self.record(conversation, &assessment, TurnOutcome::Silent)
+                    .await?;
                 self.capture_email(conversation, &message.text).await?;
             }
             ConversationStatus::Agent | ConversationStatus::Resolved => {
-                self.record(conversation, &assessment, "silent").await?;
+                self.record(conversation, &assessment, TurnOutcome::Silent)
+                    .await?;
             }
         }
         Ok(assessment)
@@ -269,24 +274,27 @@ impl Escalations {
         texts
     }
 
-    /// Stores the message's signals with what happened to it (`answered`, `dont_know`,
-    /// `silent`, `escalated`), updates the conversation's mood and shows it to agents.
+    /// Stores the message's signals with what happened to it, updates the conversation's
+    /// mood and shows it to agents.
     pub async fn record(
         &self,
         conversation: &ConversationRecord,
         assessment: &Assessment,
-        outcome: &str,
+        outcome: TurnOutcome,
     ) -> Result<()> {
+        let signals = SignalRecord {
+            seq: assessment.seq,
+            vader: assessment.signals.vader,
+            sentiment: assessment.signals.sentiment,
+            mood: assessment.decision.mood,
+            intents: assessment.signals.intents.to_json(),
+            outcome,
+            created_at: crate::store::now_ms(),
+            text: String::new(),
+        };
         self.chat
             .store
-            .record_signals(
-                &conversation.site_id,
-                &conversation.id,
-                assessment.seq,
-                &assessment.signals,
-                assessment.decision.mood,
-                outcome,
-            )
+            .record_signals(&conversation.site_id, &conversation.id, &signals)
             .await?;
         self.chat
             .republish_conversation(&conversation.site_id, &conversation.id)
@@ -317,7 +325,8 @@ impl Escalations {
         reasons.sort();
         reasons.dedup();
         let reasons: Vec<String> = reasons.iter().map(|r| r.as_str().to_string()).collect();
-        self.record(conversation, assessment, "escalated").await?;
+        self.record(conversation, assessment, TurnOutcome::Escalated)
+            .await?;
         let escalated = self
             .escalate(conversation, &reasons, assessment.decision.priority)
             .await?

@@ -43,8 +43,9 @@ pub struct MessageSignals {
 }
 
 /// Scores one message: the shipped classifier when an embedding and the model are given,
-/// else VADER and the keyword rules. The rules for the rare, unambiguous intents (a legal
-/// threat, a hacked account) add to the classifier: a missed one costs most.
+/// else VADER and the keyword rules. The rules for the intents a person must act on (asks for
+/// a person, a legal threat, a hacked account) add to the classifier: they fire only on
+/// unambiguous wording, and a missed one costs most.
 pub fn analyze(
     text: &str,
     embedding: Option<&[f32]>,
@@ -60,7 +61,11 @@ pub fn analyze(
     let (intents, sentiment) = match scored {
         Some(s) => {
             let mut intents = s.intents;
-            for i in [Intent::LegalThreat, Intent::AccountSecurity] {
+            for i in [
+                Intent::HumanRequest,
+                Intent::LegalThreat,
+                Intent::AccountSecurity,
+            ] {
                 intents.set(i, intents.get(i).max(rules.get(i)));
             }
             (intents, sentiment_of_negativity(s.negativity, vader))

@@ -17,7 +17,7 @@ struct Rule {
     pattern: Regex,
 }
 
-const PEOPLE: &str = r"(?:a |an |some |the |your |real |actual |live )*(?:human|person|people|agent|representative|rep|someone|somebody|anyone|anybody|operator|manager|supervisor|staff|employee|team member|customer service|support (?:team|staff|person|agent))s?";
+const PEOPLE: &str = r"(?:a |an |some |the |your |real |actual |live )*(?:human|person|people|agent|representative|rep|someone|somebody|anyone|anybody|operator|manager|supervisor|staff|employee|team member|support (?:staff|person|agent))s?";
 
 fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
@@ -26,6 +26,9 @@ fn rules() -> &'static [Rule] {
         let specs: Vec<(Intent, String)> = vec![
             // Asks for a person.
             (Intent::HumanRequest, format!(r"\b(?:talk|speak|chat|connect|transfer|put|escalate|pass|forward)(?:ing)?\b(?: me)?(?: through)?(?: to| with)? {people}\b")),
+            // Customer service as a department is a question the knowledge base answers
+            // ("how do I contact customer service"); being put through to it now is a hand-off.
+            (Intent::HumanRequest, r"\b(?:transfer|put|connect|pass|forward)\w*\b(?: me)?(?: through)?(?: to| with)? (?:your |the )?(?:customer (?:service|support|care)|support(?: team)?|help ?desk)\b".into()),
             (Intent::HumanRequest, r"\b(?:real|live|actual|human) (?:person|human|agent|people|support|being|rep|representative)\b".into()),
             (Intent::HumanRequest, format!(r"\b(?:get|give|find|need|want|bring)(?: me)? {people}\b")),
             (Intent::HumanRequest, r"^\W*(?:a |an )?(?:human|agent|operator|representative|rep|person|real person|live agent|live chat)(?:\s+(?:please|pls|plz|now|asap))?\W*$".into()),
@@ -133,6 +136,8 @@ mod tests {
             ("get me someone from billing", Intent::HumanRequest),
             ("is there a human I can chat with?", Intent::HumanRequest),
             ("I don't want to talk to a bot", Intent::HumanRequest),
+            ("transfer me to customer service", Intent::HumanRequest),
+            ("put me through to your support team", Intent::HumanRequest),
             ("I was charged twice this month", Intent::Problem),
             ("this is the worst service ever", Intent::Problem),
             ("my package still hasn't arrived", Intent::Problem),
@@ -177,6 +182,8 @@ mod tests {
             "I forgot my password",
             "I want to leave a review",
             "do you have a complaints policy page",
+            "how do I contact customer service",
+            "I need to speak with customer support, what is the number",
         ];
         for text in quiet {
             assert!(hits(text).is_empty(), "{text:?} -> {:?}", hits(text));

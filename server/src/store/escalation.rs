@@ -5,16 +5,53 @@ use concierge_protocol as proto;
 
 use super::{col, now_ms, Result, Store, StoreError};
 
-/// One visitor message's signals as stored.
+/// What happened to a visitor message, recorded with its signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOutcome {
+    /// The bot answered from the documents.
+    Answered,
+    /// The bot could not answer ("I don't know", or the search failed).
+    DontKnow,
+    /// Nobody answered automatically: a person has (or will have) the conversation, or the
+    /// site has no documents.
+    Silent,
+    /// The message handed the conversation to a person.
+    Escalated,
+}
+
+impl TurnOutcome {
+    pub const ALL: [TurnOutcome; 4] = [
+        TurnOutcome::Answered,
+        TurnOutcome::DontKnow,
+        TurnOutcome::Silent,
+        TurnOutcome::Escalated,
+    ];
+
+    /// As stored (`message_signals.outcome`) and exported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnOutcome::Answered => "answered",
+            TurnOutcome::DontKnow => "dont_know",
+            TurnOutcome::Silent => "silent",
+            TurnOutcome::Escalated => "escalated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TurnOutcome> {
+        TurnOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One visitor message's signals, as the policy reads them and the store keeps them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignalRecord {
     pub seq: i64,
     pub vader: f32,
     pub sentiment: f32,
     pub mood: f32,
+    /// `{"human_request": 0.93, ...}`.
     pub intents: serde_json::Value,
-    /// `answered`, `dont_know`, `silent` or `escalated`.
-    pub outcome: String,
+    pub outcome: TurnOutcome,
     pub created_at: i64,
     /// The visitor's message.
     pub text: String,
@@ -49,17 +86,16 @@ impl Store {
 
     // ---- signals ------------------------------------------------------------------------
 
-    /// Stores a visitor message's signals and what happened to it, and sets the
-    /// conversation's mood, in one transaction.
+    /// Stores a visitor message's signals and what happened to it (`signals.seq`,
+    /// `signals.outcome`; `created_at` and `text` are not written: the message has them),
+    /// and sets the conversation's mood, in one transaction.
     pub async fn record_signals(
         &self,
         site_id: &str,
         conversation_id: &str,
-        seq: i64,
-        signals: &crate::sentiment::MessageSignals,
-        mood: f32,
-        outcome: &str,
+        signals: &SignalRecord,
     ) -> Result<()> {
+        let (seq, mood) = (signals.seq, signals.mood);
         let _w = self.writer().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -73,8 +109,8 @@ impl Store {
         .bind(signals.vader as f64)
         .bind(signals.sentiment as f64)
         .bind(mood as f64)
-        .bind(signals.intents.to_json().to_string())
-        .bind(outcome)
+        .bind(signals.intents.to_string())
+        .bind(signals.outcome.as_str())
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
@@ -118,7 +154,9 @@ impl Store {
                     sentiment: col::<f64>(r, "sentiment")? as f32,
                     mood: col::<f64>(r, "mood")? as f32,
                     intents: serde_json::from_str(&intents).unwrap_or_default(),
-                    outcome: col(r, "outcome")?,
+                    // Only these four are ever written.
+                    outcome: TurnOutcome::parse(&col::<String>(r, "outcome")?)
+                        .unwrap_or(TurnOutcome::Silent),
                     created_at: col(r, "created_at")?,
                     text: col(r, "text")?,
                 })

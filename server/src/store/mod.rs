@@ -51,7 +51,7 @@ pub use analytics::Handling;
 pub use audit::{AuditRecord, NewAudit};
 pub use conversations::TakeOver;
 pub use documents::{ChunkRecord, DocumentRecord, NewChunk, NewDocument, Replaced};
-pub use escalation::SignalRecord;
+pub use escalation::{SignalRecord, TurnOutcome};
 pub use gaps::{KnowledgeGap, LlmUsage};
 pub use inbox::{Assignee, InboxFilter, InboxRow, MoodBand, VisitorDetails, MOOD_BAND};
 pub use job_progress::ItemProgress;

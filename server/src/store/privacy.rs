@@ -74,7 +74,7 @@ impl Store {
                 "messages": messages.iter().map(|m| m.view()).collect::<Vec<_>>(),
                 "signals": signals.iter().map(|s| json!({
                     "seq": s.seq, "sentiment": s.sentiment, "mood": s.mood,
-                    "intents": s.intents, "outcome": s.outcome, "at": rfc3339(s.created_at),
+                    "intents": s.intents, "outcome": s.outcome.as_str(), "at": rfc3339(s.created_at),
                 })).collect::<Vec<_>>(),
                 "feedback": feedback,
                 "tickets": tickets.iter().map(|t| t.view()).collect::<Vec<_>>(),
