@@ -12,7 +12,7 @@
 //!   ([`lexical`]).
 //! - [`intents`]: intent names and scores; which intents only a person can act on.
 //! - [`policy`]: [`EscalationPolicy`] (per site, owner-tunable) and [`decide`], which gives a
-//!   decision (answer, answer and watch, hand over) with its reasons and a priority.
+//!   decision (answer, answer and watch, hand over) with its [`reason`]s and a priority.
 //! - [`review`]: which uncertain turns the site's language model is asked about (when the
 //!   owner turns `llm_review` on), its prompt, and how its verdict changes the signals.
 
@@ -20,6 +20,7 @@ pub mod intents;
 pub mod lexical;
 pub mod model;
 pub mod policy;
+pub mod reason;
 pub mod review;
 pub mod rules;
 pub mod score;
