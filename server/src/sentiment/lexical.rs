@@ -23,6 +23,8 @@ pub enum Analyzer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vectorizer {
     analyzer: Analyzer,
+    /// Written in term order, so the same training gives the same file.
+    #[serde(serialize_with = "sorted")]
     vocabulary: HashMap<String, u32>,
     idf: Vec<f32>,
 }
@@ -62,6 +64,11 @@ pub fn terms(analyzer: Analyzer, text: &str) -> Vec<String> {
             out
         }
     }
+}
+
+fn sorted<S: serde::Serializer>(map: &HashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
+    let ordered: BTreeMap<&String, &u32> = map.iter().collect();
+    ordered.serialize(s)
 }
 
 impl Vectorizer {

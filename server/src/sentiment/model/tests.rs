@@ -61,6 +61,10 @@ fn scores_intents_and_negativity_and_round_trips() {
 
     let back = EscalationModel::from_json(&m.to_json()).expect("parses");
     assert_eq!(back, m);
+    // The same model is the same file (vocabularies are written in term order).
+    assert_eq!(back.to_json(), m.to_json());
+    let shipped = EscalationModel::shipped().unwrap();
+    assert_eq!(shipped.to_json(), MODEL_JSON.trim_end());
     assert!(EscalationModel::from_json("{}").is_none());
     let mut damaged = m.clone();
     damaged.intents.bias.pop();
