@@ -251,7 +251,7 @@ impl Application {
             let _ = worker.await;
             // A process must not exit while ONNX Runtime runs on another thread: its static
             // teardown under a running session crashes the process (SIGSEGV seen when SIGTERM
-            // came during the start-up embedding of the intent exemplars, when they were embedded at start).
+            // came during a long start-up embedding).
             if let Some(preload) = preload {
                 let _ = preload.await;
             }

@@ -50,7 +50,7 @@ pub struct Triage<'a> {
     policy: EscalationPolicy,
     /// The site whose documents answer (None: no knowledge base, no failures).
     site_id: Option<String>,
-    /// Use the message embedding (exemplar vote, "asked again").
+    /// Use the message embedding (the classifier, "asked again").
     embed: bool,
     /// Reviews unsure turns when the policy asks: the named site's LLM, else the server's.
     llm: Option<Arc<dyn Llm>>,
