@@ -41,59 +41,51 @@ struct Observed {
     turns: Vec<(Signals, History)>,
 }
 
-/// Escalated shares `(negative dialogs, other dialogs)` under `policy`, for one half or both.
+/// Shares escalated `(of the positives, of the others, positives, others)` from
+/// `(positive, escalated)` pairs.
+fn shares(items: impl Iterator<Item = (bool, bool)>) -> (f64, f64, usize, usize) {
+    // [others, positives] x [count, escalated]
+    let mut n = [[0usize; 2]; 2];
+    for (positive, escalated) in items {
+        let row = &mut n[usize::from(positive)];
+        row[0] += 1;
+        row[1] += usize::from(escalated);
+    }
+    let share = |r: [usize; 2]| r[1] as f64 / r[0].max(1) as f64;
+    (share(n[1]), share(n[0]), n[1][0], n[0][0])
+}
+
+/// TweetSumm: escalated shares of the negative dialogs and of the others under `policy`, for
+/// one half or both (a dialog escalates when any customer turn does).
 fn tweetsumm_rates(
     dialogs: &[Observed],
     policy: &EscalationPolicy,
     half: Option<bool>,
 ) -> (f64, f64, usize, usize) {
-    let (mut neg, mut neg_n, mut oth, mut oth_n) = (0usize, 0usize, 0usize, 0usize);
-    for d in dialogs
-        .iter()
-        .filter(|d| half.is_none_or(|h| d.first_half == h))
-    {
-        let escalated = d
-            .turns
+    shares(
+        dialogs
             .iter()
-            .any(|(s, h)| decide(policy, s, h).escalates());
-        if d.negative {
-            neg_n += 1;
-            neg += usize::from(escalated);
-        } else {
-            oth_n += 1;
-            oth += usize::from(escalated);
-        }
-    }
-    (
-        neg as f64 / neg_n.max(1) as f64,
-        oth as f64 / oth_n.max(1) as f64,
-        neg_n,
-        oth_n,
+            .filter(|d| half.is_none_or(|h| d.first_half == h))
+            .map(|d| {
+                let escalated = d
+                    .turns
+                    .iter()
+                    .any(|(s, h)| decide(policy, s, h).escalates());
+                (d.negative, escalated)
+            }),
     )
 }
 
-/// Bitext `(recall on escalate, share of others escalated, positives, others)` under `policy`.
+/// Bitext: recall on "escalate" and the share of other requests escalated under `policy`.
 fn bitext_rates(
     rows: &[(bool, bool, Signals)],
     policy: &EscalationPolicy,
     half: Option<bool>,
 ) -> (f64, f64, usize, usize) {
-    let (mut tp, mut pos, mut fp, mut oth) = (0usize, 0usize, 0usize, 0usize);
-    for (_, gold, s) in rows.iter().filter(|r| half.is_none_or(|h| r.0 == h)) {
-        let e = decide(policy, s, &History::default()).escalates();
-        if *gold {
-            pos += 1;
-            tp += usize::from(e);
-        } else {
-            oth += 1;
-            fp += usize::from(e);
-        }
-    }
-    (
-        tp as f64 / pos.max(1) as f64,
-        fp as f64 / oth.max(1) as f64,
-        pos,
-        oth,
+    shares(
+        rows.iter()
+            .filter(|r| half.is_none_or(|h| r.0 == h))
+            .map(|(_, gold, s)| (*gold, decide(policy, s, &History::default()).escalates())),
     )
 }
 
