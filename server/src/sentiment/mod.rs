@@ -56,7 +56,7 @@ pub fn analyze(
     let vader = vader(&normalized);
     let rules = rules::match_rules(&normalized);
     let scored = match (embedding, model) {
-        (Some(e), Some(m)) => m.score(text, e, vader),
+        (Some(e), Some(m)) => m.score(&normalized, e, vader),
         _ => None,
     };
     let (intents, sentiment) = match scored {
