@@ -97,11 +97,7 @@ fn embed(root: &Path, out: &Path, d: &Dist) {
         let br_path = out.join(format!("{}-{}.br", d.what, entry.name));
         std::fs::write(&br_path, brotli(&raw))
             .unwrap_or_else(|e| panic!("writing {}: {e}", br_path.display()));
-        let hash: String = Sha256::digest(&raw)
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = hex::encode(&Sha256::digest(&raw)[..8]);
         let _ = writeln!(
             code,
             "    Asset {{ name: {:?}, content_type: {:?}, raw: include_bytes!({:?}), \

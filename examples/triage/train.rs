@@ -81,7 +81,10 @@ pub fn first_half(id: &str) -> bool {
 fn label(name: &str) -> Result<Option<Intent>> {
     Ok(match name {
         "none" => None,
-        n => Some(Intent::parse(n).with_context(|| format!("unknown intent label {n}"))?),
+        n => Some(
+            n.parse::<Intent>()
+                .with_context(|| format!("unknown intent label {n}"))?,
+        ),
     })
 }
 

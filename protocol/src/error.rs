@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Stable, machine-readable error codes. Clients switch on these; the `message` next to them is
 /// for humans and may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not JSON, not a known frame type, a missing field, or a frame sent before `hello`.

@@ -39,6 +39,7 @@ pub const MAX_TEXT_CHARS: usize = 4_000;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum Author {
     Visitor,
@@ -70,6 +71,7 @@ impl Author {
 
 /// Whether a message is still being written (a streamed bot answer) or final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageState {
     Streaming,
@@ -95,6 +97,7 @@ impl MessageState {
 
 /// Who is answering a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// The bot answers.
@@ -169,6 +172,7 @@ pub struct Source {
 
 /// What the bot is doing before its answer's text arrives, carried by visitor `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Looking through the site's documents.
@@ -240,6 +244,7 @@ pub struct Conversation {
 
 /// Where an escalation ticket stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Escalated; waiting for a person.
@@ -338,6 +343,7 @@ pub struct MoodPoint {
 
 /// A visitor's verdict on a bot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackValue {
     Up,

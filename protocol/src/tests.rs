@@ -276,3 +276,34 @@ fn api_bodies_have_the_documented_shape() {
         json!({"seq": 2, "value": "up"})
     );
 }
+
+/// Every name enum: the hand-written name is the serde name, and `parse` reads it back.
+/// Iterating the variants (`EnumIter`, test-only) means a new variant cannot be missed.
+#[test]
+fn names_are_the_serde_names_and_parse_back() {
+    use strum::IntoEnumIterator;
+
+    fn check<T>(as_str: fn(T) -> &'static str, parse: Option<fn(&str) -> Option<T>>)
+    where
+        T: IntoEnumIterator + Copy + PartialEq + std::fmt::Debug + serde::Serialize,
+    {
+        for v in T::iter() {
+            assert_eq!(serde_json::to_value(v).unwrap(), json!(as_str(v)), "{v:?}");
+            if let Some(parse) = parse {
+                assert_eq!(parse(as_str(v)), Some(v), "{v:?}");
+            }
+        }
+    }
+    check(Author::as_str, Some(Author::parse));
+    check(MessageState::as_str, Some(MessageState::parse));
+    check(ConversationStatus::as_str, Some(ConversationStatus::parse));
+    check(Phase::as_str, Some(Phase::parse));
+    check(TicketStatus::as_str, Some(TicketStatus::parse));
+    check(FeedbackValue::as_str, None);
+    check(site_api::LlmMode::as_str, Some(site_api::LlmMode::parse));
+    check(ErrorCode::as_str, Some(ErrorCode::parse));
+    assert_eq!(
+        ErrorCode::ALL.to_vec(),
+        ErrorCode::iter().collect::<Vec<_>>()
+    );
+}

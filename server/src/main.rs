@@ -14,7 +14,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    concierge::telemetry::init(&config.log);
+    concierge::telemetry::init(&config.log, config.log_format);
     let code = cli::run(cli, config).await;
     std::process::exit(code);
 }

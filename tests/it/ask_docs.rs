@@ -250,9 +250,9 @@ async fn an_empty_or_oversized_question_is_refused_before_anything_streams() {
 
 #[tokio::test]
 async fn without_a_usable_model_the_answer_ends_with_a_coded_error_line() {
-    let empty = TempDir::new();
+    let empty = temp_dir();
     let app = spawn_with(Options {
-        model_dir: Some(empty.0.clone()),
+        model_dir: Some(empty.path().to_path_buf()),
         ..Options::default()
     })
     .await

@@ -84,9 +84,9 @@ pub(crate) fn cli_lines(
 
 #[test]
 fn cli_commands_print_exactly_one_json_object() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let (code, site) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "site",
@@ -103,7 +103,7 @@ fn cli_commands_print_exactly_one_json_object() {
     let key = site["site_key"].as_str().unwrap().to_string();
     assert!(key.starts_with("site_"));
     let (code, agent) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "agent",
             "create",
@@ -120,20 +120,20 @@ fn cli_commands_print_exactly_one_json_object() {
     assert_eq!(agent["email"], "bo@shop.example");
     assert!(agent["password"].as_str().unwrap().len() >= 16);
     let (code, token) = cli(
-        &dir.0,
+        dir.path(),
         &["--json", "agent", "token", "--email", "bo@shop.example"],
     );
     assert_eq!(code, 0);
     assert!(token["token"].as_str().unwrap().starts_with("agt_"));
-    let (code, migrated) = cli(&dir.0, &["--json", "migrate"]);
+    let (code, migrated) = cli(dir.path(), &["--json", "migrate"]);
     assert_eq!((code, migrated["migrated"].as_bool()), (0, Some(true)));
 }
 
 #[test]
 fn cli_errors_are_coded_json_and_change_nothing() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let (code, err) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "site",
@@ -147,7 +147,7 @@ fn cli_errors_are_coded_json_and_change_nothing() {
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "bad_origin");
     let (code, err) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "agent",
@@ -163,7 +163,7 @@ fn cli_errors_are_coded_json_and_change_nothing() {
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "unknown_site");
     let (code, err) = cli(
-        &dir.0,
+        dir.path(),
         &["--json", "agent", "token", "--email", "ghost@b.c"],
     );
     assert_eq!(code, 1);
@@ -201,8 +201,8 @@ pub(crate) fn serve(data_dir: &std::path::Path) -> (Server, serde_json::Value) {
 
 #[tokio::test]
 async fn the_first_serve_creates_a_demo_site_and_owner_and_sigkill_loses_nothing_acked() {
-    let dir = TempDir::new();
-    let (mut server, started) = serve(&dir.0);
+    let dir = temp_dir();
+    let (mut server, started) = serve(dir.path());
     let demo = &started["demo"];
     let site_key = demo["site_key"].as_str().unwrap().to_string();
     assert_eq!(demo["owner_email"], "owner@localhost");
@@ -226,7 +226,7 @@ async fn the_first_serve_creates_a_demo_site_and_owner_and_sigkill_loses_nothing
     server.0.kill().unwrap();
     server.0.wait().unwrap();
 
-    let (_server2, started2) = serve(&dir.0);
+    let (_server2, started2) = serve(dir.path());
     assert!(
         started2.get("demo").is_none(),
         "the demo is created only once"
@@ -246,8 +246,8 @@ async fn the_first_serve_creates_a_demo_site_and_owner_and_sigkill_loses_nothing
 
 #[tokio::test]
 async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
-    let dir = TempDir::new();
-    let (mut server, started) = serve(&dir.0);
+    let dir = temp_dir();
+    let (mut server, started) = serve(dir.path());
     let site_key = started["demo"]["site_key"].as_str().unwrap().to_string();
     let addr = started["listening"].as_str().unwrap().to_string();
     let mut v = Visitor::connect(
@@ -272,8 +272,8 @@ async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
 
 #[test]
 fn operators_create_accounts_and_move_them_between_plans() {
-    let dir = TempDir::new();
-    let (code, plans) = cli(&dir.0, &["--json", "plan", "list"]);
+    let dir = temp_dir();
+    let (code, plans) = cli(dir.path(), &["--json", "plan", "list"]);
     assert_eq!(code, 0, "{plans}");
     let names: Vec<&str> = plans["plans"]
         .as_array()
@@ -291,12 +291,15 @@ fn operators_create_accounts_and_move_them_between_plans() {
         serde_json::Value::Null,
         "enterprise is unlimited"
     );
-    let (code, account) = cli(&dir.0, &["--json", "account", "create", "--name", "Acme"]);
+    let (code, account) = cli(
+        dir.path(),
+        &["--json", "account", "create", "--name", "Acme"],
+    );
     assert_eq!(code, 0, "{account}");
     assert_eq!(account["plan"], "free");
     let id = account["account_id"].as_str().unwrap().to_string();
     let (code, site) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "site",
@@ -313,7 +316,7 @@ fn operators_create_accounts_and_move_them_between_plans() {
     assert_eq!(site["account_id"], id.as_str());
     // Without --account a site gets an account of its own, never someone else's.
     let (_, lone) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "site",
@@ -326,7 +329,7 @@ fn operators_create_accounts_and_move_them_between_plans() {
     );
     assert_ne!(lone["account_id"], id.as_str());
     let (code, set) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "plan",
@@ -344,7 +347,7 @@ fn operators_create_accounts_and_move_them_between_plans() {
         serde_json::json!({"name": "pro", "bot_answers": null, "seats": 7, "documents": 1000, "sites": 5})
     );
     let (code, moved) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "account",
@@ -357,7 +360,7 @@ fn operators_create_accounts_and_move_them_between_plans() {
     );
     assert_eq!((code, moved["plan"].as_str()), (0, Some("pro")));
     let (code, err) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "account",
@@ -373,7 +376,7 @@ fn operators_create_accounts_and_move_them_between_plans() {
         (1, Some("unknown_plan"))
     );
     let (code, err) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json", "account", "create", "--name", "X", "--plan", "nope",
         ],

@@ -3,7 +3,7 @@
 //! progress, and all of them gone with their account.
 
 use concierge::store::{ItemProgress, NewDocument, NewItem, Store, MAX_ORIGINS_PER_SITE};
-use concierge_tests::pg::{postgres_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 
 async fn story(store: &Store) {
@@ -183,8 +183,11 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn the_consoles_records_are_kept_per_site_on_sqlite() {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("console.db").display());
+    let dir = temp_dir();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("console.db").display()
+    );
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     story(&store).await;
@@ -192,13 +195,9 @@ async fn the_consoles_records_are_kept_per_site_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_the_consoles_records_are_kept_per_site() {
-    let Some(admin) = postgres_url() else {
-        return skip(
-            "on_postgres_the_consoles_records_are_kept_per_site",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-    };
+    let admin = concierge_tests::needs::postgres();
     let db = PgDatabase::create(&admin).await.unwrap();
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();

@@ -122,14 +122,9 @@ async fn the_visitors_page_and_language_reach_the_conversation_detail() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_the_visitors_page_and_language_reach_the_conversation_detail() {
-    let Some(pg) = concierge_tests::pg::postgres_url() else {
-        concierge_tests::pg::skip(
-            "on_postgres_the_visitors_page_and_language_reach_the_conversation_detail",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

@@ -174,14 +174,9 @@ async fn conversations_taken_over_at_once_go_to_exactly_one_agent() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_conversations_taken_over_at_once_go_to_exactly_one_agent() {
-    let Some(pg) = concierge_tests::pg::postgres_url() else {
-        concierge_tests::pg::skip(
-            "on_postgres_conversations_taken_over_at_once_go_to_exactly_one_agent",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

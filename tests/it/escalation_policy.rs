@@ -83,7 +83,7 @@ async fn owners_tune_the_policy_and_bad_policies_are_refused() {
 
 #[test]
 fn triage_replays_transcripts_through_the_policy() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let input = [
         r#"{"conversation_id": "c1", "text": "How do I reset my password?"}"#,
         r#"{"conversation_id": "c2", "text": "can I talk to a real person"}"#,
@@ -92,7 +92,7 @@ fn triage_replays_transcripts_through_the_policy() {
         r#"{"conversation_id": "c2", "text": "hello? anyone there?"}"#,
     ]
     .join("\n");
-    let lines = super::cli::cli_lines(&dir.0, &["triage", "--json"], &input);
+    let lines = super::cli::cli_lines(dir.path(), &["triage", "--json"], &input);
     assert_eq!(lines.len(), 5, "one line per input: {lines:?}");
 
     let calm = &lines[0];

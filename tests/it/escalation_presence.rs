@@ -80,14 +80,9 @@ async fn an_away_agent_does_not_count_as_online_for_escalations() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_an_away_agent_does_not_count_as_online_for_escalations() {
-    let Some(pg) = concierge_tests::pg::postgres_url() else {
-        concierge_tests::pg::skip(
-            "on_postgres_an_away_agent_does_not_count_as_online_for_escalations",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

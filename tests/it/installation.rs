@@ -40,9 +40,9 @@ async fn until_seen(
 #[tokio::test]
 async fn check_installation_shows_when_the_widget_connected_from_each_allowed_origin_and_the_refused_ones(
 ) {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     };
     let app = spawn_with(opts.clone()).await.unwrap();

@@ -121,8 +121,11 @@ async fn the_documents_list_shows_each_files_status_and_why_one_failed_in_words(
 
 #[tokio::test]
 async fn a_document_being_embedded_shows_its_progress_in_its_job_and_in_the_documents_list() {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("concierge.db").display());
+    let dir = temp_dir();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("concierge.db").display()
+    );
     // A job a live node is working on (fresh heartbeat): the server started next to it
     // leaves it alone and reads its progress.
     let (site_key, token, job_id) = {
@@ -167,7 +170,7 @@ async fn a_document_being_embedded_shows_its_progress_in_its_job_and_in_the_docu
         (site.site_key, token, job.id)
     };
     let app = spawn_with(Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     })
     .await

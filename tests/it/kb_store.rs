@@ -2,17 +2,13 @@
 //! per job) and full-text search (tsvector per site; FTS5 scoring only the rare words).
 
 use concierge::store::{NewChunk, NewDocument, NewItem, Store};
-use concierge_tests::pg::{postgres_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_each_job_goes_to_one_worker_and_full_text_search_filters_by_site() {
-    let Some(admin) = postgres_url() else {
-        return skip(
-            "on_postgres_each_job_goes_to_one_worker_and_full_text_search_filters_by_site",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-    };
+    let admin = concierge_tests::needs::postgres();
     let db = PgDatabase::create(&admin).await.unwrap();
     let store = std::sync::Arc::new(Store::connect(&db.url).await.unwrap());
     store.migrate().await.unwrap();
@@ -111,8 +107,8 @@ async fn on_postgres_each_job_goes_to_one_worker_and_full_text_search_filters_by
 
 #[tokio::test]
 async fn full_text_search_scores_the_rare_words_of_a_question_not_the_ones_everywhere() {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("c.db").display());
+    let dir = temp_dir();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let site = concierge::accounts::create_site(&store, "S", &[ORIGIN.to_string()], None)

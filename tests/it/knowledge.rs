@@ -151,8 +151,8 @@ async fn wait_job_of(app: &TestApp, site_id: &str, job_id: &str) {
 #[tokio::test]
 async fn reingesting_replaces_chunks_skips_identical_content_and_delete_removes_everywhere() {
     let app = spawn_app().await;
-    let dir = TempDir::new();
-    let page = dir.0.join("hours.md");
+    let dir = temp_dir();
+    let page = dir.path().join("hours.md");
     std::fs::write(
         &page,
         "# Hours\n\nWe are open from 8 am to 6 pm on weekdays.\n",

@@ -38,9 +38,9 @@ fn items(reply: &concierge_tests::api::Reply) -> Vec<Value> {
 
 #[tokio::test]
 async fn gaps_are_grouped_by_question_most_asked_first_and_a_dismissal_lasts_until_asked_again() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     };
     let app = spawn_with(opts.clone()).await.unwrap();

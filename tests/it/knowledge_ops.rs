@@ -27,11 +27,11 @@ fn create_site(dir: &std::path::Path) -> String {
 
 #[test]
 fn the_cli_ingests_a_directory_and_searches_it_one_question_or_many() {
-    let dir = TempDir::new();
-    let key = create_site(&dir.0);
+    let dir = temp_dir();
+    let key = create_site(dir.path());
     let fixtures = helpcenter();
     let (code, out) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "ingest",
@@ -63,7 +63,7 @@ fn the_cli_ingests_a_directory_and_searches_it_one_question_or_many() {
     );
 
     let (code, found) = cli(
-        &dir.0,
+        dir.path(),
         &[
             "--json",
             "search",
@@ -88,7 +88,7 @@ fn the_cli_ingests_a_directory_and_searches_it_one_question_or_many() {
 
     // Bulk: one JSON line per question from stdin.
     let lines = cli_lines(
-        &dir.0,
+        dir.path(),
         &["search", "--site", &key],
         "Do you ship to Japan?\n\nIs the store open on Sunday?\n",
     );
@@ -98,24 +98,27 @@ fn the_cli_ingests_a_directory_and_searches_it_one_question_or_many() {
     assert_eq!(lines[1]["results"][0]["document_id"], "store-hours.html");
 
     // Unknown site: a coded error.
-    let (code, err) = cli(&dir.0, &["--json", "ingest", "--site", "site_nope", "x.md"]);
+    let (code, err) = cli(
+        dir.path(),
+        &["--json", "ingest", "--site", "site_nope", "x.md"],
+    );
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "unknown_site");
 }
 
 #[tokio::test]
 async fn next_to_a_running_server_ingest_goes_through_its_worker_and_search_is_refused_clearly() {
-    let dir = TempDir::new();
-    let (_server, started) = serve(&dir.0);
+    let dir = temp_dir();
+    let (_server, started) = serve(dir.path());
     let key = started["demo"]["site_key"].as_str().unwrap().to_string();
-    let page = dir.0.join("hours.md");
+    let page = dir.path().join("hours.md");
     std::fs::write(
         &page,
         "# Hours\n\nThe help desk answers from 8 am to 8 pm.\n",
     )
     .unwrap();
     let (code, out) = tokio::task::spawn_blocking({
-        let dir = dir.0.clone();
+        let dir = dir.path().to_path_buf();
         let page = page.clone();
         let key = key.clone();
         move || {
@@ -132,7 +135,7 @@ async fn next_to_a_running_server_ingest_goes_through_its_worker_and_search_is_r
     assert_eq!(out["documents"][0]["id"], "hours.md");
     assert_eq!(out["documents"][0]["status"], "ready");
 
-    let (code, err) = cli(&dir.0, &["--json", "search", "--site", &key, "hours?"]);
+    let (code, err) = cli(dir.path(), &["--json", "search", "--site", &key, "hours?"]);
     assert_eq!(code, 1);
     assert_eq!(err["error"]["code"], "index_locked");
     assert!(err["error"]["message"]
@@ -159,8 +162,11 @@ async fn next_to_a_running_server_ingest_goes_through_its_worker_and_search_is_r
 
 #[tokio::test]
 async fn a_job_abandoned_by_a_crashed_node_resumes_when_a_server_starts() {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("concierge.db").display());
+    let dir = temp_dir();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("concierge.db").display()
+    );
     {
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
@@ -204,7 +210,7 @@ async fn a_job_abandoned_by_a_crashed_node_resumes_when_a_server_starts() {
         raw.close().await;
     }
     let app = spawn_with(Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     })
     .await

@@ -105,13 +105,9 @@ async fn when_the_llm_fails_before_its_first_token_the_extractive_answer_is_stre
 
 /// Against a real model (llama-cpp-python serving SmolLM2-135M, started by `cargo xtask test`).
 #[tokio::test]
+#[ignore = "needs the test LLM server (CONCIERGE_TEST_LLM_URL)"]
 async fn a_real_llm_streams_a_grounded_answer_through_the_bot() {
-    let Ok(url) = std::env::var("CONCIERGE_TEST_LLM_URL") else {
-        return pg::skip(
-            "a_real_llm_streams_a_grounded_answer_through_the_bot",
-            "CONCIERGE_TEST_LLM_URL",
-        );
-    };
+    let url = concierge_tests::needs::llm();
     let _llm = REAL_LLM.lock().await;
     let app = app_with_llm(url, Some("smollm2")).await;
     let mut v = app.visitor().await;

@@ -8,24 +8,18 @@ use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::ErrorCode;
 use concierge_protocol::{ConversationStatus, Phase, TicketStatus};
-use concierge_tests::pg::{postgres_url, redis_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 
 use crate::escalation::{next_ticket, status_of, system_line};
 
-/// Two nodes on a fresh Postgres database and the shared Redis, with `tune` applied to both;
-/// None (and a loud skip line) when the Postgres or Redis URL is not set.
-async fn two_nodes(
-    test: &str,
-    tune: impl FnOnce(&mut Options),
-) -> Option<(PgDatabase, TestApp, TestApp)> {
-    let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
-        skip(
-            test,
-            "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
-        );
-        return None;
-    };
+/// Two nodes on a fresh Postgres database and the shared Redis, with `tune` applied to both
+/// (the calling test is marked as needing both).
+async fn two_nodes(tune: impl FnOnce(&mut Options)) -> (PgDatabase, TestApp, TestApp) {
+    let (pg, redis) = (
+        concierge_tests::needs::postgres(),
+        concierge_tests::needs::redis(),
+    );
     let db = PgDatabase::create(&pg).await.unwrap();
     let mut opts = Options {
         database_url: Some(db.url.clone()),
@@ -35,19 +29,13 @@ async fn two_nodes(
     tune(&mut opts);
     let a = spawn_with(opts.clone()).await.unwrap();
     let b = spawn_with(opts).await.unwrap();
-    Some((db, a, b))
+    (db, a, b)
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres and Redis (CONCIERGE_TEST_POSTGRES_URL, CONCIERGE_TEST_REDIS_URL)"]
 async fn a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other() {
-    let Some((db, a, b)) = two_nodes(
-        "a_visitor_on_node_a_and_an_agent_on_node_b_see_each_other",
-        |opts| opts.limits.messages_per_minute = 4,
-    )
-    .await
-    else {
-        return;
-    };
+    let (db, a, b) = two_nodes(|opts| opts.limits.messages_per_minute = 4).await;
     let body: serde_json::Value = reqwest::get(b.http("/readyz"))
         .await
         .unwrap()
@@ -186,24 +174,20 @@ fn free_port() -> u16 {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis (CONCIERGE_TEST_REDIS_URL)"]
 async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
-    if redis_url().is_none() {
-        return skip(
-            "nodes_survive_a_redis_restart_and_resync_what_was_missed",
-            "CONCIERGE_TEST_REDIS_URL",
-        );
-    }
+    concierge_tests::needs::redis();
     let port = free_port();
     let mut redis =
         PrivateRedis::start(port).expect("redis-server binary must be installed to run this test");
     // Two nodes on one shared SQLite file (WAL handles two writers), Redis between them.
     // Each keeps its own data dir: the embedded vector index belongs to one process.
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
         redis_url: Some(redis.url()),
         database_url: Some(format!(
             "sqlite://{}?mode=rwc",
-            dir.0.join("shared.db").display()
+            dir.path().join("shared.db").display()
         )),
         ..Options::default()
     };
@@ -249,15 +233,9 @@ async fn nodes_survive_a_redis_restart_and_resync_what_was_missed() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres and Redis (CONCIERGE_TEST_POSTGRES_URL, CONCIERGE_TEST_REDIS_URL)"]
 async fn an_escalation_on_node_a_reaches_the_agent_on_node_b() {
-    let Some((db, a, b)) = two_nodes(
-        "an_escalation_on_node_a_reaches_the_agent_on_node_b",
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let (db, a, b) = two_nodes(|_| {}).await;
 
     // The agent is online on node B only: node A learns it from the shared presence rows.
     let mut agent = Agent::connect(b.addr, &a.agent_token).await.unwrap();

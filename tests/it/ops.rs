@@ -47,9 +47,9 @@ async fn shutdown_closes_sockets_with_1012_and_stops_accepting() {
 
 #[tokio::test]
 async fn conversations_survive_a_restart_on_the_same_data_dir() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     };
     let app = spawn_with(opts.clone()).await.unwrap();

@@ -8,7 +8,7 @@ use concierge_protocol::agent::AgentServerFrame;
 use concierge_protocol::visitor::VisitorServerFrame;
 use concierge_protocol::{Author, ConversationStatus};
 use concierge_tests::kb::{bot_answer, helpcenter};
-use concierge_tests::pg::{postgres_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 use serde_json::json;
 
@@ -150,14 +150,9 @@ async fn the_99th_and_100th_answers_are_given_and_the_101st_visitor_waits_for_a_
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan() {
-    let Some(pg) = postgres_url() else {
-        skip(
-            "two_nodes_sharing_postgres_never_grant_more_answers_than_the_plan",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = PgDatabase::create(&pg).await.unwrap();
     let opts = Options {
         database_url: Some(db.url.clone()),

@@ -281,14 +281,9 @@ async fn an_owner_deletes_the_account_and_everything_it_owns_and_nothing_else() 
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_deleting_an_account_removes_every_row_it_owns() {
-    let Some(pg) = concierge_tests::pg::postgres_url() else {
-        concierge_tests::pg::skip(
-            "on_postgres_deleting_an_account_removes_every_row_it_owns",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

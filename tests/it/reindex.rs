@@ -28,9 +28,9 @@ async fn upload(app: &TestApp, token: &str, name: &str, text: &str) -> String {
 
 #[tokio::test]
 async fn an_upload_is_reindexed_from_its_kept_original_even_after_a_restart() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     };
     let app = spawn_with(opts.clone()).await.unwrap();

@@ -1,20 +1,18 @@
 //! The sign-in story on two nodes sharing Postgres and Redis.
 
-use concierge_tests::pg::{postgres_url, redis_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 
 /// The sign-in story on Postgres with Redis, on two nodes: a session made on one node works on
 /// the other, signing out on one ends it on both (and closes its socket there), failed sign-ins
 /// are throttled across both, an invitation accepted on one signs in on the other.
 #[tokio::test]
+#[ignore = "needs Postgres and Redis (CONCIERGE_TEST_POSTGRES_URL, CONCIERGE_TEST_REDIS_URL)"]
 async fn on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared() {
-    let (Some(pg), Some(redis)) = (postgres_url(), redis_url()) else {
-        skip(
-            "on_two_nodes_with_postgres_and_redis_sessions_and_throttles_are_shared",
-            "CONCIERGE_TEST_POSTGRES_URL and CONCIERGE_TEST_REDIS_URL",
-        );
-        return;
-    };
+    let (pg, redis) = (
+        concierge_tests::needs::postgres(),
+        concierge_tests::needs::redis(),
+    );
     let db = PgDatabase::create(&pg).await.unwrap();
     let mut opts = Options {
         database_url: Some(db.url.clone()),

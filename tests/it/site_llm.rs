@@ -371,13 +371,9 @@ async fn a_connection_test_says_what_is_wrong_in_words() {
 
 /// Against the real test model (llama-cpp-python serving SmolLM2, `cargo xtask test`).
 #[tokio::test]
+#[ignore = "needs the test LLM server (CONCIERGE_TEST_LLM_URL)"]
 async fn a_connection_test_against_a_real_model_succeeds() {
-    let Ok(url) = std::env::var("CONCIERGE_TEST_LLM_URL") else {
-        return pg::skip(
-            "a_connection_test_against_a_real_model_succeeds",
-            "CONCIERGE_TEST_LLM_URL",
-        );
-    };
+    let url = concierge_tests::needs::llm();
     let _llm = REAL_LLM.lock().await;
     let app = spawn_app().await;
     let owner = app.bearer(&app.owner_token().await);

@@ -82,10 +82,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn site_llm_settings_and_recent_turns_on_sqlite() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let store = Store::connect(&format!(
         "sqlite://{}?mode=rwc",
-        dir.0.join("db.sqlite").display()
+        dir.path().join("db.sqlite").display()
     ))
     .await
     .unwrap();
@@ -94,13 +94,9 @@ async fn site_llm_settings_and_recent_turns_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn site_llm_settings_and_recent_turns_on_postgres() {
-    let Some(pg) = pg::postgres_url() else {
-        return pg::skip(
-            "site_llm_settings_and_recent_turns_on_postgres",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = pg::PgDatabase::create(&pg).await.unwrap();
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use concierge::store::{AppendOutcome, NewMessage, Role, Store};
 use concierge_protocol::{Author, ConversationStatus, MessageState};
-use concierge_tests::pg::{postgres_url, skip, PgDatabase};
-use concierge_tests::TempDir;
+use concierge_tests::pg::PgDatabase;
+use concierge_tests::temp_dir;
 
 fn visitor_msg<'a>(id: &'a str, text: &'a str) -> NewMessage<'a> {
     NewMessage {
@@ -180,6 +180,21 @@ async fn story(store: Arc<Store>) {
         (c.status, c.agent_name.as_deref(), c.last_seq),
         (ConversationStatus::Agent, Some("Ann"), 21)
     );
+    // An escalation deciding while an agent took over hands nothing back to the queue.
+    assert!(store
+        .hand_to_people(&site.id, &conv.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .conversation(&site.id, &conv.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ConversationStatus::Agent
+    );
     let open = store.open_conversations(&acme.id, 10).await.unwrap();
     assert_eq!(open.len(), 1);
     assert!(store
@@ -206,6 +221,25 @@ async fn story(store: Arc<Store>) {
             .status,
         ConversationStatus::Bot
     );
+    // From the bot, an escalation hands it to people, once.
+    let waiting = store
+        .hand_to_people(&site.id, &conv.id)
+        .await
+        .unwrap()
+        .expect("handed over");
+    assert_eq!(
+        (waiting.status, waiting.agent_id.as_deref()),
+        (ConversationStatus::Waiting, None)
+    );
+    assert!(store
+        .hand_to_people(&site.id, &conv.id)
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .set_conversation_status(&site.id, &conv.id, ConversationStatus::Bot, None)
+        .await
+        .unwrap();
 
     // Every tenant-owned read filters by site: the rival site sees nothing of Acme's.
     assert!(store
@@ -248,19 +282,18 @@ async fn story(store: Arc<Store>) {
 
 #[tokio::test]
 async fn the_store_story_holds_on_sqlite() {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("story.db").display());
+    let dir = temp_dir();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("story.db").display()
+    );
     story(Arc::new(Store::connect(&url).await.unwrap())).await;
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn the_store_story_holds_on_postgres() {
-    let Some(admin) = postgres_url() else {
-        return skip(
-            "the_store_story_holds_on_postgres",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-    };
+    let admin = concierge_tests::needs::postgres();
     let db = PgDatabase::create(&admin).await.unwrap();
     let store = Arc::new(Store::connect(&db.url).await.unwrap());
     story(store.clone()).await;

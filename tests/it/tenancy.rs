@@ -62,14 +62,9 @@ async fn every_id_taking_route_answers_404_for_another_accounts_ids() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn on_postgres_every_id_taking_route_answers_404_for_another_accounts_ids() {
-    let Some(pg) = concierge_tests::pg::postgres_url() else {
-        concierge_tests::pg::skip(
-            "on_postgres_every_id_taking_route_answers_404_for_another_accounts_ids",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-        return;
-    };
+    let pg = concierge_tests::needs::postgres();
     let db = concierge_tests::pg::PgDatabase::create(&pg).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

@@ -35,6 +35,7 @@ impl TestApp {
 
     /// Queues `path` (file or directory) and waits until the server's worker finished it.
     pub async fn ingest(&self, path: &Path) -> JobRecord {
+        crate::needs::model().await;
         let kb = &self.app.knowledge;
         let items = concierge::rag::jobs::local_items(kb.config.max_document_bytes, path)
             .expect("readable fixture");

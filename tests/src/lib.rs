@@ -16,6 +16,7 @@ pub mod clients;
 pub mod host_pages;
 pub mod kb;
 pub mod llm_stub;
+pub mod needs;
 pub mod pg;
 pub mod proxy;
 pub mod restartable;
@@ -40,7 +41,7 @@ pub static REAL_LLM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Logs only when TEST_LOG is set.
 pub fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        concierge::telemetry::init("debug");
+        concierge::telemetry::init("debug", concierge::config::LogFormat::Text);
     }
 }
 
@@ -138,27 +139,14 @@ pub struct TestApp {
     _tmp: Option<Arc<TempDir>>,
 }
 
-/// A directory removed on drop.
-pub struct TempDir(pub PathBuf);
+pub use tempfile::TempDir;
 
-impl TempDir {
-    pub fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("concierge-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Default for TempDir {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A directory removed on drop, named so a leftover one is recognisable.
+pub fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("concierge-test-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 pub fn config_for(opts: &Options, data_dir: &std::path::Path) -> Config {
@@ -205,13 +193,19 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
     init_logs();
     let tmp = match &opts.data_dir {
         Some(_) => None,
-        None => Some(Arc::new(TempDir::new())),
+        None => Some(Arc::new(temp_dir())),
     };
-    let data_dir = opts
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| tmp.as_ref().map(|t| t.0.clone()).unwrap_or_default());
-    let config = config_for(&opts, &data_dir);
+    let data_dir = opts.data_dir.clone().unwrap_or_else(|| {
+        tmp.as_ref()
+            .map(|t| t.path().to_path_buf())
+            .unwrap_or_default()
+    });
+    let mut config = config_for(&opts, &data_dir);
+    if config.model_dir.is_none() && !needs::model_present().await {
+        // A bare checkout: no model, and no download either (an air-gapped install whose
+        // model directory is empty). Tests that need the model are marked so.
+        config.model_dir = Some(data_dir.join("no-model"));
+    }
     let application = Application::build(config).await?;
     let addr = application.local_addr()?;
     let metrics_port = application.metrics_port();
@@ -274,6 +268,7 @@ impl TestApp {
     /// keyword rules and VADER only. A test whose turns only the classifier scores waits for
     /// it first (the classifier itself is data compiled in: nothing is trained).
     pub async fn intent_classifier(&self) {
+        needs::model().await;
         assert!(
             self.app.escalations.model().await.is_some(),
             "the escalation classifier is unavailable"

@@ -1,27 +1,9 @@
-//! Services for the backend tests. The URLs come from the environment; when unset the tests
-//! that need them print a loud SKIPPED line and return (CI always sets them).
+//! A database of its own for each Postgres test (the server URL comes from
+//! [`crate::needs::postgres`]).
 
 use anyhow::Result;
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
-
-/// `CONCIERGE_TEST_POSTGRES_URL`, e.g. `postgres://postgres@127.0.0.1:5432/test`.
-pub fn postgres_url() -> Option<String> {
-    std::env::var("CONCIERGE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
-/// `CONCIERGE_TEST_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
-pub fn redis_url() -> Option<String> {
-    std::env::var("CONCIERGE_TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
-pub fn skip(test: &str, var: &str) {
-    eprintln!("\n*** SKIPPED {test}: {var} is not set (CI sets it; see README) ***\n");
-}
 
 /// A fresh Postgres database, dropped on [`PgDatabase::drop_now`].
 pub struct PgDatabase {
@@ -41,16 +23,10 @@ impl PgDatabase {
         pool.execute(format!("create database {name}").as_str())
             .await?;
         pool.close().await;
-        let url = match admin_url.rfind('/') {
-            Some(i)
-                if admin_url[..i].contains("://") && i > admin_url.find("://").unwrap_or(0) + 2 =>
-            {
-                let (base, rest) = admin_url.split_at(i);
-                let query = rest.find('?').map(|q| &rest[q..]).unwrap_or("");
-                format!("{base}/{name}{query}")
-            }
-            _ => format!("{admin_url}/{name}"),
-        };
+        // The same server and options, another database.
+        let mut url = url::Url::parse(admin_url)?;
+        url.set_path(&name);
+        let url = url.to_string();
         Ok(PgDatabase {
             url,
             admin_url: admin_url.to_string(),

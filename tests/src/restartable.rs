@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tokio::sync::Mutex;
 
-use crate::{spawn_with, Options, TempDir, TestApp};
+use crate::{spawn_with, temp_dir, Options, TempDir, TestApp};
 
 pub struct Restartable {
     /// What every start uses; `listen` is pinned to the first start's address.
@@ -23,8 +23,8 @@ pub struct Restartable {
 impl Restartable {
     /// Starts the first server on `opts.listen` (port 0 works) in a new data directory.
     pub async fn start(mut opts: Options) -> Result<Restartable> {
-        let dir = TempDir::new();
-        opts.data_dir = Some(dir.0.clone());
+        let dir = temp_dir();
+        opts.data_dir = Some(dir.path().to_path_buf());
         let app = spawn_with(opts.clone()).await?;
         opts.listen = app.addr.to_string();
         Ok(Restartable {

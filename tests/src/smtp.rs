@@ -9,13 +9,6 @@ use tokio::process::{Child, ChildStdout, Command};
 
 use crate::WAIT;
 
-/// `CONCIERGE_TEST_SMTP_PYTHON`: a Python with aiosmtpd installed.
-pub fn smtp_python() -> Option<String> {
-    std::env::var("CONCIERGE_TEST_SMTP_PYTHON")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
 pub struct SmtpSink {
     pub port: u16,
     lines: Lines<BufReader<ChildStdout>>,
@@ -23,9 +16,9 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// Starts aiosmtpd on a free loopback port (None when no Python with it is configured).
-    pub async fn start() -> Option<SmtpSink> {
-        let python = smtp_python()?;
+    /// Starts aiosmtpd on a free loopback port (the test is marked as needing it).
+    pub async fn start() -> SmtpSink {
+        let python = crate::needs::smtp_python();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -52,11 +45,11 @@ impl SmtpSink {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Some(SmtpSink {
+        SmtpSink {
             port,
             lines: BufReader::new(stdout).lines(),
             _child: child,
-        })
+        }
     }
 
     pub fn url(&self) -> String {

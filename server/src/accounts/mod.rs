@@ -18,6 +18,7 @@ pub mod plans;
 pub mod privacy;
 
 use crate::store::{new_token, Agent, Role, Site, Store, StoreError};
+use crate::text::is_email;
 
 pub use audit::{Actor, AuditAction};
 pub use auth::{AuthConfig, Credential, Principal, SignedIn};
@@ -89,17 +90,11 @@ impl AccountsError {
     }
 }
 
-/// Normalises and checks an email address (the one rule for agents and invitations).
+/// Normalises and checks an email address (the one rule for agents, invitations and
+/// sign-ups; the syntax is [`crate::text::is_email`]'s).
 pub fn normalize_email(email: &str) -> Result<String, AccountsError> {
     let email = email.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        });
-    if ok {
+    if is_email(&email) {
         Ok(email)
     } else {
         Err(AccountsError::BadEmail(email))
@@ -175,7 +170,9 @@ pub async fn create_agent(
     role: &str,
     site_key: &str,
 ) -> Result<(Agent, String), AccountsError> {
-    let role = Role::parse(role).ok_or_else(|| AccountsError::BadRole(role.to_string()))?;
+    let role: Role = role
+        .parse()
+        .map_err(|_| AccountsError::BadRole(role.to_string()))?;
     let site = store
         .site_by_key(site_key)
         .await?
@@ -290,7 +287,29 @@ pub async fn delete_account(
 
 #[cfg(test)]
 mod tests {
-    use super::validate_origin;
+    use super::{normalize_email, validate_origin};
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            normalize_email("  Bo@Shop.example ").unwrap(),
+            "bo@shop.example"
+        );
+        assert_eq!(
+            normalize_email("owner@localhost").unwrap(),
+            "owner@localhost"
+        );
+        for bad in [
+            "",
+            "bo",
+            "bo@",
+            "@shop.example",
+            "b o@shop.example",
+            "bo@shop@example",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn origins_are_validated() {

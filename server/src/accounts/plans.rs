@@ -13,8 +13,10 @@ use crate::store::{now_ms, PlanRecord, Reservation, Store, StoreError, UsageCoun
 pub const WARN_AT: f64 = 0.8;
 
 /// The limits a plan sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Limit {
     BotAnswers,
     Seats,
@@ -43,13 +45,9 @@ impl Limit {
         Limit::Sites,
     ];
 
+    /// The limit's name in usage reports and warnings; the same as its serde name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Limit::BotAnswers => "bot_answers",
-            Limit::Seats => "seats",
-            Limit::Documents => "documents",
-            Limit::Sites => "sites",
-        }
+        self.into()
     }
 
     /// Plural noun for messages ("your plan allows 20 documents").
@@ -330,7 +328,19 @@ pub async fn set_account_plan(
 
 #[cfg(test)]
 mod tests {
+    use strum::IntoEnumIterator;
+
     use super::*;
+
+    #[test]
+    fn limits_keep_their_names_and_all_lists_every_limit() {
+        let names: Vec<&str> = Limit::iter().map(Limit::as_str).collect();
+        assert_eq!(names, ["bot_answers", "seats", "documents", "sites"]);
+        assert_eq!(Limit::ALL.to_vec(), Limit::iter().collect::<Vec<_>>());
+        for l in Limit::iter() {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+        }
+    }
 
     #[test]
     fn periods_are_utc_calendar_months() {

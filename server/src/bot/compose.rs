@@ -5,6 +5,7 @@
 
 use concierge_protocol::Source;
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use super::{Bot, BotError, DONT_KNOW};
 use crate::chat::{Chat, StreamHandle};
@@ -121,6 +122,7 @@ impl Bot {
         let sources = match self.knowledge.llm_for(site_id).await {
             Some(llm) => {
                 self.stream_llm(llm.as_ref(), site_id, question, history, hits, &mut sink)
+                    .instrument(tracing::info_span!("llm"))
                     .await
             }
             None => None,
@@ -219,6 +221,7 @@ impl Bot {
             .1
             .map(i64::from)
             .unwrap_or((written.chars().count() / 4) as i64);
+        tracing::info!(prompt_tokens, completion_tokens, "LLM answered");
         if let Err(e) = self
             .knowledge
             .store

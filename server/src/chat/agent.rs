@@ -68,9 +68,7 @@ impl Chat {
             )
             .await?;
         if let AppendOutcome::Stored(m) = &outcome {
-            self.metrics
-                .messages_stored
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.metrics.messages_stored.inc();
             self.publish_message(&conversation, m).await;
             // The first human answer after an escalation: time to first response.
             let answered = self

@@ -71,9 +71,7 @@ impl Chat {
             kind,
         };
         if let Err(e) = self.bus.publish(event).await {
-            self.metrics
-                .bus_publish_errors
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.metrics.bus_publish_errors.inc();
             tracing::warn!(error = %e, "bus publish failed; peers will resync");
         }
     }

@@ -32,6 +32,22 @@ impl Chat {
         Ok(updated)
     }
 
+    /// Hands the conversation to people (status `waiting`) unless they have it already;
+    /// publishes the change. `None`: people had it (nothing changed).
+    pub async fn hand_to_people(
+        &self,
+        conversation: &ConversationRecord,
+    ) -> Result<Option<ConversationRecord>> {
+        let updated = self
+            .store
+            .hand_to_people(&conversation.site_id, &conversation.id)
+            .await?;
+        if let Some(c) = &updated {
+            self.publish_conversation(c).await;
+        }
+        Ok(updated)
+    }
+
     /// Re-reads the conversation and publishes it (its mood changed).
     pub async fn republish_conversation(
         &self,

@@ -246,9 +246,7 @@ impl Chat {
                     self.publish_conversation(&fresh).await;
                 }
             }
-            self.metrics
-                .messages_stored
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.metrics.messages_stored.inc();
             self.publish_message(conversation, m).await;
         }
         let fresh = matches!(outcome, AppendOutcome::Stored(_));

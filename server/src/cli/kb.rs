@@ -191,11 +191,9 @@ pub async fn search(
     json: bool,
     site_key: &str,
     k: usize,
-    mode: &str,
+    mode: SearchMode,
     question: Option<String>,
 ) -> CmdResult {
-    let mode = SearchMode::parse(mode)
-        .ok_or_else(|| err("bad_input", "mode must be hybrid, dense or lexical"))?;
     let store = open_store(config).await?;
     let site = site(&store, site_key).await?;
     let Some(kb) = open_knowledge(config, store.clone()).await? else {

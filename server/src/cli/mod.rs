@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use crate::accounts::{self as accounts_service, AccountsError};
 use crate::app::{shutdown_signal, Application};
 use crate::config::Config;
-use crate::store::Store;
+use crate::rag::SearchMode;
+use crate::store::{Role, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,8 +71,8 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         k: usize,
         /// hybrid (what the bot uses), dense or lexical.
-        #[arg(long, default_value = "hybrid", value_parser = ["hybrid", "dense", "lexical"])]
-        mode: String,
+        #[arg(long, value_enum, default_value = "hybrid")]
+        mode: SearchMode,
         question: Option<String>,
     },
     /// Replay visitor turns through a site's escalation policy, as live traffic would run
@@ -119,8 +120,8 @@ pub enum AgentCommand {
     Create {
         #[arg(long)]
         email: String,
-        #[arg(long, value_parser = ["owner", "admin", "agent"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// The site key of a site in the agent's account.
         #[arg(long)]
         site: String,
@@ -187,9 +188,14 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
             name,
         }) => {
             with_store(&config, |store| async move {
-                let (agent, password) =
-                    accounts_service::create_agent(&store, &email, name.as_deref(), &role, &site)
-                        .await?;
+                let (agent, password) = accounts_service::create_agent(
+                    &store,
+                    &email,
+                    name.as_deref(),
+                    role.as_str(),
+                    &site,
+                )
+                .await?;
                 Ok(
                     json!({"agent_id": agent.id, "email": agent.email, "role": agent.role.as_str(),
                           "password": password}),
@@ -205,7 +211,7 @@ pub async fn run(cli: Cli, config: Config) -> i32 {
             question,
         } => {
             let bulk = question.is_none();
-            let result = kb::search(&config, json, &site, k, &mode, question).await;
+            let result = kb::search(&config, json, &site, k, mode, question).await;
             if bulk && result.is_ok() {
                 return 0; // bulk mode already wrote its JSON lines
             }

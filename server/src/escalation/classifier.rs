@@ -60,3 +60,16 @@ impl Escalations {
             .map_err(|_| "the escalation classifier was already chosen")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sentiment::model::EscalationModel;
+
+    /// The classifier reads the retrieval model's embeddings: same width (the probe checks the
+    /// rest at run time). Here, where both may be imported: `sentiment` imports no other module.
+    #[test]
+    fn the_shipped_classifier_reads_embeddings_of_the_retrieval_models_width() {
+        let m = EscalationModel::shipped().expect("data/escalation-model.json loads");
+        assert_eq!(m.embedding.dim, crate::rag::embed::DIM);
+    }
+}

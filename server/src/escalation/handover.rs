@@ -13,10 +13,12 @@ use crate::rag::llm::{Llm, LlmEvent, LlmRequest, Role};
 use crate::rag::pii::mask_pii;
 use crate::sentiment::Priority;
 use crate::store::{ConversationRecord, MessageRecord, NewEscalation, StoreError, TicketRecord};
+use crate::text::find_email;
 
 impl Escalations {
-    /// Opens or re-opens the ticket, hands the conversation to people, tells everyone.
-    /// `None` when the conversation is already with people (no double escalation).
+    /// Hands the conversation to people, opens or re-opens the ticket, tells everyone.
+    /// `None` when the conversation is already with people (no double escalation), also when
+    /// an agent takes it over while this runs.
     pub async fn escalate(
         &self,
         conversation: &ConversationRecord,
@@ -51,6 +53,10 @@ impl Escalations {
             .recent_signals(&current.site_id, &current.id, i64::MAX, 50)
             .await?;
         let packet = handoff::build(&messages, &signals, reasons);
+        // Conditional: an agent who took the conversation over since it was read keeps it.
+        let Some(waiting) = self.chat.hand_to_people(&current).await? else {
+            return Ok(None);
+        };
         let (ticket, created) = store
             .escalate_ticket(
                 &current.site_id,
@@ -62,10 +68,6 @@ impl Escalations {
                     handoff: &packet,
                 },
             )
-            .await?;
-        let waiting = self
-            .chat
-            .set_status(&current, ConversationStatus::Waiting)
             .await?;
         self.chat
             .system_message(
@@ -168,7 +170,7 @@ impl Escalations {
         if !ticket.awaiting_email {
             return Ok(());
         }
-        let Some(email) = find_email(text) else {
+        let Some(email) = contact_email(text) else {
             return Ok(());
         };
         if let Some(updated) = store
@@ -189,16 +191,9 @@ impl Escalations {
     }
 }
 
-/// The first plausible email address in `text`.
-pub fn find_email(text: &str) -> Option<String> {
-    static EMAIL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = EMAIL.get_or_init(|| {
-        regex::Regex::new(
-            r"(?i)\b[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}\b",
-        )
-        .expect("valid email pattern")
-    });
-    re.find(text).map(|m| m.as_str().to_lowercase())
+/// The first email address in `text`, lowercased as the ticket stores it.
+fn contact_email(text: &str) -> Option<String> {
+    find_email(text).map(str::to_lowercase)
 }
 
 #[cfg(test)]
@@ -208,10 +203,10 @@ mod tests {
     #[test]
     fn emails_are_found_in_free_text() {
         assert_eq!(
-            find_email("sure, it's Ana.Diaz+shop@Example.co.uk thanks").as_deref(),
+            contact_email("sure, it's Ana.Diaz+shop@Example.co.uk thanks").as_deref(),
             Some("ana.diaz+shop@example.co.uk")
         );
-        assert_eq!(find_email("no address here, just @mentions"), None);
-        assert_eq!(find_email("ana@localhost"), None);
+        assert_eq!(contact_email("no address here, just @mentions"), None);
+        assert_eq!(contact_email("ana@localhost"), None);
     }
 }

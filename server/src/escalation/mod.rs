@@ -36,7 +36,6 @@ use crate::sentiment::{
 };
 use crate::store::{ConversationRecord, MessageRecord, SignalRecord, StoreError, TurnOutcome};
 
-pub use handover::find_email;
 pub use presence::Presence;
 
 /// What the visitor reads when a person has been asked to join.

@@ -15,24 +15,23 @@ use crate::sentiment::{decide, Decision, EscalationPolicy, History, Signals};
 pub const REVIEW_CONTEXT_TURNS: usize = 6;
 
 /// Why no verdict came back; the turn is then decided by the classifier alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[strum(serialize_all = "snake_case")]
 pub enum ReviewFailure {
     /// No complete answer within the policy's `llm_review_timeout_ms`.
     Timeout,
     /// The model could not be reached or broke off.
+    #[strum(serialize = "error")]
     Llm(String),
     /// It answered with none of the five words.
     Unreadable(String),
 }
 
 impl ReviewFailure {
-    /// How `concierge triage` reports it.
+    /// How `concierge triage` reports it (next to [`Verdict::as_str`]).
     pub fn as_str(&self) -> &'static str {
-        match self {
-            ReviewFailure::Timeout => "timeout",
-            ReviewFailure::Llm(_) => "error",
-            ReviewFailure::Unreadable(_) => "unreadable",
-        }
+        self.into()
     }
 }
 
@@ -97,4 +96,17 @@ pub async fn review_and_decide(
     };
     let decision = decide(policy, &signals, history);
     (signals, decision, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::ReviewFailure;
+
+    #[test]
+    fn review_failures_keep_the_words_triage_reports() {
+        let names: Vec<&str> = ReviewFailure::iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, ["timeout", "error", "unreadable"]);
+    }
 }

@@ -299,7 +299,7 @@ pub async fn search(
     let site = site_of(&app, &auth, &site_key).await?;
     let mode = match query.mode.as_deref() {
         None => SearchMode::Hybrid,
-        Some(m) => SearchMode::parse(m).ok_or_else(|| {
+        Some(m) => m.parse().map_err(|_| {
             ApiError::new(ErrorCode::BadFrame, "mode must be lexical, dense or hybrid")
         })?,
     };

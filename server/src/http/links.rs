@@ -67,8 +67,10 @@ pub async fn create_invitation(
     ApiJson(body): ApiJson<InviteBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     auth.require(Role::Admin, "invite agents")?;
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
     let link = accounts_links::invite(
         &app.chat.store,
         &app.config.auth,
@@ -92,7 +94,7 @@ pub async fn create_invitation(
         out["url"].as_str().unwrap_or(""),
         app.config.auth.invitation_ttl_hours,
     );
-    out["delivery"] = json!(deliver(&app, &link, message).await.as_str());
+    out["delivery"] = json!(<&str>::from(deliver(&app, &link, message).await));
     Ok((StatusCode::CREATED, Json(out)))
 }
 

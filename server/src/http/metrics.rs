@@ -1,6 +1,7 @@
-//! `/metrics` in the Prometheus text format, served two ways: on the main listener only to a
-//! scraper holding the metrics token ([`get_metrics`]), and alone on the private
-//! `metrics_listen` address with no token ([`router`]), for a scraper that only reaches that.
+//! `/metrics` in the OpenMetrics text format (Prometheus scrapes it), served two ways: on the
+//! main listener only to a scraper holding the metrics token ([`get_metrics`]), and alone on
+//! the private `metrics_listen` address with no token ([`router`]), for a scraper that only
+//! reaches that.
 //! Socket counts, error codes and latencies tell an outsider how busy and how attacked a
 //! deployment is, so they are never public.
 
@@ -15,6 +16,7 @@ use axum::Router;
 use super::auth::MetricsScraper;
 use super::headers;
 use crate::app::App;
+use crate::metrics::CONTENT_TYPE;
 
 /// The router of the private metrics listener: `/metrics` and nothing else.
 pub fn router(app: Arc<App>) -> Router {
@@ -35,11 +37,6 @@ async fn get_private_metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
 }
 
 fn render(app: &App) -> impl IntoResponse {
-    let mut body = app.chat.metrics.render();
-    body.push_str(&format!(
-        "# HELP concierge_bus_undelivered_total Events that did not reach other nodes (they resynced).\n\
-         # TYPE concierge_bus_undelivered_total counter\nconcierge_bus_undelivered_total {}\n",
-        app.chat.bus.failed_publishes()
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    let body = app.chat.metrics.render(app.chat.bus.failed_publishes());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body)
 }

@@ -24,6 +24,7 @@
 //! - [`bot_settings`]: a site's LLM (and its connection test) and the replay of recent
 //!   conversations under an unsaved escalation policy.
 //! - [`widget`]: the widget's public config and its owner-side settings and identity secret.
+//! - [`trace`]: a request id and an `http` span for every request (following one in the logs).
 //! - [`assets`]: the widget's and the dashboard's files, embedded at build time (`/widget.js`,
 //!   `/widget/{name}`, `/app/...`).
 
@@ -46,6 +47,7 @@ pub mod session;
 pub mod team;
 pub mod throttle;
 pub mod tickets;
+pub mod trace;
 pub mod widget;
 
 use std::sync::Arc;
@@ -154,7 +156,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/app/", get(assets::get_dashboard_root))
         .route("/app/{*path}", get(assets::get_dashboard))
         .layer(headers::dashboard_pages());
-    Router::new()
+    let router = Router::new()
         .nest("/api/v1", v1)
         .merge(dashboard)
         .route("/app", get(|| async { Redirect::permanent("/app/") }))
@@ -174,7 +176,8 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(axum::middleware::from_fn(
             headers::no_store_when_credentialed,
         ))
-        .layer(headers::nosniff())
+        .layer(headers::nosniff());
+    trace::traced(router)
 }
 
 /// Unknown `/api/v1` paths answer in the API's error shape.

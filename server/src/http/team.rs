@@ -264,8 +264,10 @@ pub async fn change_role(
     Path(agent_id): Path<String>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult<Json<Value>> {
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::BadFrame, "role must be owner, admin or agent"))?;
     let target = check_change(&app, &auth, &agent_id, Some(role)).await?;
     let store = &app.chat.store;
     store.set_role(auth.account_id(), &target.id, role).await?;

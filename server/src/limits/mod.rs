@@ -66,8 +66,11 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
-/// Budgets keyed by a string, checked with [`Limits::throttle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Budgets keyed by a string, checked with [`Limits::throttle`]. The snake_case name keys
+/// the shared (Redis) window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[strum(serialize_all = "snake_case")]
 pub enum Throttle {
     LoginEmail,
     LoginIp,
@@ -82,15 +85,6 @@ impl Throttle {
         Throttle::ApiToken,
         Throttle::ApiIp,
     ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Throttle::LoginEmail => "login_email",
-            Throttle::LoginIp => "login_ip",
-            Throttle::ApiToken => "api_token",
-            Throttle::ApiIp => "api_ip",
-        }
-    }
 
     fn per_minute(self, c: &LimitsConfig) -> u32 {
         match self {
@@ -134,7 +128,7 @@ impl Limits {
     pub async fn throttle(&self, kind: Throttle, key: &str) -> Result<(), u64> {
         use governor::clock::{Clock, DefaultClock};
         let limit = kind.per_minute(&self.config);
-        if let Some(allowed) = self.shared_window(kind.name(), key, limit).await {
+        if let Some(allowed) = self.shared_window(kind.into(), key, limit).await {
             if allowed {
                 return Ok(());
             }
@@ -250,7 +244,17 @@ impl Strikes {
 
 #[cfg(test)]
 mod tests {
+    use strum::IntoEnumIterator;
+
     use super::*;
+
+    /// The names key the windows in Redis, which nodes of two versions share.
+    #[test]
+    fn throttles_keep_their_shared_window_names_and_all_lists_each_once() {
+        let names: Vec<&str> = Throttle::iter().map(<&str>::from).collect();
+        assert_eq!(names, ["login_email", "login_ip", "api_token", "api_ip"]);
+        assert_eq!(Throttle::ALL.to_vec(), Throttle::iter().collect::<Vec<_>>());
+    }
 
     #[tokio::test]
     async fn visitor_message_budget_is_enforced_per_visitor() {

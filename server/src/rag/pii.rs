@@ -7,10 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}\b")
-        .expect("email pattern is valid")
-});
+use crate::text::EMAIL;
 
 /// 13–19 digits, single spaces or dashes allowed between any of them; the first digit is a
 /// network's (2 Mastercard, 3 Amex/Diners/JCB, 4 Visa, 5 Mastercard, 6 Discover/UnionPay),

@@ -171,6 +171,17 @@ pub async fn provision(
         .await
 }
 
+/// Whether every pinned artifact for this platform is already in `cache_dir`, so
+/// [`provision`] would not download anything.
+pub async fn is_provisioned(cache_dir: &Path) -> bool {
+    for artifact in pinned_artifacts() {
+        if !is_complete(&cache_dir.join(artifact.dir_name()), &artifact).await {
+            return false;
+        }
+    }
+    true
+}
+
 /// [`provision`] with the knobs tests and tooling need: a directory that keeps downloaded wheels
 /// between runs, and a replacement artifact table.
 #[derive(Debug, Clone)]

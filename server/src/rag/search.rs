@@ -9,22 +9,15 @@ use super::{terms, Knowledge, RagError};
 use crate::store::ChunkRecord;
 
 /// Which retrievers to use; the bot always uses `Hybrid`, the others exist to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `lexical`, `dense` or `hybrid` in the search API's `mode` and `concierge search --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum SearchMode {
-    Lexical,
-    Dense,
     Hybrid,
-}
-
-impl SearchMode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "lexical" => Some(SearchMode::Lexical),
-            "dense" => Some(SearchMode::Dense),
-            "hybrid" => Some(SearchMode::Hybrid),
-            _ => None,
-        }
-    }
+    Dense,
+    Lexical,
 }
 
 /// One retrieved chunk.
@@ -159,7 +152,24 @@ pub fn fuse(dense: &[(i64, f32)], lexical: &[(i64, f64)], lexical_weight: f32) -
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+    use strum::IntoEnumIterator;
+
     use super::*;
+
+    #[test]
+    fn search_modes_parse_the_words_the_api_and_the_cli_take() {
+        let names: Vec<&str> = SearchMode::iter().map(<&str>::from).collect();
+        assert_eq!(names, ["hybrid", "dense", "lexical"]);
+        for mode in SearchMode::iter() {
+            let name: &str = mode.into();
+            assert_eq!(name.parse::<SearchMode>().ok(), Some(mode));
+            let cli = mode
+                .to_possible_value()
+                .expect("every mode is a CLI choice");
+            assert_eq!(cli.get_name(), name);
+        }
+    }
 
     #[test]
     fn fusion_rewards_agreement_between_retrievers() {

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 /// What a visitor wants besides an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum Intent {
     /// "can I talk to a real person", "put me through to someone".
     HumanRequest,
@@ -44,20 +47,10 @@ impl Intent {
         Intent::Urgency,
     ];
 
+    /// The intent's name in stored signals, the policy and the classifier's labels; the
+    /// same as its serde name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Intent::HumanRequest => "human_request",
-            Intent::Complaint => "complaint",
-            Intent::LegalThreat => "legal_threat",
-            Intent::AccountSecurity => "account_security",
-            Intent::Problem => "problem",
-            Intent::CancelRefund => "cancel_refund",
-            Intent::Urgency => "urgency",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Intent> {
-        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+        self.into()
     }
 
     /// Only a person can do what the visitor asks: the default policy hands over at once.
@@ -128,7 +121,7 @@ impl IntentScores {
         let mut scores = IntentScores::default();
         if let Some(map) = value.as_object() {
             for (k, v) in map {
-                if let (Some(i), Some(s)) = (Intent::parse(k), v.as_f64()) {
+                if let (Ok(i), Some(s)) = (k.parse::<Intent>(), v.as_f64()) {
                     scores.set(i, s as f32);
                 }
             }
@@ -148,7 +141,32 @@ pub fn unit(mut v: Vec<f32>) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
+    use strum::IntoEnumIterator;
+
     use super::*;
+
+    /// The names are stored (signals, policies) and are the classifier's labels.
+    #[test]
+    fn intents_read_back_their_names_and_all_lists_every_intent_once() {
+        let names: Vec<&str> = Intent::iter().map(Intent::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "human_request",
+                "complaint",
+                "legal_threat",
+                "account_security",
+                "problem",
+                "cancel_refund",
+                "urgency",
+            ]
+        );
+        assert_eq!(Intent::ALL.to_vec(), Intent::iter().collect::<Vec<_>>());
+        for i in Intent::iter() {
+            assert_eq!(i.as_str().parse::<Intent>().ok(), Some(i));
+            assert_eq!(serde_json::to_value(i).unwrap(), i.as_str());
+        }
+    }
 
     #[test]
     fn scores_round_trip_through_json() {
@@ -159,9 +177,6 @@ mod tests {
         assert_eq!(back, s);
         assert_eq!(back.get(Intent::Complaint), 1.0);
         assert_eq!(s.above(0.2), vec![Intent::Complaint, Intent::Urgency]);
-        for i in Intent::ALL {
-            assert_eq!(Intent::parse(i.as_str()), Some(i));
-        }
     }
 
     #[test]

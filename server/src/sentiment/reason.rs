@@ -8,6 +8,9 @@ use super::intents::Intent;
 /// analytics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum Reason {
     /// The visitor asked for a person (in words, or with the widget's button).
     AskedForHuman,
@@ -34,40 +37,9 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 12] = [
-        Reason::AskedForHuman,
-        Reason::NegativeMood,
-        Reason::RepeatedFailure,
-        Reason::RepeatedQuestion,
-        Reason::ThumbsDown,
-        Reason::Complaint,
-        Reason::CancelRefund,
-        Reason::LegalThreat,
-        Reason::Urgency,
-        Reason::QuotaReached,
-        Reason::AccountSecurity,
-        Reason::Problem,
-    ];
-
+    /// As stored on tickets (`reasons`) and in analytics; the same as its serde name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::AskedForHuman => "asked_for_human",
-            Reason::NegativeMood => "negative_mood",
-            Reason::RepeatedFailure => "repeated_failure",
-            Reason::RepeatedQuestion => "repeated_question",
-            Reason::ThumbsDown => "thumbs_down",
-            Reason::Complaint => "complaint",
-            Reason::CancelRefund => "cancel_refund",
-            Reason::LegalThreat => "legal_threat",
-            Reason::Urgency => "urgency",
-            Reason::QuotaReached => "quota_reached",
-            Reason::AccountSecurity => "account_security",
-            Reason::Problem => "problem",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+        self.into()
     }
 
     pub(super) fn of_intent(intent: Intent) -> Reason {
@@ -86,6 +58,9 @@ impl Reason {
 /// How soon a person should pick the ticket up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum Priority {
     Normal,
     High,
@@ -93,17 +68,48 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// As stored on tickets (`priority`); the same as its serde name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Normal => "normal",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
+        self.into()
     }
+}
 
-    pub fn parse(s: &str) -> Option<Priority> {
-        [Priority::Normal, Priority::High, Priority::Urgent]
-            .into_iter()
-            .find(|p| p.as_str() == s)
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    /// The stored words may never change: tickets and analytics hold them.
+    #[test]
+    fn reasons_and_priorities_read_back_what_they_store_and_match_their_serde_names() {
+        let reasons: Vec<&str> = Reason::iter().map(Reason::as_str).collect();
+        assert_eq!(
+            reasons,
+            [
+                "asked_for_human",
+                "negative_mood",
+                "repeated_failure",
+                "repeated_question",
+                "thumbs_down",
+                "complaint",
+                "cancel_refund",
+                "legal_threat",
+                "urgency",
+                "account_security",
+                "problem",
+                "quota_reached",
+            ]
+        );
+        for r in Reason::iter() {
+            assert_eq!(r.as_str().parse::<Reason>().ok(), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        let priorities: Vec<&str> = Priority::iter().map(Priority::as_str).collect();
+        assert_eq!(priorities, ["normal", "high", "urgent"]);
+        for p in Priority::iter() {
+            assert_eq!(p.as_str().parse::<Priority>().ok(), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
     }
 }

@@ -235,6 +235,34 @@ impl Store {
             .ok_or(StoreError::NotFound("conversation"))
     }
 
+    /// Status `waiting` (for people), unless people have it already (`waiting` or `agent`):
+    /// one conditional update, so an agent who takes the conversation over while an escalation
+    /// is being decided keeps it. `None` when nothing changed (or no such conversation).
+    pub async fn hand_to_people(
+        &self,
+        site_id: &str,
+        id: &str,
+    ) -> Result<Option<ConversationRecord>> {
+        let changed = {
+            let _w = self.writer().await;
+            sqlx::query(
+                "update conversations set status = 'waiting', agent_id = null, updated_at = $1 \
+                 where site_id = $2 and id = $3 and status not in ('waiting', 'agent')",
+            )
+            .bind(now_ms())
+            .bind(site_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+                > 0
+        };
+        if !changed {
+            return Ok(None);
+        }
+        self.conversation(site_id, id).await
+    }
+
     /// Status `agent` for `agent_id`, unless an agent holds the conversation already (status
     /// `agent`, that agent not removed): one conditional update, so of two agents taking over
     /// at once exactly one wins. `None` when the conversation does not exist.

@@ -5,8 +5,11 @@ use concierge_protocol as proto;
 
 use super::{col, now_ms, Result, Store, StoreError};
 
-/// What happened to a visitor message, recorded with its signals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened to a visitor message, recorded with its signals. Stored
+/// (`message_signals.outcome`) and exported under its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[strum(serialize_all = "snake_case")]
 pub enum TurnOutcome {
     /// The bot answered from the documents.
     Answered,
@@ -20,25 +23,9 @@ pub enum TurnOutcome {
 }
 
 impl TurnOutcome {
-    pub const ALL: [TurnOutcome; 4] = [
-        TurnOutcome::Answered,
-        TurnOutcome::DontKnow,
-        TurnOutcome::Silent,
-        TurnOutcome::Escalated,
-    ];
-
     /// As stored (`message_signals.outcome`) and exported.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TurnOutcome::Answered => "answered",
-            TurnOutcome::DontKnow => "dont_know",
-            TurnOutcome::Silent => "silent",
-            TurnOutcome::Escalated => "escalated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TurnOutcome> {
-        TurnOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+        self.into()
     }
 }
 
@@ -155,7 +142,8 @@ impl Store {
                     mood: col::<f64>(r, "mood")? as f32,
                     intents: serde_json::from_str(&intents).unwrap_or_default(),
                     // Only these four are ever written.
-                    outcome: TurnOutcome::parse(&col::<String>(r, "outcome")?)
+                    outcome: col::<String>(r, "outcome")?
+                        .parse()
                         .unwrap_or(TurnOutcome::Silent),
                     created_at: col(r, "created_at")?,
                     text: col(r, "text")?,
@@ -323,5 +311,21 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         col(&row, "n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::TurnOutcome;
+
+    #[test]
+    fn turn_outcomes_read_back_what_they_store() {
+        let names: Vec<&str> = TurnOutcome::iter().map(TurnOutcome::as_str).collect();
+        assert_eq!(names, ["answered", "dont_know", "silent", "escalated"]);
+        for o in TurnOutcome::iter() {
+            assert_eq!(o.as_str().parse::<TurnOutcome>().ok(), Some(o));
+        }
     }
 }

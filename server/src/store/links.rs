@@ -4,19 +4,13 @@
 use super::tokens::{hash_token, new_token};
 use super::{col, now_ms, Result, Role, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored as `invite`/`reset` (`account_links.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[strum(serialize_all = "snake_case")]
 pub enum LinkKind {
     Invite,
     Reset,
-}
-
-impl LinkKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkKind::Invite => "invite",
-            LinkKind::Reset => "reset",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -59,7 +53,7 @@ impl Store {
              created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(hash_token(&token))
-        .bind(kind.as_str())
+        .bind(<&str>::from(kind))
         .bind(account_id)
         .bind(email)
         .bind(role.map(Role::as_str))
@@ -78,7 +72,7 @@ impl Store {
              where token_hash = $1 and kind = $2 and used_at is null and expires_at > $3",
         )
         .bind(hash_token(token))
-        .bind(kind.as_str())
+        .bind(<&str>::from(kind))
         .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
@@ -89,7 +83,8 @@ impl Store {
                 email: col(&r, "email")?,
                 role: role
                     .map(|s| {
-                        Role::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("role {s}")))
+                        s.parse::<Role>()
+                            .map_err(|_| StoreError::Corrupt(format!("role {s}")))
                     })
                     .transpose()?,
                 expires_at: col(&r, "expires_at")?,
@@ -133,5 +128,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::LinkKind;
+
+    #[test]
+    fn link_kinds_keep_their_stored_names() {
+        let names: Vec<&str> = LinkKind::iter().map(<&str>::from).collect();
+        assert_eq!(names, ["invite", "reset"]);
     }
 }

@@ -60,7 +60,12 @@ pub fn origin_matches(pattern: &str, origin: &str) -> bool {
 
 pub use concierge_protocol::origin::is_origin_port;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An agent's role in their account. Stored as `owner`/`admin`/`agent` (`agents.role`), and
+/// the same words on the wire and for `concierge agent create --role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[cfg_attr(test, derive(strum::EnumIter))]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Owner,
     Admin,
@@ -69,20 +74,7 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Agent => "agent",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            "agent" => Some(Role::Agent),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -109,7 +101,9 @@ impl Agent {
             account_id: col(row, "account_id")?,
             email: col(row, "email")?,
             name: col(row, "name")?,
-            role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+            role: role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("role {role}")))?,
             away: col::<i64>(row, "away")? != 0,
         })
     }
@@ -249,7 +243,24 @@ impl MessageRecord {
 
 #[cfg(test)]
 mod tests {
-    use super::origin_matches;
+    use clap::ValueEnum;
+    use strum::IntoEnumIterator;
+
+    use super::{origin_matches, Role};
+
+    #[test]
+    fn roles_read_back_what_they_store_and_the_cli_accepts_the_same_words() {
+        let names: Vec<&str> = Role::iter().map(Role::as_str).collect();
+        assert_eq!(names, ["owner", "admin", "agent"]);
+        for role in Role::iter() {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+            let cli = role
+                .to_possible_value()
+                .expect("every role is a CLI choice");
+            assert_eq!(cli.get_name(), role.as_str());
+        }
+        assert!("Owner".parse::<Role>().is_err());
+    }
 
     #[test]
     fn origins_match_exactly_by_port_wildcard_or_star() {

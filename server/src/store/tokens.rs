@@ -21,13 +21,7 @@ pub fn new_token(prefix: &str) -> String {
 
 /// Hex SHA-256 of a token, the only form stored.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        out.push(char::from_digit((b & 0xf) as u32, 16).unwrap_or('0'));
-    }
-    out
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub fn new_id() -> String {

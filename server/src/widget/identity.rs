@@ -20,7 +20,7 @@ type HmacSha256 = Hmac<Sha256>;
 pub fn new_identity_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex(&bytes)
+    hex::encode(bytes)
 }
 
 fn mac(key: &[u8]) -> HmacSha256 {
@@ -32,7 +32,7 @@ fn mac(key: &[u8]) -> HmacSha256 {
 pub fn sign(secret: &str, user_id: &str) -> String {
     let mut m = mac(secret.as_bytes());
     m.update(user_id.as_bytes());
-    hex(&m.finalize().into_bytes())
+    hex::encode(m.finalize().into_bytes())
 }
 
 /// Whether `identity.user_hash` is the hex HMAC-SHA256 of its `user_id` under `secret`.
@@ -54,30 +54,16 @@ pub fn identified_token(secret: &str, visitor_id: &str) -> String {
         .finalize();
     let mut m = mac(&key);
     m.update(visitor_id.as_bytes());
-    let digest = hex(&m.finalize().into_bytes());
+    let digest = hex::encode(m.finalize().into_bytes());
     format!("vt_{}", &digest[..32])
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    out
-}
-
-/// Exactly 64 hex digits (a SHA-256), else `None`.
+/// Exactly 64 hex digits (a SHA-256), either case, else `None`.
 fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() != 64 {
         return None;
     }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    s.as_bytes()
-        .chunks(2)
-        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
-        .collect()
+    hex::decode(s).ok()
 }
 
 #[cfg(test)]

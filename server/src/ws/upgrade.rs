@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use concierge_protocol::ErrorCode;
 use futures_util::{future, SinkExt, StreamExt};
 use serde::Deserialize;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use super::{run_agent, run_visitor, Incoming, Outgoing};
 use crate::accounts::auth::{authenticate, Credential};
@@ -120,10 +122,23 @@ pub async fn visitor_socket(
             "this page's origin is not allowed for the site",
         );
     }
-    configure(ws).on_upgrade(move |socket| async move {
-        let _tracked = app.sessions.token();
-        let (sink, stream) = adapt(socket);
-        run_visitor(app, site, sink, stream).await;
+    // The session outlives the upgrade request: its own span, joined to the request's by id.
+    // `visitor` and `conversation` are filled in by `hello` (and `new_conversation`).
+    let span = tracing::info_span!(
+        parent: None,
+        "visitor_session",
+        site = %site.id,
+        visitor = Empty,
+        conversation = Empty,
+        request_id = crate::http::trace::request_id(&headers),
+    );
+    configure(ws).on_upgrade(move |socket| {
+        async move {
+            let _tracked = app.sessions.token();
+            let (sink, stream) = adapt(socket);
+            run_visitor(app, site, sink, stream).await;
+        }
+        .instrument(span)
     })
 }
 
@@ -180,10 +195,20 @@ pub async fn agent_socket(
             );
         }
     };
-    configure(ws).on_upgrade(move |socket| async move {
-        let _tracked = app.sessions.token();
-        let (sink, stream) = adapt(socket);
-        run_agent(app, agent, credential, sink, stream).await;
+    let span = tracing::info_span!(
+        parent: None,
+        "agent_session",
+        agent = %agent.id,
+        account = %agent.account_id,
+        request_id = crate::http::trace::request_id(&headers),
+    );
+    configure(ws).on_upgrade(move |socket| {
+        async move {
+            let _tracked = app.sessions.token();
+            let (sink, stream) = adapt(socket);
+            run_agent(app, agent, credential, sink, stream).await;
+        }
+        .instrument(span)
     })
 }
 

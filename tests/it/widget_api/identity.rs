@@ -4,7 +4,7 @@
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::widget::Identity;
 use concierge_protocol::{Author, ConversationStatus, ErrorCode};
-use concierge_tests::pg::{postgres_url, skip, PgDatabase};
+use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 use serde_json::Value;
 
@@ -94,13 +94,9 @@ async fn a_signed_user_is_one_visitor_on_every_device_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs Postgres (CONCIERGE_TEST_POSTGRES_URL)"]
 async fn a_signed_user_is_one_visitor_on_every_device_on_postgres() {
-    let Some(admin) = postgres_url() else {
-        return skip(
-            "a_signed_user_is_one_visitor_on_every_device_on_postgres",
-            "CONCIERGE_TEST_POSTGRES_URL",
-        );
-    };
+    let admin = concierge_tests::needs::postgres();
     let db = PgDatabase::create(&admin).await.unwrap();
     let app = spawn_with(Options {
         database_url: Some(db.url.clone()),

@@ -152,9 +152,9 @@ async fn the_public_config_answers_allowed_pages_and_tells_others_why_not_with_c
 
 #[tokio::test]
 async fn owners_change_the_widget_agents_only_read_it_and_it_survives_a_restart() {
-    let dir = TempDir::new();
+    let dir = temp_dir();
     let opts = Options {
-        data_dir: Some(dir.0.clone()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Options::default()
     };
     let app = spawn_with(opts.clone()).await.unwrap();

@@ -90,7 +90,7 @@ pub(super) async fn sha256_of_file(path: &Path) -> Result<String, ProvisionError
         let mut file = std::fs::File::open(&owned).map_err(io_err(&owned))?;
         let mut hasher = Sha256::new();
         std::io::copy(&mut file, &mut hasher).map_err(io_err(&owned))?;
-        Ok(hex(&hasher.finalize()))
+        Ok(hex::encode(hasher.finalize()))
     })
     .await
     .map_err(|e| ProvisionError::Worker(e.to_string()))?
@@ -124,7 +124,7 @@ pub(super) async fn download_verified(
         file.write_all(&chunk).await.map_err(io_err(dest))?;
     }
     file.sync_all().await.map_err(io_err(dest))?;
-    let actual = hex(&hasher.finalize());
+    let actual = hex::encode(hasher.finalize());
     if actual != artifact.sha256 {
         return Err(ProvisionError::ChecksumMismatch {
             artifact: artifact.dir_name(),
@@ -188,12 +188,4 @@ pub(super) async fn publish(
             source,
         }),
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

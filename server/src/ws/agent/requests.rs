@@ -11,6 +11,7 @@ use concierge_protocol::Message;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::chat::ChatError;
@@ -87,10 +88,16 @@ impl Requests {
         let cid = conversation_of(&frame).unwrap_or_default().to_string();
         self.busy.insert(cid.clone());
         let (app, agent) = (app.clone(), agent.clone());
-        self.inflight.push(Box::pin(async move {
-            let outcome = run(&app, &agent, frame).await;
-            (cid, outcome)
-        }));
+        // A child of the socket's `agent_session` span: the agent's lines carry the
+        // conversation they acted on.
+        let span = tracing::info_span!("agent_request", conversation = %cid);
+        self.inflight.push(Box::pin(
+            async move {
+                let outcome = run(&app, &agent, frame).await;
+                (cid, outcome)
+            }
+            .instrument(span),
+        ));
     }
 
     pub fn has_inflight(&self) -> bool {
@@ -133,11 +140,14 @@ async fn run(app: &App, agent: &Agent, frame: AgentClientFrame) -> Outcome {
                 .agent_reply(agent, &conversation_id, &client_msg_id, &text)
                 .await
             {
-                Ok(m) => Outcome::Ack {
-                    client_msg_id,
-                    seq: m.seq,
-                    started,
-                },
+                Ok(m) => {
+                    tracing::info!(seq = m.seq, "agent replied");
+                    Outcome::Ack {
+                        client_msg_id,
+                        seq: m.seq,
+                        started,
+                    }
+                }
                 Err(e) => Outcome::Failed(e),
             };
         }
@@ -153,13 +163,19 @@ async fn run(app: &App, agent: &Agent, frame: AgentClientFrame) -> Outcome {
             };
         }
         AgentClientFrame::TakeOver { conversation_id } => {
-            chat.take_over(agent, &conversation_id).await.map(drop)
+            let r = chat.take_over(agent, &conversation_id).await.map(drop);
+            done(&r, "agent took over");
+            r
         }
         AgentClientFrame::HandBack { conversation_id } => {
-            chat.hand_back(agent, &conversation_id).await.map(drop)
+            let r = chat.hand_back(agent, &conversation_id).await.map(drop);
+            done(&r, "agent handed back to the bot");
+            r
         }
         AgentClientFrame::Resolve { conversation_id } => {
-            chat.resolve(agent, &conversation_id).await.map(drop)
+            let r = chat.resolve(agent, &conversation_id).await.map(drop);
+            done(&r, "agent resolved");
+            r
         }
         AgentClientFrame::Typing {
             conversation_id,
@@ -170,5 +186,13 @@ async fn run(app: &App, agent: &Agent, frame: AgentClientFrame) -> Outcome {
     match result {
         Ok(()) => Outcome::Done,
         Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// Logs an agent's action on a conversation once it happened (refusals go back to the agent as
+/// error frames and are counted in the metrics).
+fn done(result: &Result<(), ChatError>, what: &'static str) {
+    if result.is_ok() {
+        tracing::info!("{what}");
     }
 }

@@ -41,6 +41,7 @@ pub(super) async fn on_hello<S: Sink<Outgoing> + Unpin>(
     for m in &messages {
         tracker.message(m);
     }
+    let resumed = session.new_token.is_none();
     let token = match session.new_token {
         Some(t) => t,
         None => hello.token.unwrap_or_default().to_string(),
@@ -52,6 +53,10 @@ pub(super) async fn on_hello<S: Sink<Outgoing> + Unpin>(
         messages,
     })
     .await?;
+    let span = tracing::Span::current();
+    span.record("visitor", session.visitor.id.as_str());
+    span.record("conversation", session.conversation.id.as_str());
+    tracing::info!(resumed, after_seq = session.after_seq, "visitor joined");
     let j = joined.insert(Joined {
         visitor: session.visitor,
         token,
@@ -84,6 +89,9 @@ pub(super) async fn on_new_conversation<S: Sink<Outgoing> + Unpin>(
         messages: Vec::new(),
     })
     .await?;
+    // Recorded again: the session's later lines are about the new conversation.
+    tracing::Span::current().record("conversation", conversation.id.as_str());
+    tracing::info!("visitor started a new conversation");
     j.conversation = conversation;
     resync(app, conn, j).await
 }

@@ -169,6 +169,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                 .await
             {
                 Ok((m, fresh)) => {
+                    tracing::info!(seq = m.seq, fresh, "visitor message");
                     conn.send(&VisitorServerFrame::Ack {
                         client_msg_id,
                         seq: m.seq,
