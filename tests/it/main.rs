@@ -1,9 +1,8 @@
 //! Concierge integration tests: real servers on port 0, real websockets, real databases.
-//! Postgres/Redis tests need CONCIERGE_TEST_POSTGRES_URL / CONCIERGE_TEST_REDIS_URL (CI sets
-//! both); without them they print SKIPPED and pass, as does the mail test without
-//! CONCIERGE_TEST_SMTP_PYTHON (a Python with aiosmtpd; `cargo xtask test` installs one). The
-//! widget's browser test (`widget_e2e`) needs Debian's `chromium` and
-//! `npm ci --prefix tests/e2e`; it fails, never skips, without.
+//! Tests that need a service or a download (Postgres, Redis, the model, the test LLM, SMTP,
+//! Chromium) are `#[ignore = "needs ..."]`: a plain `cargo test` lists them as ignored with
+//! the reason; `cargo xtask test` runs them all (`--include-ignored`) and a missing service
+//! fails them. See `concierge_tests::needs` and CONTRIBUTING.md.
 
 mod accounts_api;
 mod agent;
@@ -32,6 +31,7 @@ mod knowledge;
 mod knowledge_gaps;
 mod knowledge_ops;
 mod llm;
+mod logs;
 mod mail;
 mod multi_node;
 mod openapi;

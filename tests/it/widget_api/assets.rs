@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::header;
 
 #[tokio::test]
+#[ignore = "needs the built widget (cargo xtask widget; cargo xtask test does)"]
 async fn the_embedded_widget_is_served_cached_compressed_and_revalidated() {
     assert!(
         !ASSETS.is_empty(),
