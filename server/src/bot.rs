@@ -182,10 +182,19 @@ impl Bot {
             return Ok(None);
         }
         self.chat.bot_phase(&conversation, Phase::Searching).await;
-        let retrieval = match self
-            .retrieve(site_id, &question.text)
-            .instrument(tracing::info_span!("retrieve"))
-            .await
+        let retrieval = match async {
+            let retrieval = self.retrieve(site_id, &question.text).await;
+            if let Ok(r) = &retrieval {
+                tracing::info!(
+                    hits = r.outcome.hits.len(),
+                    best_similarity = r.outcome.best_similarity,
+                    "retrieved"
+                );
+            }
+            retrieval
+        }
+        .instrument(tracing::info_span!("retrieve"))
+        .await
         {
             Ok(retrieval) => retrieval,
             Err(e) => {
@@ -198,11 +207,6 @@ impl Bot {
                 return Ok(Some(m));
             }
         };
-        tracing::info!(
-            hits = retrieval.outcome.hits.len(),
-            best_similarity = retrieval.outcome.best_similarity,
-            "retrieved"
-        );
         let Some(hits) = retrieval.answerable() else {
             tracing::info!("below the confidence gate: the bot does not know");
             kb.store
@@ -219,16 +223,18 @@ impl Bot {
             let m = self.chat.bot_message(&conversation, DONT_KNOW).await?;
             return Ok(Some(m));
         };
-        let (m, written) = self
-            .stream_answer(&conversation, question, &hits)
-            .instrument(tracing::info_span!("stream"))
-            .await?;
-        tracing::info!(
-            seq = m.seq,
-            answered = written.answered,
-            sources = written.sources.len(),
-            "bot answered"
-        );
+        let (m, written) = async {
+            let (m, written) = self.stream_answer(&conversation, question, &hits).await?;
+            tracing::info!(
+                seq = m.seq,
+                answered = written.answered,
+                sources = written.sources.len(),
+                "bot answered"
+            );
+            Ok::<_, BotError>((m, written))
+        }
+        .instrument(tracing::info_span!("stream"))
+        .await?;
         let outcome = if written.answered {
             TurnOutcome::Answered
         } else {

@@ -61,8 +61,8 @@ fn request_span(req: &Request) -> Span {
     tracing::info_span!(
         "http",
         method = %req.method(),
-        path,
-        request_id = request_id(req.headers()),
+        path = %path,
+        request_id = %request_id(req.headers()),
     )
 }
 

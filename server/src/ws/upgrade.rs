@@ -130,7 +130,7 @@ pub async fn visitor_socket(
         site = %site.id,
         visitor = Empty,
         conversation = Empty,
-        request_id = crate::http::trace::request_id(&headers),
+        request_id = %crate::http::trace::request_id(&headers),
     );
     configure(ws).on_upgrade(move |socket| {
         async move {
@@ -200,7 +200,7 @@ pub async fn agent_socket(
         "agent_session",
         agent = %agent.id,
         account = %agent.account_id,
-        request_id = crate::http::trace::request_id(&headers),
+        request_id = %crate::http::trace::request_id(&headers),
     );
     configure(ws).on_upgrade(move |socket| {
         async move {

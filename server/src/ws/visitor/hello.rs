@@ -54,8 +54,11 @@ pub(super) async fn on_hello<S: Sink<Outgoing> + Unpin>(
     })
     .await?;
     let span = tracing::Span::current();
-    span.record("visitor", session.visitor.id.as_str());
-    span.record("conversation", session.conversation.id.as_str());
+    span.record("visitor", tracing::field::display(&session.visitor.id));
+    span.record(
+        "conversation",
+        tracing::field::display(&session.conversation.id),
+    );
     tracing::info!(resumed, after_seq = session.after_seq, "visitor joined");
     let j = joined.insert(Joined {
         visitor: session.visitor,
@@ -90,7 +93,7 @@ pub(super) async fn on_new_conversation<S: Sink<Outgoing> + Unpin>(
     })
     .await?;
     // Recorded again: the session's later lines are about the new conversation.
-    tracing::Span::current().record("conversation", conversation.id.as_str());
+    tracing::Span::current().record("conversation", tracing::field::display(&conversation.id));
     tracing::info!("visitor started a new conversation");
     j.conversation = conversation;
     resync(app, conn, j).await
