@@ -1,6 +1,6 @@
 //! Times, moods, reasons and statuses as the agent reads them. Pure: unit-tested on the host.
 
-use concierge_protocol::{ConversationStatus, TicketStatus};
+use concierge_protocol::{ConversationStatus, Priority, TicketStatus};
 
 /// Milliseconds since the Unix epoch of an RFC 3339 UTC time (`2026-12-05T10:00:00.123Z` or
 /// with `+00:00`); `None` when it is not one.
@@ -107,20 +107,11 @@ pub fn ticket_status(s: TicketStatus) -> &'static str {
     }
 }
 
-pub fn priority(p: &str) -> &'static str {
+pub fn priority(p: Priority) -> &'static str {
     match p {
-        "urgent" => "Urgent",
-        "high" => "High",
-        _ => "Normal",
-    }
-}
-
-/// Sort rank of a priority: urgent first.
-pub fn priority_rank(p: &str) -> u8 {
-    match p {
-        "urgent" => 0,
-        "high" => 1,
-        _ => 2,
+        Priority::Urgent => "Urgent",
+        Priority::High => "High",
+        Priority::Normal => "Normal",
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Author, Conversation, FeedbackValue, Message, Ticket, TicketStatus};
+use crate::{Author, Conversation, FeedbackValue, Message, Priority, Ticket, TicketStatus};
 
 /// One page of a list: `next_cursor` is passed back as `?cursor=` for the next page, and is
 /// absent on the last page.
@@ -102,8 +102,7 @@ pub struct SiteView {
 pub struct TicketBrief {
     pub id: String,
     pub status: TicketStatus,
-    /// `urgent`, `high` or `normal`.
-    pub priority: String,
+    pub priority: Priority,
 }
 
 /// One row of the inbox (`GET /api/v1/conversations`).

@@ -274,6 +274,108 @@ impl TicketStatus {
     }
 }
 
+/// Why a conversation was escalated: on tickets, handoff packets and in analytics, in the order
+/// the reasons first came up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
+pub enum EscalationReason {
+    /// The visitor asked for a person (in words, or with the widget's button).
+    AskedForHuman,
+    /// The visitor's mood fell below the policy's threshold (one very negative message, or a
+    /// negative trend over recent turns).
+    NegativeMood,
+    /// The bot could not answer several times in a row.
+    RepeatedFailure,
+    /// The visitor asked the same question again: the answer did not help.
+    RepeatedQuestion,
+    /// The visitor gave answers a thumbs-down.
+    ThumbsDown,
+    /// Asked to file a formal complaint.
+    Complaint,
+    /// A cancellation or refund, when the owner made it escalate by itself.
+    CancelRefund,
+    /// A legal or public threat.
+    LegalThreat,
+    /// Time pressure, when the owner made it escalate by itself.
+    Urgency,
+    /// A hacked account, a charge the visitor did not make, fraud.
+    AccountSecurity,
+    /// A described problem, when the owner made it escalate by itself.
+    Problem,
+    /// The account used up its plan's bot answers for the month: people answer instead.
+    QuotaReached,
+}
+
+impl EscalationReason {
+    pub const ALL: [EscalationReason; 12] = [
+        EscalationReason::AskedForHuman,
+        EscalationReason::NegativeMood,
+        EscalationReason::RepeatedFailure,
+        EscalationReason::RepeatedQuestion,
+        EscalationReason::ThumbsDown,
+        EscalationReason::Complaint,
+        EscalationReason::CancelRefund,
+        EscalationReason::LegalThreat,
+        EscalationReason::Urgency,
+        EscalationReason::AccountSecurity,
+        EscalationReason::Problem,
+        EscalationReason::QuotaReached,
+    ];
+
+    /// As stored and sent (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::AskedForHuman => "asked_for_human",
+            EscalationReason::NegativeMood => "negative_mood",
+            EscalationReason::RepeatedFailure => "repeated_failure",
+            EscalationReason::RepeatedQuestion => "repeated_question",
+            EscalationReason::ThumbsDown => "thumbs_down",
+            EscalationReason::Complaint => "complaint",
+            EscalationReason::CancelRefund => "cancel_refund",
+            EscalationReason::LegalThreat => "legal_threat",
+            EscalationReason::Urgency => "urgency",
+            EscalationReason::AccountSecurity => "account_security",
+            EscalationReason::Problem => "problem",
+            EscalationReason::QuotaReached => "quota_reached",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// How soon a person should pick a ticket up; ordered `normal < high < urgent`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(strum::EnumIter))]
+pub enum Priority {
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::Normal, Priority::High, Priority::Urgent];
+
+    /// As stored and sent (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A conversation escalated to a person, with what the agent needs to take over at a glance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -281,14 +383,9 @@ pub struct Ticket {
     pub site_key: String,
     pub conversation_id: String,
     pub status: TicketStatus,
-    /// `urgent`, `high` or `normal`.
-    pub priority: String,
-    /// Why it was escalated: `asked_for_human`, `negative_mood`, `repeated_failure`,
-    /// `repeated_question`, `thumbs_down`, `complaint` (asked to file one), `legal_threat`,
-    /// `account_security`, `problem`, `cancel_refund`, `urgency` (the last three only when
-    /// the owner made them escalate), `quota_reached` (the plan's bot answers are used up);
-    /// first escalation first.
-    pub reasons: Vec<String>,
+    pub priority: Priority,
+    /// Why it was escalated, first escalation first.
+    pub reasons: Vec<EscalationReason>,
     /// Name of the agent who took it over or was assigned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_agent: Option<String>,
@@ -328,7 +425,7 @@ pub struct Handoff {
     pub mood: Vec<MoodPoint>,
     /// Why it was escalated (as on the ticket).
     #[serde(default)]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<EscalationReason>,
 }
 
 /// One visitor message's sentiment and the conversation's mood after it.

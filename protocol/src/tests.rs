@@ -147,8 +147,8 @@ fn escalation_frames_have_the_documented_shape() {
         site_key: "k".into(),
         conversation_id: "c1".into(),
         status: TicketStatus::Open,
-        priority: "high".into(),
-        reasons: vec!["complaint".into()],
+        priority: Priority::High,
+        reasons: vec![EscalationReason::Complaint],
         assigned_agent: None,
         assigned_agent_id: None,
         awaiting_email: false,
@@ -162,7 +162,7 @@ fn escalation_frames_have_the_documented_shape() {
                 sentiment: -0.5,
                 mood: -0.5,
             }],
-            reasons: vec!["complaint".into()],
+            reasons: vec![EscalationReason::Complaint],
         },
         escalations: 1,
         created_at: "2026-01-01T00:00:00Z".into(),
@@ -302,6 +302,14 @@ fn names_are_the_serde_names_and_parse_back() {
     check(FeedbackValue::as_str, None);
     check(site_api::LlmMode::as_str, Some(site_api::LlmMode::parse));
     check(ErrorCode::as_str, Some(ErrorCode::parse));
+    check(EscalationReason::as_str, Some(EscalationReason::parse));
+    check(Priority::as_str, Some(Priority::parse));
+    assert_eq!(
+        EscalationReason::ALL.to_vec(),
+        EscalationReason::iter().collect::<Vec<_>>()
+    );
+    assert_eq!(Priority::ALL.to_vec(), Priority::iter().collect::<Vec<_>>());
+    assert!(Priority::Normal < Priority::High && Priority::High < Priority::Urgent);
     assert_eq!(
         ErrorCode::ALL.to_vec(),
         ErrorCode::iter().collect::<Vec<_>>()

@@ -64,7 +64,7 @@ pub async fn report(store: &Store, site: &Site, from: i64, to: i64) -> Result<Re
     let mut first = Vec::new();
     for t in &tickets {
         for r in &t.reasons {
-            *by_reason.entry(r.clone()).or_default() += 1;
+            *by_reason.entry(r.as_str().to_string()).or_default() += 1;
         }
         if let Some(at) = t.first_response_at {
             first.push(at - t.created_at);

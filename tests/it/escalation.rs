@@ -10,6 +10,7 @@ use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::{
     Author, ConversationStatus, ErrorCode, FeedbackValue, Phase, Ticket, TicketStatus,
 };
+use concierge_protocol::{EscalationReason, Priority};
 use concierge_tests::kb::{bot_answer, helpcenter};
 use concierge_tests::*;
 use serde_json::{json, Value};
@@ -101,9 +102,14 @@ async fn an_angry_visitor_reaches_a_person_with_a_handoff_packet() {
 
     let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
     assert_eq!(ticket.conversation_id, w.conversation_id);
-    assert_eq!(ticket.priority, "high");
+    assert_eq!(ticket.priority, Priority::High);
     // Upset, not a request only a person can act on: the mood is the reason.
-    assert_eq!(ticket.reasons, ["negative_mood"], "{:?}", ticket.reasons);
+    assert_eq!(
+        ticket.reasons,
+        [EscalationReason::NegativeMood],
+        "{:?}",
+        ticket.reasons
+    );
     let h = &ticket.handoff;
     assert_eq!(h.summary_by, "extractive");
     assert!(
@@ -282,7 +288,7 @@ async fn repeated_failures_escalate_and_a_hand_back_cools_down() {
         .unwrap();
     status_of(&mut v, ConversationStatus::Waiting).await;
     let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
-    assert_eq!(ticket.reasons, vec!["repeated_failure".to_string()]);
+    assert_eq!(ticket.reasons, [EscalationReason::RepeatedFailure]);
     assert!(
         ticket.handoff.summary.contains("could not answer"),
         "{}",
@@ -334,9 +340,9 @@ async fn repeated_failures_escalate_and_a_hand_back_cools_down() {
     assert_eq!(reopened.escalations, 2);
     assert_eq!(
         reopened.reasons,
-        vec![
-            "repeated_failure".to_string(),
-            "asked_for_human".to_string()
+        [
+            EscalationReason::RepeatedFailure,
+            EscalationReason::AskedForHuman
         ]
     );
 }
@@ -396,8 +402,8 @@ async fn thumbs_down_answers_escalate_and_feedback_is_checked() {
     .await;
     status_of(&mut v, ConversationStatus::Waiting).await;
     let t = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
-    assert_eq!(t.reasons, vec!["thumbs_down".to_string()]);
-    assert_eq!(t.priority, "high");
+    assert_eq!(t.reasons, [EscalationReason::ThumbsDown]);
+    assert_eq!(t.priority, Priority::High);
     let (_, stats) = api(&app, &app.agent_token, "escalation-stats").await;
     assert_eq!(stats["feedback"], json!({"up": 0, "down": 2}));
 }

@@ -6,6 +6,7 @@
 
 use concierge::escalation::ESCALATED_ONLINE;
 use concierge_protocol::{Author, ConversationStatus, TicketStatus};
+use concierge_protocol::{EscalationReason, Priority};
 use concierge_tests::kb::{bot_answer, helpcenter};
 use concierge_tests::*;
 
@@ -48,7 +49,7 @@ async fn a_described_problem_gets_the_answer_and_a_request_for_a_person_gets_one
     status_of(&mut p, ConversationStatus::Waiting).await;
     let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
     assert_eq!(ticket.conversation_id, wp.conversation_id);
-    assert_eq!(ticket.reasons, ["asked_for_human"]);
+    assert_eq!(ticket.reasons, [EscalationReason::AskedForHuman]);
     let messages = app
         .app
         .chat
@@ -71,7 +72,11 @@ async fn a_described_problem_gets_the_answer_and_a_request_for_a_person_gets_one
     status_of(&mut d, ConversationStatus::Waiting).await;
     assert_eq!(system_line(&mut d).await, ESCALATED_ONLINE);
     let ticket = next_ticket(&mut agent, |t| t.conversation_id == wd.conversation_id).await;
-    assert_eq!(ticket.reasons, ["repeated_failure"], "{ticket:?}");
-    assert_eq!(ticket.priority, "high");
+    assert_eq!(
+        ticket.reasons,
+        [EscalationReason::RepeatedFailure],
+        "{ticket:?}"
+    );
+    assert_eq!(ticket.priority, Priority::High);
     app.shutdown().await;
 }

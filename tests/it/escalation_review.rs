@@ -2,6 +2,7 @@
 //! OpenAI-compatible stand-in that gives each verdict, or gives it too late.
 
 use concierge_protocol::visitor::VisitorServerFrame;
+use concierge_protocol::EscalationReason;
 use concierge_protocol::{ConversationStatus, TicketStatus};
 use concierge_tests::kb::{bot_answer, bot_answer_within, helpcenter};
 use concierge_tests::llm_stub::{is_review, LlmStub, Script};
@@ -112,7 +113,7 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
             let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
             assert_eq!(ticket.conversation_id, w.conversation_id);
             assert!(
-                ticket.reasons.contains(&"asked_for_human".to_string()),
+                ticket.reasons.contains(&EscalationReason::AskedForHuman),
                 "{:?}",
                 ticket.reasons
             );

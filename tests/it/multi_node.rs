@@ -7,6 +7,7 @@ use concierge::escalation::ESCALATED_ONLINE;
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::ErrorCode;
+use concierge_protocol::EscalationReason;
 use concierge_protocol::{ConversationStatus, Phase, TicketStatus};
 use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
@@ -248,7 +249,7 @@ async fn an_escalation_on_node_a_reaches_the_agent_on_node_b() {
     assert_eq!(system_line(&mut v).await, ESCALATED_ONLINE);
     let ticket = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
     assert_eq!(ticket.conversation_id, w.conversation_id);
-    assert!(ticket.reasons.contains(&"asked_for_human".to_string()));
+    assert!(ticket.reasons.contains(&EscalationReason::AskedForHuman));
 
     // Both nodes race to escalate the same conversation: one ticket, one escalation.
     let sa = a.app.clone();

@@ -6,6 +6,7 @@ use concierge::accounts::plans::reserve_bot_answer;
 use concierge::store::{PlanRecord, Reservation};
 use concierge_protocol::agent::AgentServerFrame;
 use concierge_protocol::visitor::VisitorServerFrame;
+use concierge_protocol::EscalationReason;
 use concierge_protocol::{Author, ConversationStatus};
 use concierge_tests::kb::{bot_answer, helpcenter};
 use concierge_tests::pg::PgDatabase;
@@ -120,7 +121,7 @@ async fn the_99th_and_100th_answers_are_given_and_the_101st_visitor_waits_for_a_
         .await
         .unwrap()
         .expect("a ticket");
-    assert_eq!(ticket.reasons, vec!["quota_reached".to_string()]);
+    assert_eq!(ticket.reasons, [EscalationReason::QuotaReached]);
 
     // A resent message is not counted again; the usage says what happens now.
     let q99 = stored

@@ -246,7 +246,7 @@ impl AppState {
             let reason = t
                 .reasons
                 .first()
-                .map(|r| crate::format::reason(r))
+                .map(|r| crate::format::reason(r.as_str()))
                 .unwrap_or_default();
             notify::desktop(
                 "A visitor needs a person",
@@ -260,7 +260,7 @@ impl AppState {
                 r.ticket = Some(TicketBrief {
                     id: t.id.clone(),
                     status: t.status,
-                    priority: t.priority.clone(),
+                    priority: t.priority,
                 });
                 if t.assigned_agent_id.is_some() {
                     r.assignee_id = t.assigned_agent_id.clone();

@@ -115,7 +115,7 @@ fn HandoffPacket(ticket: Ticket) -> impl IntoView {
             <h3 id="handoff-title">"Handoff"</h3>
             <p class="summary">{h.summary}</p>
             <ul class="reasons" aria-label="Why it was escalated">
-                {reasons.iter().map(|r| view! { <li class="badge reason">{format::reason(r)}</li> }).collect_view()}
+                {reasons.iter().map(|r| view! { <li class="badge reason">{format::reason(r.as_str())}</li> }).collect_view()}
             </ul>
             {(!h.mood.is_empty()).then(|| view! { <MoodTimeline points=h.mood.clone()/> })}
             {(!h.sources.is_empty()).then(|| view! {
@@ -381,7 +381,7 @@ fn TicketFacts(ticket: Ticket) -> impl IntoView {
             <h3 id="ticket-title">"Ticket"</h3>
             <dl>
                 <dt>"Status"</dt><dd>{format::ticket_status(ticket.status)}</dd>
-                <dt>"Priority"</dt><dd>{format::priority(&ticket.priority)}</dd>
+                <dt>"Priority"</dt><dd>{format::priority(ticket.priority)}</dd>
                 {ticket.assigned_agent.clone().map(|a| view! { <dt>"Assigned to"</dt><dd>{a}</dd> })}
                 {ticket.contact_email.clone().map(|e| view! { <dt>"Reply by email to"</dt><dd>{e}</dd> })}
             </dl>

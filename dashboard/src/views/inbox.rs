@@ -173,8 +173,8 @@ fn Row(row: InboxRow) -> impl IntoView {
     let mood = c.mood;
     let priority = row.ticket.as_ref().filter(|_| waiting).map(|t| {
         (
-            format!("badge priority-{}", t.priority),
-            format::priority(&t.priority),
+            format!("badge priority-{}", t.priority.as_str()),
+            format::priority(t.priority),
         )
     });
     let status = format::status(c.status);

@@ -23,7 +23,7 @@ pub fn TicketsScreen() -> impl IntoView {
         t.sort_by(|a, b| {
             (a.status == TicketStatus::Solved)
                 .cmp(&(b.status == TicketStatus::Solved))
-                .then(format::priority_rank(&a.priority).cmp(&format::priority_rank(&b.priority)))
+                .then(b.priority.cmp(&a.priority))
                 .then(a.created_at.cmp(&b.created_at))
         });
         t
@@ -92,14 +92,14 @@ fn TicketRow(t: Ticket) -> impl IntoView {
     let reasons = t
         .reasons
         .iter()
-        .map(|r| format::reason(r))
+        .map(|r| format::reason(r.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
     let (t1, t2, t3) = (t.clone(), t.clone(), t.clone());
     let label = format!("ticket {}", t.id.chars().take(6).collect::<String>());
     view! {
-        <tr class=format!("ticket priority-{}", t.priority)>
-            <td><span class=format!("badge priority-{}", t.priority)>{format::priority(&t.priority)}</span></td>
+        <tr class=format!("ticket priority-{}", t.priority.as_str())>
+            <td><span class=format!("badge priority-{}", t.priority.as_str())>{format::priority(t.priority)}</span></td>
             <td>
                 <a href=Route::Conversation(t.conversation_id.clone()).path()>{summary}</a>
                 <div class="muted small">{reasons}</div>

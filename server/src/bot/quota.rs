@@ -26,7 +26,7 @@ impl Bot {
         match reserved {
             Ok((Reservation::OverLimit { limit }, _)) => {
                 tracing::info!(conversation = %conversation.id, limit, "bot answers used up; handing over to people");
-                let reasons = [Reason::QuotaReached.as_str().to_string()];
+                let reasons = [Reason::QuotaReached];
                 if let Err(e) = self
                     .escalations
                     .escalate(conversation, &reasons, Priority::Normal)

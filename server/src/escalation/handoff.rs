@@ -1,7 +1,7 @@
 //! The handoff packet: what an agent reads before taking a conversation over. Built from the
 //! stored transcript and signals without I/O; an LLM may refine the summary later.
 
-use concierge_protocol::{Author, Handoff, MoodPoint, Source};
+use concierge_protocol::{Author, EscalationReason as Reason, Handoff, MoodPoint, Source};
 
 use crate::store::{MessageRecord, SignalRecord, TurnOutcome};
 
@@ -97,7 +97,7 @@ pub fn mood_timeline(signals: &[SignalRecord]) -> Vec<MoodPoint> {
         .collect()
 }
 
-pub fn build(messages: &[MessageRecord], signals: &[SignalRecord], reasons: &[String]) -> Handoff {
+pub fn build(messages: &[MessageRecord], signals: &[SignalRecord], reasons: &[Reason]) -> Handoff {
     Handoff {
         summary: extractive_summary(messages, signals),
         summary_by: "extractive".into(),
@@ -190,7 +190,7 @@ mod tests {
             signal(3, 0.0, 0.0, TurnOutcome::DontKnow),
             signal(5, -0.8, -0.45, TurnOutcome::Escalated),
         ];
-        let h = build(&messages, &signals, &["asked_for_human".into()]);
+        let h = build(&messages, &signals, &[Reason::AskedForHuman]);
         assert!(h.summary.contains("How do refunds work?"), "{}", h.summary);
         assert!(h.summary.contains("get me a human"), "{}", h.summary);
         assert!(h.summary.contains("3 messages"), "{}", h.summary);
@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(h.sources, vec![source]);
         assert_eq!(h.mood.len(), 3);
         assert_eq!(h.mood[2].mood, -0.45);
-        assert_eq!(h.reasons, vec!["asked_for_human".to_string()]);
+        assert_eq!(h.reasons, vec![Reason::AskedForHuman]);
         assert_eq!(h.summary_by, "extractive");
     }
 

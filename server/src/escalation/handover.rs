@@ -11,7 +11,7 @@ use super::{handoff, Escalations, Result, ESCALATED_OFFLINE, ESCALATED_ONLINE, S
 use crate::chat::ChatError;
 use crate::rag::llm::{Llm, LlmEvent, LlmRequest, Role};
 use crate::rag::pii::mask_pii;
-use crate::sentiment::Priority;
+use crate::sentiment::{Priority, Reason};
 use crate::store::{ConversationRecord, MessageRecord, NewEscalation, StoreError, TicketRecord};
 use crate::text::find_email;
 
@@ -22,7 +22,7 @@ impl Escalations {
     pub async fn escalate(
         &self,
         conversation: &ConversationRecord,
-        reasons: &[String],
+        reasons: &[Reason],
         priority: Priority,
     ) -> Result<Option<TicketRecord>> {
         let store = &self.chat.store;
@@ -62,7 +62,7 @@ impl Escalations {
                 &current.site_id,
                 &current.id,
                 NewEscalation {
-                    priority: priority.as_str(),
+                    priority,
                     reasons,
                     awaiting_email: !online,
                     handoff: &packet,

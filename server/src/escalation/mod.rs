@@ -221,14 +221,12 @@ impl Escalations {
             ConversationStatus::Bot if assessment.decision.escalates() => {
                 self.record(conversation, &assessment, TurnOutcome::Escalated)
                     .await?;
-                let reasons: Vec<String> = assessment
-                    .decision
-                    .reasons
-                    .iter()
-                    .map(|r| r.as_str().to_string())
-                    .collect();
                 assessment.escalated = self
-                    .escalate(conversation, &reasons, assessment.decision.priority)
+                    .escalate(
+                        conversation,
+                        &assessment.decision.reasons,
+                        assessment.decision.priority,
+                    )
                     .await?
                     .is_some();
             }
@@ -322,7 +320,6 @@ impl Escalations {
         reasons.push(Reason::RepeatedFailure);
         reasons.sort();
         reasons.dedup();
-        let reasons: Vec<String> = reasons.iter().map(|r| r.as_str().to_string()).collect();
         self.record(conversation, assessment, TurnOutcome::Escalated)
             .await?;
         let escalated = self

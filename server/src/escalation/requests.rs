@@ -33,12 +33,8 @@ impl Escalations {
         } else {
             Priority::Normal
         };
-        self.escalate(
-            conversation,
-            &[Reason::AskedForHuman.as_str().into()],
-            priority,
-        )
-        .await
+        self.escalate(conversation, &[Reason::AskedForHuman], priority)
+            .await
     }
 
     /// A thumbs up or down on a bot answer. Returns `Err(ChatError::UnknownConversation)`-like
@@ -91,11 +87,7 @@ impl Escalations {
             return Ok(false);
         }
         let escalated = self
-            .escalate(
-                &current,
-                &[Reason::ThumbsDown.as_str().into()],
-                Priority::High,
-            )
+            .escalate(&current, &[Reason::ThumbsDown], Priority::High)
             .await?;
         Ok(escalated.is_some())
     }

@@ -9,7 +9,7 @@ use axum::Json;
 use concierge_protocol::api::{
     ConversationDetail, FeedbackMark, InboxRow, TicketBrief, VisitorView,
 };
-use concierge_protocol::{Author, ConversationStatus, ErrorCode, Message, TicketStatus};
+use concierge_protocol::{Author, ConversationStatus, ErrorCode, Message, Priority, TicketStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -50,7 +50,11 @@ fn inbox_row(r: &InboxRecord) -> InboxRow {
         (Some(id), Some(status)) => TicketStatus::parse(status).map(|status| TicketBrief {
             id: id.clone(),
             status,
-            priority: r.ticket_priority.clone().unwrap_or_default(),
+            priority: r
+                .ticket_priority
+                .as_deref()
+                .and_then(Priority::parse)
+                .unwrap_or_default(),
         }),
         _ => None,
     };

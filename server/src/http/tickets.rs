@@ -57,16 +57,11 @@ pub async fn list_tickets(
         })?),
     };
     let mut tickets = app.chat.store.tickets(&site.id, status, 1000).await?;
-    let rank = |p: &str| match p {
-        "urgent" => 0,
-        "high" => 1,
-        _ => 2,
-    };
     if status != Some(TicketStatus::Solved) {
         tickets.sort_by(|a, b| {
             (a.status == TicketStatus::Solved)
                 .cmp(&(b.status == TicketStatus::Solved))
-                .then(rank(a.priority.as_str()).cmp(&rank(b.priority.as_str())))
+                .then(b.priority.cmp(&a.priority))
                 .then(a.created_at.cmp(&b.created_at))
                 .then(a.id.cmp(&b.id))
         });
@@ -224,15 +219,15 @@ pub async fn stats(
     let days = q.days.unwrap_or(30).clamp(1, 3650);
     let since = now_ms() - days * 86_400_000;
     let rows = app.chat.store.ticket_stats_rows(&site.id, since).await?;
-    let mut by_reason: BTreeMap<String, i64> = BTreeMap::new();
-    let mut by_priority: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&'static str, i64> = BTreeMap::new();
+    let mut by_priority: BTreeMap<&'static str, i64> = BTreeMap::new();
     let mut by_status: BTreeMap<&'static str, i64> = BTreeMap::new();
     let (mut first, mut resolution) = (Vec::new(), Vec::new());
     for r in &rows {
         for reason in &r.reasons {
-            *by_reason.entry(reason.clone()).or_default() += 1;
+            *by_reason.entry(reason.as_str()).or_default() += 1;
         }
-        *by_priority.entry(r.priority.clone()).or_default() += 1;
+        *by_priority.entry(r.priority.as_str()).or_default() += 1;
         *by_status.entry(r.status.as_str()).or_default() += 1;
         if let Some(t) = r.first_response_at {
             first.push(t - r.created_at);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::intents::{Intent, IntentScores};
+use super::reason::reason_of_intent;
 pub use super::reason::{Priority, Reason};
 use super::score::mood;
 use super::MessageSignals;
@@ -243,7 +244,7 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
     }
     for intent in Intent::ALL {
         if intent != Intent::HumanRequest && on(intent) && policy.escalate_on.contains(&intent) {
-            reasons.push(Reason::of_intent(intent));
+            reasons.push(reason_of_intent(intent));
         }
     }
     // Scores split between neighbouring intents ("20 minutes and no reply, seriously?" is
@@ -258,7 +259,7 @@ pub fn decide(policy: &EscalationPolicy, signals: &Signals, history: &History) -
             .max_by(|a, b| intents.get(*a).total_cmp(&intents.get(*b)));
         if let Some(top) = strongest {
             if mass >= policy.threshold(top) && intents.get(top) > 0.0 {
-                reasons.push(Reason::of_intent(top));
+                reasons.push(reason_of_intent(top));
             }
         }
     }

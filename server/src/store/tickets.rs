@@ -1,7 +1,7 @@
 //! Escalation tickets: opened or re-opened by an escalation, moved by agent actions, read
 //! by the inbox, the API and analytics. Every query filters by site (or by account).
 
-use concierge_protocol::{self as proto, TicketStatus};
+use concierge_protocol::{self as proto, EscalationReason, Priority, TicketStatus};
 use sqlx::any::AnyRow;
 
 use super::tokens::new_id;
@@ -14,8 +14,8 @@ pub struct TicketRecord {
     pub site_key: String,
     pub conversation_id: String,
     pub status: TicketStatus,
-    pub priority: String,
-    pub reasons: Vec<String>,
+    pub priority: Priority,
+    pub reasons: Vec<EscalationReason>,
     pub assigned_agent_id: Option<String>,
     pub assigned_agent_name: Option<String>,
     pub awaiting_email: bool,
@@ -38,6 +38,7 @@ const TICKET_FROM: &str =
 impl TicketRecord {
     fn from_row(row: &AnyRow) -> Result<Self> {
         let status: String = col(row, "status")?;
+        let priority: String = col(row, "priority")?;
         let reasons: String = col(row, "reasons")?;
         let handoff: String = col(row, "handoff")?;
         Ok(TicketRecord {
@@ -47,7 +48,8 @@ impl TicketRecord {
             conversation_id: col(row, "conversation_id")?,
             status: TicketStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("ticket status {status}")))?,
-            priority: col(row, "priority")?,
+            priority: Priority::parse(&priority)
+                .ok_or_else(|| StoreError::Corrupt(format!("ticket priority {priority}")))?,
             reasons: serde_json::from_str(&reasons)
                 .map_err(|e| StoreError::Corrupt(format!("tickets.reasons: {e}")))?,
             assigned_agent_id: col(row, "assigned_agent_id")?,
@@ -70,7 +72,7 @@ impl TicketRecord {
             site_key: self.site_key.clone(),
             conversation_id: self.conversation_id.clone(),
             status: self.status,
-            priority: self.priority.clone(),
+            priority: self.priority,
             reasons: self.reasons.clone(),
             assigned_agent: self.assigned_agent_name.clone(),
             assigned_agent_id: self.assigned_agent_id.clone(),
@@ -88,8 +90,8 @@ impl TicketRecord {
 
 /// What an escalation writes.
 pub struct NewEscalation<'a> {
-    pub priority: &'a str,
-    pub reasons: &'a [String],
+    pub priority: Priority,
+    pub reasons: &'a [EscalationReason],
     pub awaiting_email: bool,
     pub handoff: &'a proto::Handoff,
 }
@@ -97,20 +99,12 @@ pub struct NewEscalation<'a> {
 /// A ticket's row for analytics.
 #[derive(Debug, Clone)]
 pub struct TicketStatRow {
-    pub reasons: Vec<String>,
-    pub priority: String,
+    pub reasons: Vec<EscalationReason>,
+    pub priority: Priority,
     pub status: TicketStatus,
     pub created_at: i64,
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
-}
-
-fn priority_rank(p: &str) -> u8 {
-    match p {
-        "urgent" => 2,
-        "high" => 1,
-        _ => 0,
-    }
 }
 
 impl Store {
@@ -131,14 +125,10 @@ impl Store {
                 let mut reasons = active.reasons.clone();
                 for r in new.reasons {
                     if !reasons.contains(r) {
-                        reasons.push(r.clone());
+                        reasons.push(*r);
                     }
                 }
-                let priority = if priority_rank(new.priority) > priority_rank(&active.priority) {
-                    new.priority
-                } else {
-                    active.priority.as_str()
-                };
+                let priority = new.priority.max(active.priority);
                 {
                     let _w = self.writer().await;
                     sqlx::query(
@@ -146,7 +136,7 @@ impl Store {
                          handoff = $3, awaiting_email = $4, escalations = escalations + 1, \
                          assigned_agent_id = null, updated_at = $5 where site_id = $6 and id = $7",
                     )
-                    .bind(priority)
+                    .bind(priority.as_str())
                     .bind(serde_json::json!(reasons).to_string())
                     .bind(&handoff)
                     .bind(new.awaiting_email as i64)
@@ -174,7 +164,7 @@ impl Store {
                 .bind(&id)
                 .bind(site_id)
                 .bind(conversation_id)
-                .bind(new.priority)
+                .bind(new.priority.as_str())
                 .bind(serde_json::json!(new.reasons).to_string())
                 .bind(new.awaiting_email as i64)
                 .bind(&handoff)
@@ -299,10 +289,11 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let reasons: String = col(r, "reasons")?;
+                let priority: String = col(r, "priority")?;
                 let status: String = col(r, "status")?;
                 Ok(TicketStatRow {
                     reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-                    priority: col(r, "priority")?,
+                    priority: Priority::parse(&priority).unwrap_or_default(),
                     status: TicketStatus::parse(&status).unwrap_or(TicketStatus::Open),
                     created_at: col(r, "created_at")?,
                     first_response_at: col(r, "first_response_at")?,
