@@ -26,6 +26,7 @@ use crate::rag::index::{EdgeIndex, QdrantIndex, VectorIndex};
 use crate::rag::llm::{Llm, LlmConfig, OpenAiLlm};
 use crate::rag::{Knowledge, ModelSource};
 use crate::store::Store;
+use crate::turn::Turns;
 use crate::widget::installs::Installs;
 
 /// State shared by every handler and socket.
@@ -35,8 +36,10 @@ pub struct App {
     pub chat: Arc<Chat>,
     /// The knowledge base: documents, retrieval, ingestion jobs.
     pub knowledge: Arc<Knowledge>,
-    /// Answers visitors from the knowledge base.
+    /// Answers visitors from the knowledge base ("Ask your docs" too).
     pub bot: Arc<Bot>,
+    /// Each visitor message's turn: assess, decide (answer or hand over), act.
+    pub turns: Arc<Turns>,
     /// Sentiment, escalation policy, tickets, agent presence.
     pub escalations: Arc<Escalations>,
     /// This node's local subscribers; sockets subscribe here, the bus delivers here.
@@ -121,11 +124,8 @@ impl Application {
         let mut escalations = Escalations::new(chat.clone(), knowledge.clone(), presence);
         escalations.live = true;
         let escalations = Arc::new(escalations);
-        let bot = Arc::new(Bot::new(
-            chat.clone(),
-            knowledge.clone(),
-            escalations.clone(),
-        ));
+        let bot = Arc::new(Bot::new(chat.clone(), knowledge.clone()));
+        let turns = Arc::new(Turns::new(bot.clone(), escalations.clone()));
         let mailer: Arc<dyn Mailer> = match &config.smtp_url {
             Some(url) => Arc::new(
                 SmtpMailer::new(url.expose_secret(), &config.smtp_from)
@@ -138,6 +138,7 @@ impl Application {
             chat,
             knowledge,
             bot,
+            turns,
             escalations,
             hub,
             shutdown,

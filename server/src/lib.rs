@@ -23,10 +23,14 @@
 //! - [`error`]: the only place errors become HTTP responses or protocol error frames.
 //!
 //! Flows (the services the HTTP API, the sockets and the CLI all call):
-//! - [`bot`]: coordinates a visitor's turn: asks [`escalation`] first, then answers from the
-//!   knowledge base, streamed, with citations.
-//! - [`escalation`]: per visitor message, assesses (signals, history), decides (answer,
-//!   answer and watch, hand over) and acts (ticket, handoff packet, who is told what).
+//! - [`turn`]: a visitor message's turn, the one place that decides: [`escalation`]
+//!   assesses and decides (answer, answer and watch, hand over), then [`bot`] answers or
+//!   escalation hands over, and the outcome is recorded; the plan's bot answers are reserved
+//!   here.
+//! - [`bot`]: answers from the knowledge base, streamed, with citations (visitors and "Ask
+//!   your docs"); it only answers.
+//! - [`escalation`]: assesses a message (signals, history), decides, and hands over (ticket,
+//!   handoff packet, who is told what); it only decides and hands over.
 //! - [`chat`]: the conversation service (persist, then publish).
 //! - [`accounts`]: tenants, sites, agents, sign-in, tokens, plans and usage, audit, privacy.
 //! - [`widget`]: the embeddable widget's settings, signed visitor identities, installs.
@@ -48,7 +52,7 @@
 //! Dependency direction:
 //!
 //! ```text
-//! main → cli → app → {http, ws} → bot → escalation → chat → {accounts, widget, analytics}
+//! main → cli → app → {http, ws} → turn → {bot, escalation} → chat → {accounts, widget, analytics}
 //!      → {rag → {store, bus}, sentiment, limits, metrics} → protocol
 //! ```
 //!
@@ -57,8 +61,8 @@
 //! transport; only `cli`, `http` and `ws` import it. Two crossings are sanctioned: transport
 //! names `app::App` and `config::Config` (the state it is handed), and `http` ⇄ `ws` are one
 //! layer (`http` mounts `ws::upgrade`; the upgrades use `http::auth` and `http::trace`).
-//! Flows and engines never import axum, `http`, `ws`, `app` or `error`; `escalation` never
-//! imports `bot`; `store` never imports `sentiment`.
+//! Flows and engines never import axum, `http`, `ws`, `app` or `error`; `bot` and
+//! `escalation` never import each other; `store` never imports `sentiment`.
 
 pub mod accounts;
 pub mod analytics;
@@ -78,5 +82,6 @@ pub mod sentiment;
 pub mod store;
 pub mod telemetry;
 pub mod text;
+pub mod turn;
 pub mod widget;
 pub mod ws;

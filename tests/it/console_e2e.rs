@@ -4,7 +4,6 @@
 //! script also serves a fresh page there with the snippet it copied), an owner and a plain
 //! agent, and the files the owner uploads (`tests/fixtures/uploads/`: Markdown and a PDF).
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::dashboard_e2e::{screenshot_dir, Harness};
@@ -22,7 +21,7 @@ async fn owners_set_up_their_site_in_the_console() {
     let server_url = format!("http://{}", h.server.addr);
     let screenshots = screenshot_dir("console-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
-    let uploads = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/uploads");
+    let uploads = concierge_tests::package_dir().join("fixtures/uploads");
     let env = [
         ("DASHBOARD_URL", server_url),
         ("HOST_URL", format!("{}/", h.host_url)),

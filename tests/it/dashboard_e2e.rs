@@ -67,7 +67,7 @@ async fn agents_work_the_live_inbox_in_a_real_browser() {
 /// `docs/dashboard` to refresh the README's pictures), else `name` under the target dir.
 pub(crate) fn screenshot_dir(name: &str) -> PathBuf {
     match std::env::var_os("CONCIERGE_E2E_DASHBOARD_SCREENSHOTS") {
-        Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir),
+        Some(dir) => concierge_tests::package_dir().join("..").join(dir),
         None => Path::new(env!("CARGO_TARGET_TMPDIR")).join(name),
     }
 }

@@ -2,8 +2,6 @@
 //! tests/e2e), and in agreement with the served routes: every documented operation reaches
 //! its handler (never 405, never the unknown-route fallback), and unknown paths do not.
 
-use std::path::Path;
-
 use concierge_tests::*;
 use serde_json::{json, Value};
 
@@ -28,7 +26,7 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
     let dir = temp_dir();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
+    let e2e = concierge_tests::package_dir().join("e2e");
     assert!(
         e2e.join("node_modules/@apidevtools/swagger-parser")
             .exists(),

@@ -112,14 +112,14 @@ async fn the_widget_works_in_a_real_browser_on_a_foreign_site() {
 /// the README's pictures), else a directory under the target dir.
 fn screenshot_dir() -> PathBuf {
     match std::env::var_os("CONCIERGE_E2E_SCREENSHOTS") {
-        Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir),
+        Some(dir) => concierge_tests::package_dir().join("..").join(dir),
         None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("widget-screenshots"),
     }
 }
 
 /// `tests/e2e`.
 pub(crate) fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
+    concierge_tests::package_dir().join("e2e")
 }
 
 /// Fails (never skips) when the browser or the npm packages are missing, with the fix.

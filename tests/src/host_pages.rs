@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 
 /// `tests/e2e/xss-corpus.json`: hostile text the bot quotes and the agent sends.
 pub fn xss_corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/xss-corpus.json")
+    crate::package_dir().join("e2e/xss-corpus.json")
 }
 
 /// What the host pages embed and the documents they publish.

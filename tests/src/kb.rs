@@ -13,12 +13,12 @@ use crate::{TestApp, Visitor, WAIT};
 /// `tests/fixtures/helpcenter`: refunds, shipping, a password page, store hours (HTML with
 /// navigation around the content) and a warranty note (plain text).
 pub fn helpcenter() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/helpcenter")
+    crate::package_dir().join("fixtures/helpcenter")
 }
 
 /// The COVID FAQ dev set's 213 documents (`tests/fixtures/covid_faq`, Apache-2.0).
 pub fn covid_docs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/covid_faq/docs")
+    crate::package_dir().join("fixtures/covid_faq/docs")
 }
 
 impl TestApp {

@@ -111,6 +111,14 @@ impl Default for Options {
     }
 }
 
+/// This package's directory (fixtures live under it), read at run time: a build cache shared
+/// by several checkouts may reuse a test binary compiled in another one.
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The model cache shared by every test server: `cargo xtask test` fills it once
 /// (`concierge model fetch`) and exports its path; plain `cargo test` uses the same default.
 pub fn model_cache() -> PathBuf {

@@ -80,8 +80,14 @@ fn train_escalation(extra: &[String]) -> Result<()> {
     )
 }
 
+/// The workspace this run is for. Read at run time (`cargo run` sets CARGO_MANIFEST_DIR): a
+/// build cache shared by several checkouts may hand this checkout an xtask binary compiled in
+/// another one, whose compile-time path would point there.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf()

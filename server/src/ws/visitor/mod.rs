@@ -177,7 +177,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
                     .await?;
                     app.chat.metrics.ack_latency(started.elapsed());
                     if fresh {
-                        app.bot.on_visitor_message(&j.conversation, m);
+                        app.turns.on_visitor_message(&j.conversation, m);
                     }
                     Ok(())
                 }

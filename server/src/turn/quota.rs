@@ -1,12 +1,12 @@
 //! The plan's bot answers: each answer is reserved before the bot answers; at the limit the
 //! conversation goes to people instead.
 
-use super::Bot;
+use super::Turns;
 use crate::bus::EventKind;
 use crate::sentiment::{Priority, Reason};
 use crate::store::{ConversationRecord, MessageRecord, Reservation};
 
-impl Bot {
+impl Turns {
     /// Reserves this answer against the account's plan. At the limit the bot stays silent and
     /// the conversation goes to people (reason `quota_reached`): the visitor is told a person
     /// will reply, or asked for an email when nobody is online. Returns whether to answer.
@@ -17,7 +17,7 @@ impl Bot {
         question: &MessageRecord,
     ) -> bool {
         let reserved = crate::accounts::plans::reserve_bot_answer(
-            &self.chat.store,
+            &self.bot.chat.store,
             &conversation.site_id,
             &conversation.id,
             question.seq,
@@ -38,9 +38,11 @@ impl Bot {
             }
             Ok((_, warning)) => {
                 if let Some(w) = warning {
-                    if let Ok(Some(site)) = self.chat.store.site_by_id(&conversation.site_id).await
+                    if let Ok(Some(site)) =
+                        self.bot.chat.store.site_by_id(&conversation.site_id).await
                     {
-                        self.chat
+                        self.bot
+                            .chat
                             .publish_account(
                                 &site.account_id,
                                 EventKind::Usage { warning: w.frame() },
