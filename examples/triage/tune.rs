@@ -191,6 +191,33 @@ pub async fn tune(args: &Args) -> Result<()> {
             "| Bitext dev requests | {name}: {pn} escalate, {on} others | {r:.3} (>= 0.97) | {o:.3} (<= 0.03) |"
         );
     }
+    // What escalates the TweetSumm dialogs: the first escalating turn's first reason, and
+    // whether it was the dialog's first customer turn, for the negative dialogs and the others.
+    let mut why: BTreeMap<(String, bool), [usize; 2]> = BTreeMap::new();
+    for d in &dialogs {
+        let first = d
+            .turns
+            .iter()
+            .enumerate()
+            .map(|(i, (s, h))| (i, decide(&default, s, h)))
+            .find(|(_, decision)| decision.escalates());
+        if let Some((i, decision)) = first {
+            let reason = decision
+                .reasons
+                .first()
+                .map_or("(none)", |r| r.as_str())
+                .to_string();
+            why.entry((reason, i == 0)).or_default()[usize::from(!d.negative)] += 1;
+        }
+    }
+    println!("\nTweetSumm (all), what escalates a dialog first:\n");
+    println!("| reason | at the first customer turn | negative dialogs | other dialogs |\n|---|---|---|---|");
+    for ((reason, at_first), [neg, oth]) in &why {
+        println!(
+            "| {reason} | {} | {neg} | {oth} |",
+            if *at_first { "yes" } else { "no" }
+        );
+    }
     // Which Bitext intents escalate wrongly, on the held-out half.
     let mut by_intent: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (b, (first, _, s)) in bitext.iter().zip(&requests) {
