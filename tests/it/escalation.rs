@@ -8,74 +8,13 @@ use concierge::escalation::{ESCALATED_OFFLINE, ESCALATED_ONLINE};
 use concierge_protocol::agent::{AgentClientFrame, AgentServerFrame};
 use concierge_protocol::visitor::{VisitorClientFrame, VisitorServerFrame};
 use concierge_protocol::{
-    Author, ConversationStatus, ErrorCode, FeedbackValue, Phase, Ticket, TicketStatus,
+    ConversationStatus, ErrorCode, FeedbackValue, Phase, Ticket, TicketStatus,
 };
 use concierge_protocol::{EscalationReason, Priority};
+use concierge_tests::escalation::{api, next_ticket, status_of, system_line};
 use concierge_tests::kb::{bot_answer, helpcenter};
 use concierge_tests::*;
-use serde_json::{json, Value};
-
-pub(crate) async fn next_ticket(
-    agent: &mut Agent,
-    mut pick: impl FnMut(&Ticket) -> bool,
-) -> Ticket {
-    agent
-        .wait_for(|f| match f {
-            AgentServerFrame::Ticket { ticket } if pick(ticket) => Some((**ticket).clone()),
-            _ => None,
-        })
-        .await
-        .expect("ticket event")
-}
-
-pub(crate) async fn status_of(
-    v: &mut Visitor,
-    want: ConversationStatus,
-) -> (Option<String>, Option<Phase>) {
-    v.wait_for(|f| match f {
-        VisitorServerFrame::Status {
-            status,
-            agent_name,
-            phase,
-        } if *status == want => Some((agent_name.clone(), *phase)),
-        _ => None,
-    })
-    .await
-    .expect("status frame")
-}
-
-pub(crate) async fn system_line(v: &mut Visitor) -> String {
-    v.wait_for(|f| match f {
-        VisitorServerFrame::Message { message } if message.author == Author::System => {
-            Some(message.text.clone())
-        }
-        _ => None,
-    })
-    .await
-    .expect("system message")
-}
-
-pub(crate) async fn api(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(app.http(&format!("/api/v1/sites/{}/{path}", app.site_key)))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
-}
-
-pub(crate) async fn put_policy(app: &TestApp, token: &str, body: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .put(app.http(&format!("/api/v1/sites/{}/escalation-policy", app.site_key)))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
-}
+use serde_json::json;
 
 #[tokio::test]
 #[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]

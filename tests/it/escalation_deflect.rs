@@ -10,7 +10,7 @@ use concierge_protocol::{EscalationReason, Priority};
 use concierge_tests::kb::{bot_answer, helpcenter};
 use concierge_tests::*;
 
-use crate::escalation::{api, next_ticket, status_of, system_line};
+use concierge_tests::escalation::{api, next_ticket, status_of, system_line};
 
 #[tokio::test]
 #[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]

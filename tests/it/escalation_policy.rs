@@ -6,7 +6,7 @@ use concierge_protocol::ConversationStatus;
 use concierge_tests::*;
 use serde_json::json;
 
-use crate::escalation::{api, put_policy, status_of};
+use concierge_tests::escalation::{api, put_policy, status_of};
 
 #[tokio::test]
 async fn owners_tune_the_policy_and_bad_policies_are_refused() {
@@ -92,7 +92,7 @@ fn triage_replays_transcripts_through_the_policy() {
         r#"{"conversation_id": "c2", "text": "hello? anyone there?"}"#,
     ]
     .join("\n");
-    let lines = super::cli::cli_lines(dir.path(), &["triage", "--json"], &input);
+    let lines = concierge_tests::binary::cli_lines(dir.path(), &["triage", "--json"], &input);
     assert_eq!(lines.len(), 5, "one line per input: {lines:?}");
 
     let calm = &lines[0];

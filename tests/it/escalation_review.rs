@@ -9,7 +9,7 @@ use concierge_tests::llm_stub::{is_review, LlmStub, Script};
 use concierge_tests::*;
 use serde_json::{json, Value};
 
-use crate::escalation::{next_ticket, put_policy};
+use concierge_tests::escalation::{next_ticket, put_policy};
 /// Turns the classifier is unsure about go to the site's LLM when the owner turns
 /// `llm_review` on; its verdict decides them, a slow or failed review leaves the classifier's
 /// decision, and sure turns are never sent.

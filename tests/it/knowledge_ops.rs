@@ -6,7 +6,7 @@ use concierge_tests::kb::helpcenter;
 use concierge_tests::*;
 use serde_json::Value;
 
-use crate::cli::{cli, cli_lines, serve};
+use concierge_tests::binary::{cli, cli_lines, serve};
 
 fn create_site(dir: &std::path::Path) -> String {
     let (code, site) = cli(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use concierge_tests::*;
 use serde_json::Value;
 
-use crate::cli::command;
+use concierge_tests::binary::command;
 
 /// The log lines (one JSON object each) whose span list has a span named `span` with
 /// `field` = `value`.

@@ -12,7 +12,7 @@ use concierge_protocol::{ConversationStatus, Phase, TicketStatus};
 use concierge_tests::pg::PgDatabase;
 use concierge_tests::*;
 
-use crate::escalation::{next_ticket, status_of, system_line};
+use concierge_tests::escalation::{next_ticket, status_of, system_line};
 
 /// Two nodes on a fresh Postgres database and the shared Redis, with `tune` applied to both
 /// (the calling test is marked as needing both).

@@ -5,7 +5,7 @@ use concierge_protocol::visitor::VisitorClientFrame;
 use concierge_tests::*;
 use serde_json::json;
 
-use crate::cli::cli;
+use concierge_tests::binary::cli;
 
 /// A visitor who wrote two lines and asked for a person; returns (visitor id, conversation).
 async fn chatty_visitor(app: &TestApp, words: &str) -> (String, String) {

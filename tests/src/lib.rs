@@ -12,7 +12,9 @@ use concierge::config::{Config, LimitsConfig};
 use secrecy::SecretString;
 
 pub mod api;
+pub mod binary;
 pub mod clients;
+pub mod escalation;
 pub mod host_pages;
 pub mod kb;
 pub mod llm_stub;
