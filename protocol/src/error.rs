@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// for humans and may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum ErrorCode {
     /// Not JSON, not a known frame type, a missing field, or a frame sent before `hello`.
     BadFrame,

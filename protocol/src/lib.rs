@@ -16,6 +16,25 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Serde through a name enum's own `as_str`/`parse` (`#[serde(try_from = "String", into =
+/// "&'static str")]`): one name table per enum instead of a derived variant visitor too, which
+/// keeps the dashboard's wasm smaller, and the wire names cannot drift from `as_str`.
+macro_rules! serde_by_name {
+    ($($t:ty),* $(,)?) => {$(
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                <$t>::parse(&s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($t)))
+            }
+        }
+        impl From<$t> for &'static str {
+            fn from(v: $t) -> Self {
+                v.as_str()
+            }
+        }
+    )*};
+}
+
 pub mod agent;
 pub mod api;
 mod error;
@@ -31,6 +50,18 @@ pub mod widget;
 pub use error::{close, ApiErrorBody, ErrorBody, ErrorCode};
 pub use ticket::{EscalationReason, Handoff, MoodPoint, Priority, Ticket, TicketStatus};
 
+serde_by_name!(
+    Author,
+    MessageState,
+    ConversationStatus,
+    Phase,
+    TicketStatus,
+    EscalationReason,
+    Priority,
+    ErrorCode,
+    site_api::LlmMode,
+);
+
 /// The protocol version a client names in its `hello`. A server refuses other versions with
 /// [`ErrorCode::UnsupportedVersion`].
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -44,7 +75,7 @@ pub const MAX_TEXT_CHARS: usize = 4_000;
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum Author {
     Visitor,
     Bot,
@@ -76,7 +107,7 @@ impl Author {
 /// Whether a message is still being written (a streamed bot answer) or final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum MessageState {
     Streaming,
     Complete,
@@ -102,7 +133,7 @@ impl MessageState {
 /// Who is answering a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum ConversationStatus {
     /// The bot answers.
     Bot,
@@ -177,7 +208,7 @@ pub struct Source {
 /// What the bot is doing before its answer's text arrives, carried by visitor `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum Phase {
     /// Looking through the site's documents.
     Searching,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// How the bot writes its answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum LlmMode {
     /// No language model: answers quote the best passages of the knowledge base.
     Extractive,

@@ -7,7 +7,7 @@ use crate::Source;
 /// Where an escalation ticket stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(test, derive(strum::EnumIter))]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "&\'static str")]
 pub enum TicketStatus {
     /// Escalated; waiting for a person.
     Open,
@@ -38,8 +38,6 @@ impl TicketStatus {
 
 /// Why a conversation was escalated: on tickets, handoff packets and in analytics, in the order
 /// the reasons first came up.
-// (De)serialized through `as_str`/`parse`: smaller in the dashboard's wasm than derived
-// variant visitors, and the names cannot drift apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "&'static str")]
 #[cfg_attr(test, derive(strum::EnumIter))]
@@ -137,32 +135,6 @@ impl Priority {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-}
-
-impl TryFrom<String> for EscalationReason {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s).ok_or_else(|| format!("unknown escalation reason {s:?}"))
-    }
-}
-
-impl From<EscalationReason> for &'static str {
-    fn from(r: EscalationReason) -> Self {
-        r.as_str()
-    }
-}
-
-impl TryFrom<String> for Priority {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s).ok_or_else(|| format!("unknown priority {s:?}"))
-    }
-}
-
-impl From<Priority> for &'static str {
-    fn from(p: Priority) -> Self {
-        p.as_str()
     }
 }
 
