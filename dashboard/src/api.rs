@@ -175,7 +175,6 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
 }
 
 /// A page of inbox rows (read by [`crate::decode`], not by serde's flatten path).
-#[cfg(feature = "app")]
 pub async fn get_inbox(
     path: &str,
 ) -> ApiResult<concierge_protocol::api::Page<concierge_protocol::api::InboxRow>> {

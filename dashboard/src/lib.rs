@@ -1,8 +1,8 @@
 //! The Concierge dashboard: a Leptos client-side app (wasm32) served by the server under
 //! `/app/`. Agents sign in, work the live inbox and the ticket queue, take conversations over
 //! and answer visitors; the owner's screens (knowledge base, settings, install, usage,
-//! analytics) share the same shell but live in a second module loaded on demand
-//! (`dashboard/console/`), so an agent's first load never carries them.
+//! analytics) share the same shell; their code, like every screen an agent does not need up
+//! front, is a chunk of the wasm fetched the first time it is shown (`views/chunk.rs`).
 //!
 //! Layout:
 //! - this file: the wasm entry point.
@@ -15,30 +15,23 @@
 //! - [`route`]: the screens' URLs under `/app/` (history API; links stay real links).
 //! - [`notify`]: sound, desktop notification and tab-title count for new escalations.
 //! - [`views`]: the screens, components named after what the agent sees.
-//! - [`console`]: the owner's console is a second wasm module (crate `concierge-console`),
-//!   fetched the first time an owner opens one of its screens; this is what the two share.
+//! - [`console`]: the owner's console (knowledge base, settings, install, usage, analytics),
+//!   a chunk fetched the first time an owner opens one of its screens.
 //! - [`decode`]: the socket's frames and the inbox rows, read without serde's buffered path
 //!   (a third of the deserializers' size).
 //! - [`format`]: times, moods and labels as words (pure; unit-tested on the host).
 
 pub mod api;
 pub mod console;
-#[cfg(feature = "app")]
 mod decode;
 pub mod format;
-#[cfg(feature = "app")]
 mod notify;
 pub mod route;
-#[cfg(feature = "app")]
 mod socket;
-#[cfg(feature = "app")]
 mod state;
-#[cfg(feature = "app")]
 mod views;
 
-/// Called by the boot script once the module is instantiated. Only in the app's own build
-/// (feature `app`): the console module links this crate for its shared parts without it.
-#[cfg(feature = "app")]
+/// Called by the boot script once the module is instantiated.
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     leptos::mount::mount_to_body(views::App);

@@ -24,6 +24,7 @@ use anyhow::{bail, Context, Result};
 
 mod dashboard;
 mod host_page;
+mod split;
 mod suite;
 mod widget;
 

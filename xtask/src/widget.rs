@@ -58,12 +58,22 @@ pub fn compile(
     lib: &str,
     label: &str,
 ) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let wasm = build_wasm(package, lib, label)?;
+    let work = wasm_target_dir().join(format!("bindgen-{label}"));
+    bindgen(&wasm, &work, label, &[])?;
+    let bindgen_out = work.join(format!("{lib}_bg.wasm"));
+    let optimized = optimize(&bindgen_out, &work.join("opt.wasm"), label)?;
+    Ok((work, optimized))
+}
+
+/// The wasm32 build of `package` with `[profile.wasm-release]` (installing the target and
+/// the pinned wasm-bindgen CLI first); returns the linked module's path.
+pub fn build_wasm(package: &str, lib: &str, label: &str) -> Result<std::path::PathBuf> {
     step(
         "install the wasm32 target",
         Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
     )?;
     ensure_wasm_bindgen(&lockfile_version("wasm-bindgen")?)?;
-    let wasm_opt = wasm_opt();
     let wasm_target = wasm_target_dir();
     step(
         &format!("build the {label} for wasm32 (profile wasm-release)"),
@@ -79,35 +89,49 @@ pub fn compile(
             ])
             .env("CARGO_TARGET_DIR", &wasm_target),
     )?;
-    let wasm = wasm_target.join(format!("wasm32-unknown-unknown/wasm-release/{lib}.wasm"));
-    let work = wasm_target.join(format!("bindgen-{label}"));
-    let _ = std::fs::remove_dir_all(&work);
+    Ok(wasm_target.join(format!("wasm32-unknown-unknown/wasm-release/{lib}.wasm")))
+}
+
+/// `wasm-bindgen --target web` of `wasm` into a fresh `out_dir`.
+pub fn bindgen(
+    wasm: &std::path::Path,
+    out_dir: &std::path::Path,
+    label: &str,
+    extra: &[&str],
+) -> Result<()> {
+    let _ = std::fs::remove_dir_all(out_dir);
     step(
         &format!("wasm-bindgen --target web ({label})"),
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&work)
-            .arg(&wasm),
-    )?;
-    let bindgen_out = work.join(format!("{lib}_bg.wasm"));
-    let optimized = match &wasm_opt {
-        Some(bin) => {
-            let out = work.join("opt.wasm");
-            step(
-                &format!("wasm-opt -Oz ({label}, binaryen 132 from npm)"),
-                Command::new(bin)
-                    .arg("-Oz")
-                    .args(WASM_FEATURES)
-                    .args(["--strip-debug", "--strip-producers"])
-                    .arg(&bindgen_out)
-                    .arg("-o")
-                    .arg(&out),
-            )?;
-            out
-        }
-        None => bindgen_out,
+            .args(["--target", "web", "--no-typescript"])
+            .args(extra)
+            .arg("--out-dir")
+            .arg(out_dir)
+            .arg(wasm),
+    )
+}
+
+/// `wasm-opt -Oz` of `input` into `out` when npm's binaryen is there; returns the module to
+/// ship (`input` itself without wasm-opt).
+pub fn optimize(
+    input: &std::path::Path,
+    out: &std::path::Path,
+    label: &str,
+) -> Result<std::path::PathBuf> {
+    let Some(bin) = wasm_opt() else {
+        return Ok(input.to_path_buf());
     };
-    Ok((work, optimized))
+    step(
+        &format!("wasm-opt -Oz ({label}, binaryen 132 from npm)"),
+        Command::new(bin)
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .args(["--strip-debug", "--strip-producers"])
+            .arg(input)
+            .arg("-o")
+            .arg(out),
+    )?;
+    Ok(out.to_path_buf())
 }
 
 /// Writes the hashed files into `dist` and `manifest.json` listing them (what
@@ -242,6 +266,11 @@ pub fn ensure_wasm_bindgen(version: &str) -> Result<()> {
 
 /// npm's binaryen (pinned in widget/package-lock.json), installed with `npm ci` if needed.
 pub fn wasm_opt() -> Option<std::path::PathBuf> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_wasm_opt).clone()
+}
+
+fn find_wasm_opt() -> Option<std::path::PathBuf> {
     let dir = root().join("widget");
     let bin = dir.join("node_modules/.bin/wasm-opt");
     if !bin.exists() {

@@ -2,7 +2,7 @@
 //! frame around the signed-in screens (navigation, presence, connection, sign-out).
 
 mod auth;
-mod console_host;
+mod chunk;
 mod conversation;
 mod inbox;
 mod tickets;
@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
         }
         let r = route.get();
         if r.is_public() || !signed_in.get() {
-            return view! { <auth::Public/> }.into_any();
+            return chunk::lazily(|| Box::pin(public_screen())).into_any();
         }
         view! { <Shell/> }.into_any()
     };
@@ -54,6 +54,26 @@ pub fn App() -> impl IntoView {
         {screen}
         <div class="visually-hidden" role="status" aria-live="polite">{move || state.announce.get()}</div>
     }
+}
+
+// The screens an agent does not need to work the inbox, each in its own chunk (see [`chunk`]).
+
+/// Sign in, forgotten password, invitation, reset.
+#[leptos::wasm_split::wasm_split(public, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn public_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <auth::Public/> }.into_any())
+}
+
+/// The ticket queue.
+#[leptos::wasm_split::wasm_split(tickets, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn tickets_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <tickets::TicketsScreen/> }.into_any())
+}
+
+/// The owner's console (knowledge base, settings, install, usage, analytics).
+#[leptos::wasm_split::wasm_split(console, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn console_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <crate::console::ConsoleScreen/> }.into_any())
 }
 
 /// Keyboard shortcuts, listed under `?`.
@@ -196,8 +216,8 @@ fn Shell() -> impl IntoView {
     let content = move || match screen.get() {
         Main::Inbox(None) => view! { <inbox::InboxScreen/> }.into_any(),
         Main::Inbox(Some(id)) => view! { <inbox::InboxScreen open=id/> }.into_any(),
-        Main::Tickets => view! { <tickets::TicketsScreen/> }.into_any(),
-        Main::Console => view! { <console_host::ConsoleHost/> }.into_any(),
+        Main::Tickets => chunk::lazily(|| Box::pin(tickets_screen())).into_any(),
+        Main::Console => chunk::lazily(|| Box::pin(console_screen())).into_any(),
         Main::NotAllowed => view! {
             <section class="screen narrow">
                 <h1>"Not available"</h1>

@@ -2,14 +2,14 @@
 //! identity on the site's server (Node, Python, PHP, Ruby, Go; the secret masked until
 //! revealed), and Check installation: from which allowed origins the widget has connected.
 
-use concierge_dashboard::api::{self, enc};
-use concierge_dashboard::format;
+use crate::api::{self, enc};
+use crate::format;
 use concierge_protocol::kb_api::InstallationView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use crate::ui::{fail, status_line, CopyButton, Load, Loaded};
+use crate::console::ui::{fail, status_line, CopyButton, Load, Loaded};
 
 /// The line a site pastes into its pages.
 pub fn snippet(origin: &str, site_key: &str) -> String {

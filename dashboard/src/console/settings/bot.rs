@@ -7,8 +7,8 @@
 //! place and every other field is sent back as it came, so a policy field this screen does not
 //! know yet is never lost.
 
-use concierge_dashboard::api::{self, enc};
-use concierge_dashboard::format;
+use crate::api::{self, enc};
+use crate::format;
 use concierge_protocol::site_api::{
     LlmCheckView, LlmMode, LlmSource, ReplayBody, ReplayView, SiteLlmBody, SiteLlmView,
 };
@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use crate::ui::{fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::ui::{fail, outcome_line, status_line, Loaded, Outcome};
 
 #[component]
 pub fn BotSettings(site_key: String) -> impl IntoView {

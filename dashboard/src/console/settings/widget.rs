@@ -3,7 +3,7 @@
 //! (text on the brand color is black or white, whichever contrasts more) is shown as applied.
 //! Allowed origins are checked as they are typed, by the server's own rule.
 
-use concierge_dashboard::api::{self, enc};
+use crate::api::{self, enc};
 use concierge_protocol::origin::is_origin_pattern;
 use concierge_protocol::theme;
 use concierge_protocol::widget::{LauncherIcon, WidgetConfig, WidgetPosition};
@@ -11,8 +11,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use crate::ui::{fail, outcome_line, status_line, Loaded, Outcome};
-use crate::Ctx;
+use crate::console::ui::{fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::Ctx;
 
 /// What the owner sets (the server computes `site_name` and `on_color`).
 fn body(c: &WidgetConfig) -> Value {
@@ -66,7 +66,7 @@ pub fn WidgetSettings(site_key: String) -> impl IntoView {
         generation.set_value(n);
         let path = preview_path.clone();
         spawn_local(async move {
-            crate::kb::sleep(300).await;
+            crate::console::kb::sleep(300).await;
             if generation.try_get_value() != Some(n) {
                 return;
             }

@@ -2,14 +2,14 @@
 //! site's public key and identity secret, each rotated only after a confirmation (the server
 //! audits both).
 
-use concierge_dashboard::api::{self, enc};
+use crate::api::{self, enc};
 use concierge_protocol::api::{AgentView, Page};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
-use crate::ui::{fail, outcome_line, status_line, Loaded, Outcome};
-use crate::Ctx;
+use crate::console::ui::{fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::Ctx;
 
 const ROLES: [(&str, &str); 3] = [
     ("agent", "Agent: answers visitors"),
@@ -167,7 +167,7 @@ fn Keys(site_key: String) -> impl IntoView {
                     outcome.set(Outcome::Done(format!(
                         "The site key is now {key}. Pages with the old snippet no longer open the chat: update them (Install). The dashboard reloads with the new key."
                     )));
-                    crate::kb::sleep(2500).await;
+                    crate::console::kb::sleep(2500).await;
                     if let Some(w) = web_sys::window() {
                         let _ = w.location().reload();
                     }

@@ -1,14 +1,14 @@
 //! Privacy: export or erase a visitor's data (GDPR access and erasure), how long
 //! conversations are kept, and the account's audit log.
 
-use concierge_dashboard::api::{self, enc};
-use concierge_dashboard::format;
+use crate::api::{self, enc};
+use crate::format;
 use concierge_protocol::api::Page;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
-use crate::ui::{fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::ui::{fail, outcome_line, status_line, Loaded, Outcome};
 
 #[component]
 pub fn PrivacySettings(site_key: String) -> impl IntoView {

@@ -5,8 +5,8 @@
 //! **Knowledge gaps** (what the bot could not answer, most frequent first), each with "add a
 //! document" (write the answer as a Markdown document) and "dismiss".
 
-use concierge_dashboard::api::{self, enc};
-use concierge_dashboard::format;
+use crate::api::{self, enc};
+use crate::format;
 use concierge_protocol::api::Page;
 use concierge_protocol::kb_api::{DocumentStatus, DocumentView, KnowledgeGapGroup};
 use leptos::prelude::*;
@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 use serde_json::Value;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::ui::{enc_path, fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::ui::{enc_path, fail, outcome_line, status_line, Loaded, Outcome};
 
 mod ask;
 mod gaps;

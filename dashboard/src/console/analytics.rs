@@ -2,13 +2,13 @@
 //! person (deflection), escalations by reason, median time to the first human response,
 //! thumbs, and the questions the bot could not answer.
 
-use concierge_dashboard::api::enc;
-use concierge_dashboard::format;
+use crate::api::enc;
+use crate::format;
 use concierge_protocol::owner_api::AnalyticsReport;
 use leptos::prelude::*;
 
-use crate::charts::{fmt, BarChart};
-use crate::ui::{status_line, Loaded};
+use crate::console::charts::{fmt, BarChart};
+use crate::console::ui::{status_line, Loaded};
 
 /// `YYYY-MM-DD` of a time in ms (UTC).
 fn day(ms: f64) -> String {

@@ -1,7 +1,7 @@
 //! Pieces every console screen uses: data loaded from `/api/v1` with its loading and error
 //! states, an action's outcome in words, copy to clipboard.
 
-use concierge_dashboard::api::{self, ApiFailure};
+use crate::api::{self, ApiFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::de::DeserializeOwned;

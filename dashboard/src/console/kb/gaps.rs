@@ -2,15 +2,15 @@
 //! frequent first, each with "add a document" (the answer written here becomes a Markdown
 //! document, uploaded like any file) and "dismiss".
 
-use concierge_dashboard::api::{self, enc};
-use concierge_dashboard::format;
+use crate::api::{self, enc};
+use crate::format;
 use concierge_protocol::api::Page;
 use concierge_protocol::kb_api::KnowledgeGapGroup;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::ui::{fail, outcome_line, status_line, Loaded, Outcome};
+use crate::console::ui::{fail, outcome_line, status_line, Loaded, Outcome};
 
 #[component]
 pub fn KnowledgeGaps<U>(

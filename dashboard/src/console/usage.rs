@@ -4,8 +4,8 @@
 use concierge_protocol::owner_api::UsageReport;
 use leptos::prelude::*;
 
-use crate::charts::{BarChart, Meter};
-use crate::ui::{status_line, Loaded};
+use crate::console::charts::{BarChart, Meter};
+use crate::console::ui::{status_line, Loaded};
 
 #[component]
 pub fn UsageScreen(site_key: String) -> impl IntoView {

@@ -1,16 +1,14 @@
 //! The site owner's console: knowledge base, settings (widget, bot and escalation, team,
-//! privacy), install, usage and analytics. A second wasm module that the dashboard
-//! (`concierge-dashboard`) loads the first time an owner or admin opens one of these screens,
-//! so that an agent's first load never carries them (see `concierge_dashboard::console`).
+//! privacy), install, usage and analytics. Its code is a chunk of the app's wasm
+//! (`views::console_screen`, see `views/chunk.rs`), fetched the first time an owner or admin
+//! opens one of these screens, so that an agent's first load never carries it.
 //!
-//! The dashboard keeps the frame (navigation, presence, connection) and calls [`show`] with
-//! the element to render into, the current path and a
-//! [`ConsoleContext`](concierge_dashboard::console::ConsoleContext) as JSON; [`hide`] when
-//! the owner leaves these screens. This module has its own reactive runtime and its own copy
-//! of the API client; links it renders (`/app/...`) are followed by the dashboard's router.
+//! The app keeps the frame (navigation, presence, connection) and renders [`ConsoleScreen`] in
+//! its main area; the console reads the path, who is signed in and the account's sites
+//! through its own [`Ctx`], kept in step with the app's state.
 //!
 //! Layout:
-//! - this file: the entry points, the frame shared by the screens (site picker, title).
+//! - this file: the entry, the frame shared by the screens (site picker, title).
 //! - [`ui`]: loading and error states, copy to clipboard, small shared pieces.
 //! - [`charts`]: inline SVG bar charts and meters (no charting bundle).
 //! - [`kb`]: documents (upload, URLs, progress, delete, re-index), Ask your docs, knowledge gaps.
@@ -26,14 +24,20 @@ mod settings;
 mod ui;
 mod usage;
 
-use std::any::Any;
-use std::cell::RefCell;
-
-use concierge_dashboard::api;
-use concierge_dashboard::console::ConsoleContext;
-use concierge_protocol::api::SiteView;
+use concierge_protocol::api::{MeView, SiteView};
 use leptos::prelude::*;
-use wasm_bindgen::prelude::*;
+
+use crate::api;
+use crate::state::AppState;
+
+/// Who is signed in and the account's sites, as the console's screens read them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleContext {
+    /// The signed-in agent, their account and the session's CSRF token.
+    pub me: MeView,
+    /// The account's sites (the console's screens are per site).
+    pub sites: Vec<SiteView>,
+}
 
 /// What every screen of the console reads: the path, who is signed in, the chosen site.
 #[derive(Clone, Copy)]
@@ -52,16 +56,6 @@ impl Ctx {
         self.context
             .with_untracked(|c| c.sites.iter().find(|s| s.site_key == key).cloned())
     }
-}
-
-struct Mounted {
-    root: web_sys::HtmlElement,
-    ctx: Ctx,
-    _handle: Box<dyn Any>,
-}
-
-thread_local! {
-    static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
 }
 
 const SITE_KEY_STORE: &str = "concierge.console.site";
@@ -89,58 +83,64 @@ fn pick_site(context: &ConsoleContext, current: Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// Renders the screen for `path` into `root`; called again on every navigation.
-#[wasm_bindgen]
-pub fn show(root: web_sys::HtmlElement, path: String, context: String) -> Result<(), JsValue> {
-    let context: ConsoleContext =
-        api::parse(&context).ok_or_else(|| JsValue::from_str("unreadable console context"))?;
-    api::set_csrf(context.me.csrf_token.clone());
-    MOUNTED.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        if let Some(m) = slot.as_ref().filter(|m| m.root == root) {
-            // Only what changed: a screen is built again when its site or path changes, not
-            // when the agent's presence does (an owner's unsaved form stays as it is).
-            let site = pick_site(&context, Some(m.ctx.site_key.get_untracked()));
-            if m.ctx.context.with_untracked(|c| *c != context) {
-                m.ctx.context.set(context);
-            }
-            if m.ctx.site_key.with_untracked(|k| *k != site) {
-                m.ctx.site_key.set(site);
-            }
-            if m.ctx.path.with_untracked(|p| *p != path) {
-                m.ctx.path.set(path);
-            }
-            return;
-        }
-        *slot = None;
-        let site = pick_site(&context, None);
-        let ctx = Ctx {
-            path: RwSignal::new(path),
-            context: RwSignal::new(context),
-            site_key: RwSignal::new(site),
-        };
-        let handle = leptos::mount::mount_to(root.clone(), move || {
-            provide_context(ctx);
-            view! { <Console/> }
-        });
-        *slot = Some(Mounted {
-            root,
-            ctx,
-            _handle: Box::new(handle),
-        });
-    });
-    Ok(())
+/// The console in the app's main area, once the account's sites are known: its [`Ctx`]
+/// follows the route, who is signed in and the sites. A screen is built again when its site
+/// or path changes, not when the agent's presence does (an owner's unsaved form stays as it
+/// is).
+#[component]
+pub fn ConsoleScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let ready = Memo::new(move |_| state.sites_loaded.get() && state.me.with(Option::is_some));
+    move || match ready.get().then(|| untrack(|| context(state))).flatten() {
+        Some(initial) => view! { <Frame initial/> }.into_any(),
+        None => view! { <p class="muted screen" role="status">"Loading…"</p> }.into_any(),
+    }
 }
 
-/// Removes the console from `root` (nothing if it renders elsewhere now).
-#[wasm_bindgen]
-pub fn hide(root: web_sys::HtmlElement) {
-    MOUNTED.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        if slot.as_ref().is_some_and(|m| m.root == root) {
-            *slot = None;
+/// What the console reads of the app's state (`None` when nobody is signed in).
+fn context(state: AppState) -> Option<ConsoleContext> {
+    let mut me = state.me.get()?;
+    me.csrf_token = api::csrf();
+    Some(ConsoleContext {
+        me,
+        sites: state.sites.get(),
+    })
+}
+
+/// The path the console's screens follow (the settings' sections are its own sub-paths).
+fn current_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+#[component]
+fn Frame(initial: ConsoleContext) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let ctx = Ctx {
+        path: RwSignal::new(current_path()),
+        site_key: RwSignal::new(pick_site(&initial, None)),
+        context: RwSignal::new(initial),
+    };
+    Effect::new(move |_| {
+        state.route.track();
+        let Some(context) = context(state) else {
+            return;
+        };
+        let site = pick_site(&context, Some(ctx.site_key.get_untracked()));
+        if ctx.context.with_untracked(|c| *c != context) {
+            ctx.context.set(context);
+        }
+        if ctx.site_key.with_untracked(|k| *k != site) {
+            ctx.site_key.set(site);
+        }
+        let path = current_path();
+        if ctx.path.with_untracked(|p| *p != path) {
+            ctx.path.set(path);
         }
     });
+    provide_context(ctx);
+    view! { <Console/> }
 }
 
 /// The console's screens, by path.

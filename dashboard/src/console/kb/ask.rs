@@ -2,15 +2,15 @@
 //! `POST /api/v1/sites/{key}/ask`), with its sources and the passages retrieval found, with
 //! their scores.
 
-use concierge_dashboard::api::{self, ApiFailure};
-use concierge_dashboard::format;
+use crate::api::{self, ApiFailure};
+use crate::format;
 use concierge_protocol::kb_api::{AskEvent, AskPassage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::ui::fail;
+use crate::console::ui::fail;
 
 /// What the Ask your docs box shows.
 #[derive(Debug, Clone, Default, PartialEq)]
