@@ -205,8 +205,19 @@ async function main() {
     section('resolve; tickets');
     await a.getByRole('button', { name: 'Resolve', exact: true }).click();
     await expectWithin('the conversation is resolved', a.locator('.conversation-header .badge.status-resolved').waitFor({ timeout: WAIT }));
+    // The tickets screen is a chunk fetched on first use: its download fails once (offline),
+    // the screen says so with Retry, and Retry fetches it.
+    let chunkRequests = 0;
+    await a.route(/\/app\/cd-tickets-[0-9a-f]+\.wasm$/, (route) => {
+      chunkRequests += 1;
+      return chunkRequests === 1 ? route.abort('internetdisconnected') : route.continue();
+    });
     await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets' }).click();
+    await expectWithin('a chunk that fails to download is said in words', a.getByRole('alert').filter({ hasText: 'This screen could not be loaded' }).waitFor({ timeout: WAIT }));
+    await a.getByRole('button', { name: 'Retry' }).click();
     await expectWithin('the tickets screen shows', a.getByRole('heading', { name: 'Tickets' }).waitFor({ timeout: WAIT }));
+    check('Retry fetched the tickets chunk again', chunkRequests === 2, `${chunkRequests} requests`);
+    await a.unroute(/\/app\/cd-tickets-[0-9a-f]+\.wasm$/);
     await a.getByLabel('Show solved tickets').check();
     await expectWithin('the solved ticket is listed with its first-response time', a.getByRole('cell').filter({ hasText: 'answered after' }).first().waitFor({ timeout: WAIT }));
     await axeOnPage(a, 'tickets');

@@ -15,7 +15,7 @@ use anyhow::{bail, Result};
 
 use crate::root;
 use crate::split;
-use crate::widget::{gzip_len, hashed, wasm_target_dir, write_files};
+use crate::widget::{gzip_len, hashed, minify, wasm_target_dir, write_files};
 
 /// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
 /// gzipped: 300 KB (issue 20). Not met (322 KB; see docs/dashboard.md for what was measured
@@ -36,7 +36,7 @@ pub fn build() -> Result<()> {
     let dist = src.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(&dist)?;
-    let css = std::fs::read(src.join("style/app.css"))?;
+    let css = minify(&std::fs::read_to_string(src.join("style/app.css"))?).into_bytes();
     let css_name = hashed("cd", "css", &css);
     let boot = std::fs::read_to_string(src.join("boot/boot.js"))?
         .replace("__GLUE__", &app.glue.0)
@@ -78,8 +78,15 @@ const ROUTES: [(&str, &[&str]); 4] = [
     ("a conversation", &[]),
     ("tickets", &["tickets"]),
 ];
-/// The owner's screens (issue 21: lazily loaded so they stay out of the agents' budget).
-const OWNER_SPLITS: &[&str] = &["console"];
+/// The owner's screens (issue 21: lazily loaded so they stay out of the agents' budget): the
+/// console's frame and the screen's own chunk.
+const OWNER_ROUTES: [(&str, &[&str]); 5] = [
+    ("knowledge base (owners)", &["console", "knowledge"]),
+    ("settings (owners)", &["console", "settings"]),
+    ("install (owners)", &["console", "install"]),
+    ("usage (owners)", &["console", "usage"]),
+    ("analytics (owners)", &["console", "analytics"]),
+];
 /// The build fails when an owner's screen downloads more than this on a fresh visit (a guard
 /// against growth).
 const OWNER_CEILING_GZ: usize = 600_000;
@@ -128,10 +135,14 @@ fn report(index: &[u8], base: &[(String, &str, Vec<u8>)], app: &split::SplitBuil
         worst = worst.max(gz);
         println!("{route:<38} {gz:>13}");
     }
-    let owner = load(OWNER_SPLITS);
-    println!("{:<38} {owner:>13}", "an owner's screen (owners only)");
+    let mut owner = 0;
+    for (route, splits) in OWNER_ROUTES {
+        let gz = load(splits);
+        owner = owner.max(gz);
+        println!("{route:<38} {gz:>13}");
+    }
     if owner > OWNER_CEILING_GZ {
-        bail!("the owner's screens grew past their ceiling ({owner} B gzipped on a fresh visit)");
+        bail!("an owner's screen grew past its ceiling ({owner} B gzipped on a fresh visit)");
     }
     println!(
         "target: every agent's screen's first load <= {FIRST_LOAD_TARGET_GZ} B gzipped; the \

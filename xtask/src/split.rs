@@ -18,7 +18,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::widget::{bindgen, build_wasm, hashed, optimize, wasm_target_dir};
+use crate::widget::{bindgen, build_wasm, hashed, minify, optimize, wasm_target_dir};
 
 /// The placeholder the splitter's link module uses for the main module's glue.
 const GLUE_PLACEHOLDER: &str = "./__main_glue__.js";
@@ -76,8 +76,10 @@ pub fn build(package: &str, lib: &str, label: &str, prefix: &str) -> Result<Spli
         label,
     )?)?;
 
-    let mut link = std::fs::read_to_string(parts.join(LINK_IMPORT))
-        .context("the splitter wrote no link module")?;
+    let mut link = minify(
+        &std::fs::read_to_string(parts.join(LINK_IMPORT))
+            .context("the splitter wrote no link module")?,
+    );
     let mut chunks = BTreeMap::new();
     for path in &split.split_modules {
         let stem = stem(path)?;
@@ -96,7 +98,9 @@ pub fn build(package: &str, lib: &str, label: &str, prefix: &str) -> Result<Spli
 
     // The glue imports the link module and the link module imports the glue: both are named
     // from one hash of the two texts as they are before either name is filled in.
-    let mut glue = std::fs::read_to_string(bindgen_dir.join(format!("{lib}.js")))?;
+    let mut glue = minify(&std::fs::read_to_string(
+        bindgen_dir.join(format!("{lib}.js")),
+    )?);
     let import_from = |q: char| format!("from {q}{LINK_IMPORT}{q}");
     let quote = ['\'', '"']
         .into_iter()

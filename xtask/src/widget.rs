@@ -217,7 +217,9 @@ pub fn hashed(prefix: &str, ext: &str, bytes: &[u8]) -> String {
 }
 
 /// Drops the loader's comments and indentation (it is written to be read, shipped small).
-fn minify(js: &str) -> String {
+/// Drops comments and indentation (JS and CSS; neither the widget's loader nor wasm-bindgen's
+/// glue has a comment marker inside a string or a multi-line template literal).
+pub fn minify(js: &str) -> String {
     let mut out = String::with_capacity(js.len());
     let mut rest = js;
     while let Some(start) = rest.find("/*") {

@@ -29,6 +29,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::state::AppState;
+use crate::views::chunk;
 
 /// Who is signed in and the account's sites, as the console's screens read them.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +182,43 @@ impl Screen {
     }
 }
 
+/// The site the screen is built for (the frame builds the screen again for another).
+fn site_key() -> String {
+    expect_context::<Ctx>().site_key.get_untracked()
+}
+
+#[leptos::wasm_split::wasm_split(knowledge, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn knowledge_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <kb::KnowledgeScreen site_key=site_key()/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(settings, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn settings_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| {
+        let ctx = expect_context::<Ctx>();
+        let section = match ctx.path.with_untracked(|p| screen_of(p)) {
+            Screen::Settings(section) => section,
+            _ => settings::Section::Widget,
+        };
+        view! { <settings::SettingsScreen section site_key=site_key()/> }.into_any()
+    })
+}
+
+#[leptos::wasm_split::wasm_split(install, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn install_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <install::InstallScreen site_key=site_key()/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(usage, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn usage_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <usage::UsageScreen site_key=site_key()/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(analytics, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn analytics_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <analytics::AnalyticsScreen site_key=site_key()/> }.into_any())
+}
+
 #[component]
 fn Console() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -214,14 +252,13 @@ fn Console() -> impl IntoView {
             <code>"concierge site create"</code>" or "<code>"POST /api/v1/sites"</code>"."</p> }
             .into_any();
         }
+        // Each screen is a chunk of its own: an owner opening one fetches only that one.
         match screen.get() {
-            Screen::Knowledge => view! { <kb::KnowledgeScreen site_key=key/> }.into_any(),
-            Screen::Settings(s) => {
-                view! { <settings::SettingsScreen section=s site_key=key/> }.into_any()
-            }
-            Screen::Install => view! { <install::InstallScreen site_key=key/> }.into_any(),
-            Screen::Usage => view! { <usage::UsageScreen site_key=key/> }.into_any(),
-            Screen::Analytics => view! { <analytics::AnalyticsScreen site_key=key/> }.into_any(),
+            Screen::Knowledge => chunk::lazily(|| Box::pin(knowledge_screen())),
+            Screen::Settings(_) => chunk::lazily(|| Box::pin(settings_screen())),
+            Screen::Install => chunk::lazily(|| Box::pin(install_screen())),
+            Screen::Usage => chunk::lazily(|| Box::pin(usage_screen())),
+            Screen::Analytics => chunk::lazily(|| Box::pin(analytics_screen())),
             Screen::NotFound => view! { <p><a href="/app/">"Back to the inbox"</a></p> }.into_any(),
         }
     };

@@ -2,7 +2,7 @@
 //! frame around the signed-in screens (navigation, presence, connection, sign-out).
 
 mod auth;
-mod chunk;
+pub(crate) mod chunk;
 mod conversation;
 mod inbox;
 mod tickets;
