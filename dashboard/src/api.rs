@@ -21,7 +21,7 @@ pub fn set_csrf(token: Option<String>) {
     CSRF.with(|c| *c.borrow_mut() = token);
 }
 
-/// The session's CSRF token (handed to the owner's console module, which has its own copy).
+/// The session's CSRF token.
 pub fn csrf() -> Option<String> {
     CSRF.with(|c| c.borrow().clone())
 }

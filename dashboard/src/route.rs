@@ -77,7 +77,7 @@ impl Route {
         )
     }
 
-    /// The owner's screens, rendered by the console module.
+    /// The owner's screens, rendered by the console (chunks loaded on demand).
     pub fn is_console(&self) -> bool {
         matches!(
             self,

@@ -71,12 +71,15 @@ async function main() {
     section('knowledge base: upload two files and watch them become ready');
     const o = await signIn(browser, watch, cfg.owner, 'owner');
     const firstLoad = await o.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
-    check('the console module is not part of the first load', !firstLoad.some((u) => u.includes('cd-console-')), firstLoad.join(' '));
+    const ownerChunk = /\/cd-(console|knowledge|settings|install|usage|analytics)-[0-9a-f]+\.wasm$/;
+    check('the console\'s chunks are not part of the first load', !firstLoad.some((u) => ownerChunk.test(u)), firstLoad.join(' '));
     await nav(o, 'Knowledge base');
     // The test account has two sites: the console works on the one the host pages embed.
     await o.getByLabel('Site', { exact: true }).selectOption({ label: 'Console shoes' });
     const loaded = await o.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
-    check('opening an owner screen loads the console module', loaded.some((u) => u.includes('cd-console-') && u.endsWith('.wasm')), loaded.join(' '));
+    check('opening the knowledge base loads the console\'s frame and that screen\'s chunk only',
+      loaded.some((u) => /\/cd-console-[0-9a-f]+\.wasm$/.test(u)) && loaded.some((u) => /\/cd-knowledge-[0-9a-f]+\.wasm$/.test(u))
+        && !loaded.some((u) => /\/cd-(settings|install|usage|analytics)-[0-9a-f]+\.wasm$/.test(u)), loaded.join(' '));
     await o.getByLabel('Upload files').setInputFiles([
       path.join(cfg.uploads, 'gift-wrapping.md'),
       path.join(cfg.uploads, 'returns-policy.pdf'),

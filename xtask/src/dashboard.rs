@@ -17,9 +17,10 @@ use crate::root;
 use crate::split;
 use crate::widget::{gzip_len, hashed, minify, wasm_target_dir, write_files};
 
-/// The goal for everything a first visit downloads (index.html + boot + glue + wasm + css),
-/// gzipped: 300 KB (issue 20). Not met (322 KB; see docs/dashboard.md for what was measured
-/// and tried): the build reports the gap.
+/// The goal for everything a first visit to an agent's screen downloads (index.html, boot,
+/// glue, the chunks' loaders, the main module, css and the screen's chunks), gzipped: 300 KB
+/// (issue 20). Met for the inbox and conversations, not for sign-in and tickets (see
+/// docs/dashboard.md for what was measured and tried): the build reports the gap.
 const FIRST_LOAD_TARGET_GZ: usize = 300_000;
 /// The build fails above this: a guard against growth until the target is met.
 const FIRST_LOAD_CEILING_GZ: usize = 335_000;
