@@ -20,7 +20,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::widget::{bindgen, build_wasm, hashed, minify, optimize, wasm_target_dir};
 
-/// The placeholder the splitter's link module uses for the main module's glue.
+/// The name the splitter's link module imports the main module's glue by, until the glue's
+/// hashed name is filled in.
 const GLUE_PLACEHOLDER: &str = "./__main_glue__.js";
 /// The link module's name as the main module imports it (kept: wasm imports are matched by it).
 const LINK_IMPORT: &str = "./__wasm_split.js";
