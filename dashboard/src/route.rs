@@ -1,7 +1,7 @@
 //! The dashboard's screens as URLs under `/app/`. Links are real `<a href>` links (open in a
 //! new tab works); a plain click is taken over by the app and becomes a `pushState`.
 
-use leptos::prelude::*;
+use crate::state::Cell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -113,8 +113,8 @@ fn current() -> Route {
 }
 
 /// The current route as a signal, following back/forward and in-app link clicks.
-pub fn install() -> RwSignal<Route> {
-    let route = RwSignal::new(current());
+pub fn install() -> Cell<Route> {
+    let route = Cell::new(current());
     let window = web_sys::window().expect("a browser window");
     let popstate = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| route.set(current()));
     let _ = window.add_event_listener_with_callback("popstate", popstate.as_ref().unchecked_ref());
@@ -158,7 +158,7 @@ pub fn install() -> RwSignal<Route> {
     route
 }
 
-fn navigate_to(route: RwSignal<Route>, path: &str) {
+fn navigate_to(route: Cell<Route>, path: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.push_state_with_url(&JsValue::NULL, "", Some(path));
     }
@@ -170,12 +170,12 @@ fn navigate_to(route: RwSignal<Route>, path: &str) {
 }
 
 /// Goes to a screen (adds a history entry).
-pub fn go(route: RwSignal<Route>, to: Route) {
+pub fn go(route: Cell<Route>, to: Route) {
     navigate_to(route, &to.path());
 }
 
 /// Goes to a screen without a history entry (redirects such as sign-in).
-pub fn replace(route: RwSignal<Route>, to: Route) {
+pub fn replace(route: Cell<Route>, to: Route) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&to.path()));
     }

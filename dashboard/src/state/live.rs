@@ -6,7 +6,6 @@ use concierge_protocol::api::{InboxRow, SiteView, TicketBrief};
 use concierge_protocol::{
     Author, Conversation, ConversationStatus, Message, MessageState, Ticket, TicketStatus,
 };
-use leptos::prelude::*;
 
 use super::{now_ms, preview, AppState, Typing, ANNOUNCED};
 use crate::notify;

@@ -11,7 +11,6 @@ use concierge_protocol::api::{
     AgentView, ConversationDetail, InboxRow, MeView, Page, PresenceBody, ReplyBody, SiteView,
 };
 use concierge_protocol::{Conversation, ConversationStatus, FeedbackValue, Message, Ticket};
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, enc, ApiFailure};
@@ -19,6 +18,9 @@ use crate::notify;
 use crate::route::{self, Route};
 use crate::socket::{self, Conn};
 
+pub use cell::Cell;
+
+mod cell;
 mod live;
 mod tickets;
 
@@ -99,46 +101,46 @@ pub struct Typing {
 
 #[derive(Clone, Copy)]
 pub struct AppState {
-    pub route: RwSignal<Route>,
+    pub route: Cell<Route>,
     /// `GET /me` answered (signed in or not): before that the app shows a loading line.
-    pub booted: RwSignal<bool>,
-    pub me: RwSignal<Option<MeView>>,
-    pub sites: RwSignal<Vec<SiteView>>,
+    pub booted: Cell<bool>,
+    pub me: Cell<Option<MeView>>,
+    pub sites: Cell<Vec<SiteView>>,
     /// The sites were read once (an account may have none).
-    pub sites_loaded: RwSignal<bool>,
+    pub sites_loaded: Cell<bool>,
     /// The account's agents, for assigning.
-    pub agents: RwSignal<Vec<AgentView>>,
+    pub agents: Cell<Vec<AgentView>>,
     /// The inbox rows of the current filter and search, by conversation id.
-    pub rows: RwSignal<HashMap<String, InboxRow>>,
-    pub filter: RwSignal<Filter>,
-    pub search: RwSignal<String>,
-    pub inbox: RwSignal<Load>,
-    pub next_cursor: RwSignal<Option<String>>,
+    pub rows: Cell<HashMap<String, InboxRow>>,
+    pub filter: Cell<Filter>,
+    pub search: Cell<String>,
+    pub inbox: Cell<Load>,
+    pub next_cursor: Cell<Option<String>>,
     /// The open conversation (its own screen, or beside the list).
-    pub open: RwSignal<Option<ConversationDetail>>,
-    pub open_load: RwSignal<Load>,
+    pub open: Cell<Option<ConversationDetail>>,
+    pub open_load: Cell<Load>,
     /// The open conversation's messages by seq (streaming ones grow through deltas).
-    pub transcript: RwSignal<BTreeMap<i64, Message>>,
-    pub feedback: RwSignal<HashMap<i64, FeedbackValue>>,
-    pub pending: RwSignal<Vec<Pending>>,
+    pub transcript: Cell<BTreeMap<i64, Message>>,
+    pub feedback: Cell<HashMap<i64, FeedbackValue>>,
+    pub pending: Cell<Vec<Pending>>,
     /// An action on the open conversation that failed (e.g. someone else took it over).
-    pub action_error: RwSignal<Option<String>>,
+    pub action_error: Cell<Option<String>>,
     /// Tickets that are open or pending (and solved ones seen this session), by id.
-    pub tickets: RwSignal<HashMap<String, Ticket>>,
-    pub tickets_load: RwSignal<Load>,
-    pub conn: RwSignal<Conn>,
+    pub tickets: Cell<HashMap<String, Ticket>>,
+    pub tickets_load: Cell<Load>,
+    pub conn: Cell<Conn>,
     /// Who is typing, by conversation id.
-    pub typing: RwSignal<HashMap<String, Typing>>,
+    pub typing: Cell<HashMap<String, Typing>>,
     /// Ticks every second: timers and "4 min ago" labels follow it.
-    pub now: RwSignal<f64>,
+    pub now: Cell<f64>,
     /// The last seq the agent has seen, by conversation id (kept in localStorage).
-    pub read: RwSignal<HashMap<String, i64>>,
+    pub read: Cell<HashMap<String, i64>>,
     /// Said to screen readers (an `aria-live` region).
-    pub announce: RwSignal<String>,
-    pub usage_warning: RwSignal<Option<UsageWarning>>,
+    pub announce: Cell<String>,
+    pub usage_warning: Cell<Option<UsageWarning>>,
     /// The notification permission may still be asked.
-    pub can_ask_notifications: RwSignal<bool>,
-    pub shortcuts_open: RwSignal<bool>,
+    pub can_ask_notifications: Cell<bool>,
+    pub shortcuts_open: Cell<bool>,
 }
 
 thread_local! {
@@ -174,35 +176,35 @@ fn preview(text: &str) -> String {
 }
 
 impl AppState {
-    pub fn new(route: RwSignal<Route>) -> Self {
+    pub fn new(route: Cell<Route>) -> Self {
         AppState {
             route,
-            booted: RwSignal::new(false),
-            me: RwSignal::new(None),
-            sites: RwSignal::new(Vec::new()),
-            sites_loaded: RwSignal::new(false),
-            agents: RwSignal::new(Vec::new()),
-            rows: RwSignal::new(HashMap::new()),
-            filter: RwSignal::new(Filter::All),
-            search: RwSignal::new(String::new()),
-            inbox: RwSignal::new(Load::Loading),
-            next_cursor: RwSignal::new(None),
-            open: RwSignal::new(None),
-            open_load: RwSignal::new(Load::Loading),
-            transcript: RwSignal::new(BTreeMap::new()),
-            feedback: RwSignal::new(HashMap::new()),
-            pending: RwSignal::new(Vec::new()),
-            action_error: RwSignal::new(None),
-            tickets: RwSignal::new(HashMap::new()),
-            tickets_load: RwSignal::new(Load::Loading),
-            conn: RwSignal::new(Conn::Connecting),
-            typing: RwSignal::new(HashMap::new()),
-            now: RwSignal::new(now_ms()),
-            read: RwSignal::new(HashMap::new()),
-            announce: RwSignal::new(String::new()),
-            usage_warning: RwSignal::new(None),
-            can_ask_notifications: RwSignal::new(notify::can_ask()),
-            shortcuts_open: RwSignal::new(false),
+            booted: Cell::new(false),
+            me: Cell::new(None),
+            sites: Cell::new(Vec::new()),
+            sites_loaded: Cell::new(false),
+            agents: Cell::new(Vec::new()),
+            rows: Cell::new(HashMap::new()),
+            filter: Cell::new(Filter::All),
+            search: Cell::new(String::new()),
+            inbox: Cell::new(Load::Loading),
+            next_cursor: Cell::new(None),
+            open: Cell::new(None),
+            open_load: Cell::new(Load::Loading),
+            transcript: Cell::new(BTreeMap::new()),
+            feedback: Cell::new(HashMap::new()),
+            pending: Cell::new(Vec::new()),
+            action_error: Cell::new(None),
+            tickets: Cell::new(HashMap::new()),
+            tickets_load: Cell::new(Load::Loading),
+            conn: Cell::new(Conn::Connecting),
+            typing: Cell::new(HashMap::new()),
+            now: Cell::new(now_ms()),
+            read: Cell::new(HashMap::new()),
+            announce: Cell::new(String::new()),
+            usage_warning: Cell::new(None),
+            can_ask_notifications: Cell::new(notify::can_ask()),
+            shortcuts_open: Cell::new(false),
         }
     }
 

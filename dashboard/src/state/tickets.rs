@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use concierge_protocol::api::{AssignBody, Page, TicketStatusBody};
 use concierge_protocol::{Ticket, TicketStatus};
-use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{AppState, Load, ANNOUNCED};
