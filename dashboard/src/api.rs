@@ -158,12 +158,12 @@ pub async fn read_json(response: Response) -> ApiResult<Value> {
 /// from one kind of source only, which keeps the wasm smaller (measured: see docs/dashboard.md).
 async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> ApiResult<T> {
     let value = call_json(method, path, body).await?;
-    T::deserialize(value).map_err(|_| ApiFailure::unreadable(200))
+    crate::json::typed(value).ok_or_else(|| ApiFailure::unreadable(200))
 }
 
 /// A socket frame (or any JSON text) typed the same way as the API's answers.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    T::deserialize(serde_json::from_str::<Value>(text).ok()?).ok()
+    crate::json::typed(serde_json::from_str::<Value>(text).ok()?)
 }
 
 fn json<B: Serialize>(body: &B) -> Option<String> {

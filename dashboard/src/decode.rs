@@ -11,14 +11,12 @@
 
 use concierge_protocol::agent::AgentServerFrame;
 use concierge_protocol::api::{InboxRow, Page};
-use concierge_protocol::Conversation;
 use serde::de::DeserializeOwned;
-use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 /// Field `key` of `map`, decoded as `T` (taken out of the map).
 fn take<T: DeserializeOwned>(map: &mut Map<String, Value>, key: &str) -> Option<T> {
-    T::deserialize(map.remove(key)?).ok()
+    crate::json::typed(map.remove(key)?)
 }
 
 /// A `#[serde(default)]` field: absent or null is `T::default()`.
@@ -28,7 +26,7 @@ fn take_or_default<T: DeserializeOwned + Default>(
 ) -> Option<T> {
     match map.remove(key) {
         None | Some(Value::Null) => Some(T::default()),
-        Some(v) => T::deserialize(v).ok(),
+        Some(v) => crate::json::typed(v),
     }
 }
 
@@ -112,7 +110,7 @@ pub fn inbox_row(v: Value) -> Option<InboxRow> {
     let assignee_id = take_or_default(&mut m, "assignee_id")?;
     let ticket = take_or_default(&mut m, "ticket")?;
     Some(InboxRow {
-        conversation: Conversation::deserialize(Value::Object(m)).ok()?,
+        conversation: crate::json::typed(Value::Object(m))?,
         last_message,
         last_author,
         last_visitor_message,

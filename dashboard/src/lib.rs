@@ -25,6 +25,7 @@ pub mod api;
 pub mod console;
 mod decode;
 pub mod format;
+mod json;
 mod notify;
 pub mod route;
 mod socket;
