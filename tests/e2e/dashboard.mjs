@@ -89,6 +89,24 @@ async function signInScreen(browser, watch) {
     'a wrong password is refused in words',
     page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor({ timeout: WAIT }),
   );
+  // The other public screens are chunks of their own, opened by their links.
+  for (const [path, heading, button] of [
+    ['/app/forgot-password', 'Reset your password', 'Send the link'],
+    ['/app/invite/not-a-real-token', 'Join your team', 'Join'],
+    ['/app/reset/not-a-real-token', 'Choose a new password', 'Set the password'],
+  ]) {
+    await page.goto(`${cfg.dash}${path}`);
+    await expectWithin(`${path} shows "${heading}" with its form`, Promise.all([
+      page.getByRole('heading', { name: heading }).waitFor({ timeout: WAIT }),
+      page.getByRole('button', { name: button, exact: true }).waitFor({ timeout: WAIT }),
+    ]));
+  }
+  await page.goto(`${cfg.dash}/app/reset/not-a-real-token`);
+  await page.getByLabel('New password', { exact: true }).fill('a long enough password 1');
+  await page.getByLabel('Repeat the password').fill('a long enough password 1');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expectWithin('a reset link that is not valid is refused in words',
+    page.getByRole('alert').first().waitFor({ timeout: WAIT }));
   await context.close();
 }
 

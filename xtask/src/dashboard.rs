@@ -74,7 +74,7 @@ pub fn build() -> Result<()> {
 /// What each agent's screen downloads on a fresh visit: the index, the glue, the link module,
 /// the boot script, the main module and the CSS, plus the chunks of the split that draws it.
 const ROUTES: [(&str, &[&str]); 4] = [
-    ("sign in (signed out)", &["public"]),
+    ("sign in (signed out)", &["sign_in"]),
     ("inbox", &[]),
     ("a conversation", &[]),
     ("tickets", &["tickets"]),

@@ -10,16 +10,46 @@ use leptos::task::spawn_local;
 use crate::api::{self, enc};
 use crate::route::Route;
 use crate::state::AppState;
+use crate::views::chunk;
 
-#[component]
-pub fn Public() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    move || match state.route.get() {
-        Route::Forgot => view! { <Forgot/> }.into_any(),
-        Route::AcceptInvitation(token) => view! { <AcceptInvitation token/> }.into_any(),
-        Route::ResetPassword(token) => view! { <ResetPassword token/> }.into_any(),
-        _ => view! { <SignIn/> }.into_any(),
+/// The screen for a public route; each form is a chunk of its own (see [`chunk`]), so a first
+/// visit fetches the sign-in form only.
+pub fn public(state: AppState) -> AnyView {
+    (move || match state.route.get() {
+        Route::Forgot => chunk::lazily(|| Box::pin(forgot_screen())),
+        Route::AcceptInvitation(_) => chunk::lazily(|| Box::pin(invitation_screen())),
+        Route::ResetPassword(_) => chunk::lazily(|| Box::pin(reset_screen())),
+        _ => chunk::lazily(|| Box::pin(sign_in_screen())),
+    })
+    .into_any()
+}
+
+/// The token of an invitation or reset link (the route the screen was built for).
+fn token() -> String {
+    match expect_context::<AppState>().route.get_untracked() {
+        Route::AcceptInvitation(t) | Route::ResetPassword(t) => t,
+        _ => String::new(),
     }
+}
+
+#[leptos::wasm_split::wasm_split(sign_in, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn sign_in_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <SignIn/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(forgot, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn forgot_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <Forgot/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(invitation, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn invitation_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <AcceptInvitation token=token()/> }.into_any())
+}
+
+#[leptos::wasm_split::wasm_split(reset, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn reset_screen() -> Result<chunk::Screen, chunk::ChunkError> {
+    Ok(|| view! { <ResetPassword token=token()/> }.into_any())
 }
 
 /// A signed-in answer: ask `/me` for the account too, then start the app.

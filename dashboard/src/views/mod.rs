@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
         }
         let r = route.get();
         if r.is_public() || !signed_in.get() {
-            return chunk::lazily(|| Box::pin(public_screen())).into_any();
+            return auth::public(state);
         }
         view! { <Shell/> }.into_any()
     };
@@ -57,12 +57,6 @@ pub fn App() -> impl IntoView {
 }
 
 // The screens an agent does not need to work the inbox, each in its own chunk (see [`chunk`]).
-
-/// Sign in, forgotten password, invitation, reset.
-#[leptos::wasm_split::wasm_split(public, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn public_screen() -> Result<chunk::Screen, chunk::ChunkError> {
-    Ok(|| view! { <auth::Public/> }.into_any())
-}
 
 /// The ticket queue.
 #[leptos::wasm_split::wasm_split(tickets, wasm_split_path = ::leptos::wasm_split, fallible)]
