@@ -10,13 +10,14 @@
 //!   with `concierge_protocol::api`.
 //! - [`socket`]: the one module that talks to the agent socket (`/ws/agent`): reconnects with
 //!   backoff and tells the app to resync after every (re)connect.
-//! - [`state`]: the app's state, held once in signals and shared through context: who is
+//! - [`state`]: the app's state, held once in reactive cells and shared through context: who is
 //!   signed in, the inbox rows, the open transcript, the tickets, the connection.
 //! - [`route`]: the screens' URLs under `/app/` (history API; links stay real links).
 //! - [`notify`]: sound, desktop notification and tab-title count for new escalations.
 //! - [`views`]: the screens, components named after what the agent sees.
 //! - [`console`]: the owner's console (knowledge base, settings, install, usage, analytics),
 //!   a chunk fetched the first time an owner opens one of its screens.
+//! - [`json`]: answers and frames typed from parsed JSON, structs from objects only.
 //! - [`decode`]: the socket's frames and the inbox rows, read without serde's buffered path
 //!   (a third of the deserializers' size).
 //! - [`format`]: times, moods and labels as words (pure; unit-tested on the host).

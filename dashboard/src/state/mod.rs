@@ -1,7 +1,7 @@
-//! The app's state, held once: signals grouped in [`AppState`] (a `Copy` handle provided as
-//! context), and the actions that change it — loading through [`crate::api`], live updates
-//! from [`crate::socket`], and what the agent does. Screens read these signals; none keeps a
-//! copy of its own.
+//! The app's state, held once: reactive [`Cell`]s grouped in [`AppState`] (a `Copy` handle
+//! provided as context), and the actions that change it — loading through [`crate::api`],
+//! live updates from [`crate::socket`], and what the agent does. Screens read these cells;
+//! none keeps a copy of its own.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
