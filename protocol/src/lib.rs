@@ -50,6 +50,18 @@ pub mod widget;
 pub use error::{close, ApiErrorBody, ErrorBody, ErrorCode};
 pub use ticket::{EscalationReason, Handoff, MoodPoint, Priority, Ticket, TicketStatus};
 
+/// The escalation policy's intents by their stored names (`escalate_on`, intent thresholds),
+/// in the order the owner's console lists them; the server's `Intent` enum has exactly these.
+pub const ESCALATION_INTENTS: [&str; 7] = [
+    "human_request",
+    "complaint",
+    "legal_threat",
+    "account_security",
+    "problem",
+    "cancel_refund",
+    "urgency",
+];
+
 serde_by_name!(
     Author,
     MessageState,

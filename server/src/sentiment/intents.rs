@@ -161,6 +161,8 @@ mod tests {
                 "urgency",
             ]
         );
+        // The owner's console lists the intents from the protocol's copy of these names.
+        assert_eq!(names, concierge_protocol::ESCALATION_INTENTS);
         assert_eq!(Intent::ALL.to_vec(), Intent::iter().collect::<Vec<_>>());
         for i in Intent::iter() {
             assert_eq!(i.as_str().parse::<Intent>().ok(), Some(i));

@@ -147,16 +147,6 @@ const NUMBER_FIELDS: [NumberField; 5] = [
     NumberField { key: "max_thumbs_down", label: "Thumbs down", help: "This many thumbs-down answers escalate.", min: 1.0, max: 10.0, step: 1.0 },
 ];
 
-const INTENTS: [&str; 7] = [
-    "human_request",
-    "complaint",
-    "legal_threat",
-    "account_security",
-    "problem",
-    "cancel_refund",
-    "urgency",
-];
-
 #[component]
 fn EscalationSettings(base: String) -> impl IntoView {
     let saved = Loaded::<Value>::get(format!("{base}/escalation-policy"));
@@ -242,7 +232,7 @@ fn EscalationSettings(base: String) -> impl IntoView {
                 {move || draft.with(|d| d.get("escalate_on").is_some()).then(|| view! {
                     <fieldset>
                         <legend>"These escalate by themselves (the others only raise the priority)"</legend>
-                        {INTENTS.into_iter().map(|intent| view! {
+                        {concierge_protocol::ESCALATION_INTENTS.into_iter().map(|intent| view! {
                             <label><input type="checkbox"
                                 prop:checked=move || draft.with(|d| d["escalate_on"].as_array().is_some_and(|a| a.iter().any(|x| x == intent)))
                                 on:change=move |e| {
