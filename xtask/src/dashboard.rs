@@ -19,11 +19,9 @@ use crate::widget::{gzip_len, hashed, minify, wasm_target_dir, write_files};
 
 /// The goal for everything a first visit to an agent's screen downloads (index.html, boot,
 /// glue, the chunks' loaders, the main module, css and the screen's chunks), gzipped: 300 KB
-/// (issue 20). Met for sign-in, the inbox and conversations, not for tickets opened directly (see
-/// docs/dashboard.md for what was measured and tried): the build reports the gap.
+/// (issue 20). The build fails above it, as the widget's does above its budgets
+/// (docs/dashboard.md#size has what was measured and tried).
 const FIRST_LOAD_TARGET_GZ: usize = 300_000;
-/// The build fails above this: a guard against growth until the target is met.
-const FIRST_LOAD_CEILING_GZ: usize = 335_000;
 
 pub fn build() -> Result<()> {
     let app = split::build(
@@ -90,7 +88,7 @@ const OWNER_ROUTES: [(&str, &[&str]); 5] = [
 ];
 /// The build fails when an owner's screen downloads more than this on a fresh visit (a guard
 /// against growth).
-const OWNER_CEILING_GZ: usize = 600_000;
+const OWNER_CEILING_GZ: usize = 450_000;
 
 fn report(index: &[u8], base: &[(String, &str, Vec<u8>)], app: &split::SplitBuild) -> Result<()> {
     println!("\ndashboard assets (dashboard/dist)       raw bytes   gzip -9 bytes");
@@ -146,20 +144,16 @@ fn report(index: &[u8], base: &[(String, &str, Vec<u8>)], app: &split::SplitBuil
         bail!("an owner's screen grew past its ceiling ({owner} B gzipped on a fresh visit)");
     }
     println!(
-        "target: every agent's screen's first load <= {FIRST_LOAD_TARGET_GZ} B gzipped; the \
-         build fails above {FIRST_LOAD_CEILING_GZ} B"
+        "budget: every agent's screen's first load <= {FIRST_LOAD_TARGET_GZ} B gzipped \
+         (largest now {worst} B, {} B to spare); an owner's <= {OWNER_CEILING_GZ} B",
+        FIRST_LOAD_TARGET_GZ.saturating_sub(worst)
     );
     if worst > FIRST_LOAD_TARGET_GZ {
-        println!(
-            "!!! the dashboard's first load is {} B over its {FIRST_LOAD_TARGET_GZ} B target \
-             (docs/dashboard.md) !!!",
-            worst - FIRST_LOAD_TARGET_GZ
-        );
-    }
-    if worst > FIRST_LOAD_CEILING_GZ {
         bail!(
-            "the dashboard grew past its first-load ceiling ({worst} B gzipped); find the bloat \
-             with `twiggy top -n 30` on the modules in {}",
+            "an agent's screen's first load is {worst} B gzipped, {} B over its \
+             {FIRST_LOAD_TARGET_GZ} B budget; find the bloat with `twiggy top -n 30` on the \
+             modules in {} (docs/dashboard.md#size)",
+            worst - FIRST_LOAD_TARGET_GZ,
             wasm_target_dir().join("split-dashboard").display()
         );
     }

@@ -19,7 +19,7 @@ use super::Escalations;
 use crate::rag::llm::Llm;
 use crate::rag::SearchMode;
 use crate::sentiment::review::needs_review;
-use crate::sentiment::{cosine, decide, Decision, EscalationPolicy, History, Reason, Signals};
+use crate::sentiment::{decide, Decision, EscalationPolicy, History, Reason, Signals};
 
 #[derive(Default)]
 struct State {
@@ -129,15 +129,15 @@ impl<'a> Triage<'a> {
         // As live: the message embedding, for the classifier.
         let (message, embedding) = self.escalations.analyze_with(text, self.embed).await;
         let state = self.states.entry(conversation_id.to_string()).or_default();
-        let repeated = match &embedding {
-            Some(e) if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS => state
-                .questions
-                .iter()
-                .rev()
-                .take(super::signals::REPEAT_LOOKBACK)
-                .any(|q| cosine(e, q) >= self.policy.repeat_similarity),
-            _ => false,
-        };
+        // The live path's rule (`Escalations::repeats`) over the questions remembered here.
+        let repeated = embedding.as_deref().is_some_and(|e| {
+            super::signals::repeats_any(
+                text,
+                e,
+                state.questions.iter().map(|q| &q[..]),
+                self.policy.repeat_similarity,
+            )
+        });
         let history = History {
             sentiments: state.sentiments.clone(),
             failures: state.failures,
@@ -165,7 +165,7 @@ impl<'a> Triage<'a> {
         state.sentiments.push(sentiment);
         state.texts.push(text.to_string());
         if let Some(e) = e {
-            if text.split_whitespace().count() >= super::signals::REPEAT_MIN_WORDS {
+            if super::signals::is_question(text) {
                 state.questions.push(e);
             }
         }
