@@ -193,8 +193,10 @@ pub async fn first_token(data: &Path, chunks: usize, count: usize) -> Result<()>
         .set_account_plan(&site.account_id, "enterprise")
         .await?;
     let knowledge = app.knowledge.clone();
-    let items =
-        concierge::rag::jobs::local_items(knowledge.config.max_document_bytes, &data.join("docs"))?;
+    let items = concierge::rag::items::local_items(
+        knowledge.config.max_document_bytes,
+        &data.join("docs"),
+    )?;
     knowledge.enqueue(&site.id, items).await?;
     let shutdown = tokio_util::sync::CancellationToken::new();
     while knowledge.run_next_job(&shutdown).await?.is_some() {}

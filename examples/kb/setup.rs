@@ -84,7 +84,7 @@ pub fn questions(data: &Path) -> Result<Vec<Question>> {
 
 /// Ingests a directory through the real job pipeline; returns (documents, seconds).
 pub async fn ingest_dir(b: &Bench, dir: &Path) -> Result<(usize, f64)> {
-    let items = concierge::rag::jobs::local_items(b.knowledge.config.max_document_bytes, dir)?;
+    let items = concierge::rag::items::local_items(b.knowledge.config.max_document_bytes, dir)?;
     let n = items.len();
     let started = std::time::Instant::now();
     b.knowledge.enqueue(&b.site_id, items).await?;

@@ -37,7 +37,7 @@ impl TestApp {
     pub async fn ingest(&self, path: &Path) -> JobRecord {
         crate::needs::model().await;
         let kb = &self.app.knowledge;
-        let items = concierge::rag::jobs::local_items(kb.config.max_document_bytes, path)
+        let items = concierge::rag::items::local_items(kb.config.max_document_bytes, path)
             .expect("readable fixture");
         let job = kb
             .enqueue(&self.site_id().await, items)

@@ -294,10 +294,17 @@ pub fn ensure_wasm_bindgen(version: &str) -> Result<()> {
         return Ok(());
     }
     // Not `--locked`: the CLI's own lockfile pins a webpki-roots release some registry
-    // mirrors lack; the CLI version itself is exact.
+    // mirrors lack; the CLI version itself is exact. `--force`: cargo's record of installed
+    // crates can say it is there when the binary on PATH is missing or another version.
     step(
         &format!("install wasm-bindgen-cli {version} (the lockfile's wasm-bindgen)"),
-        Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", version]),
+        Command::new("cargo").args([
+            "install",
+            "--force",
+            "wasm-bindgen-cli",
+            "--version",
+            version,
+        ]),
     )
 }
 

@@ -16,7 +16,7 @@ use crate::app::build_knowledge;
 use crate::bus::{Hub, LocalBus};
 use crate::config::Config;
 use crate::rag::index::IndexError;
-use crate::rag::jobs::local_items;
+use crate::rag::items::local_items;
 use crate::rag::{Knowledge, RagError, SearchMode};
 use crate::store::{Site, Store};
 
@@ -74,7 +74,7 @@ pub async fn ingest(config: &Config, json: bool, site_key: &str, sources: &[Stri
     let mut items = Vec::new();
     for source in sources {
         if source.starts_with("http://") || source.starts_with("https://") {
-            items.push(crate::rag::jobs::url_item(source).map_err(|e| err("bad_input", e))?);
+            items.push(crate::rag::items::url_item(source).map_err(|e| err("bad_input", e))?);
         } else {
             let path = std::path::Path::new(source);
             if !path.exists() {

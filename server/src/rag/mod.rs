@@ -26,6 +26,7 @@ pub mod extract;
 pub mod gaps;
 pub mod index;
 pub mod ingest;
+pub mod items;
 pub mod jobs;
 pub mod llm;
 pub mod pii;

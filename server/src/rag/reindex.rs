@@ -2,7 +2,7 @@
 //! not change (after a model or chunking change, or to retry). A page is fetched again from
 //! its URL; an upload is read again from the original kept when it was stored.
 
-use super::jobs::{file_item, url_item};
+use super::items::{file_item, url_item};
 use super::{Knowledge, RagError};
 use crate::store::JobRecord;
 

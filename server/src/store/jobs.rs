@@ -9,6 +9,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Any;
 
+use super::job_items::insert_items;
 use super::tokens::new_id;
 use super::{col, now_ms, rfc3339, Backend, Result, Store};
 
@@ -59,12 +60,13 @@ pub struct NewItem {
     pub forced: bool,
 }
 
-const JOB_COLUMNS: &str = "id, site_id, status, total, done, failed, error, created_at, updated_at";
+pub(super) const JOB_COLUMNS: &str =
+    "id, site_id, status, total, done, failed, error, created_at, updated_at";
 pub(super) const ITEM_COLUMNS: &str = "job_id, ordinal, site_id, doc_key, source, name, \
     status, error, chunk_count, forced, chunks_total, chunks_done";
 
 impl JobRecord {
-    fn from_row(row: &AnyRow) -> Result<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(JobRecord {
             id: col(row, "id")?,
             site_id: col(row, "site_id")?,
@@ -150,37 +152,6 @@ impl Store {
         })
     }
 
-    /// Adds items to a running job (a sitemap expanding into pages).
-    pub async fn append_items(&self, site_id: &str, job_id: &str, items: &[NewItem]) -> Result<()> {
-        let _w = self.writer().await;
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query::<Any>(
-            "select coalesce(max(ordinal), -1) + 1 as next from ingest_items \
-             where site_id = $1 and job_id = $2",
-        )
-        .bind(site_id)
-        .bind(job_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let next: i64 = col(&row, "next")?;
-        insert_items(&mut tx, job_id, site_id, next, items, now).await?;
-        let failed = items.iter().filter(|i| i.failed.is_some()).count() as i64;
-        sqlx::query::<Any>(
-            "update ingest_jobs set total = total + $3, done = done + $4, failed = failed + $4, \
-             updated_at = $5 where site_id = $1 and id = $2",
-        )
-        .bind(site_id)
-        .bind(job_id)
-        .bind(items.len() as i64)
-        .bind(failed)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Claims the oldest queued job, or one whose worker stopped heartbeating before
     /// `stale_before` (ms). Returns it as `processing`, owned by `node`.
     pub async fn claim_job(&self, node: &str, stale_before: i64) -> Result<Option<JobRecord>> {
@@ -218,104 +189,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Items still to do, in order (without payloads).
-    pub async fn queued_items(&self, site_id: &str, job_id: &str) -> Result<Vec<ItemRecord>> {
-        let rows = sqlx::query(&format!(
-            "select {ITEM_COLUMNS} from ingest_items where site_id = $1 and job_id = $2 \
-             and status = 'queued' order by ordinal"
-        ))
-        .bind(site_id)
-        .bind(job_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ItemRecord::from_row).collect()
-    }
-
-    pub async fn job_items(&self, site_id: &str, job_id: &str) -> Result<Vec<ItemRecord>> {
-        let rows = sqlx::query(&format!(
-            "select {ITEM_COLUMNS} from ingest_items where site_id = $1 and job_id = $2 \
-             order by ordinal"
-        ))
-        .bind(site_id)
-        .bind(job_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ItemRecord::from_row).collect()
-    }
-
-    pub async fn item_payload(
-        &self,
-        site_id: &str,
-        job_id: &str,
-        ordinal: i64,
-    ) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query(
-            "select payload from ingest_items where site_id = $1 and job_id = $2 and ordinal = $3",
-        )
-        .bind(site_id)
-        .bind(job_id)
-        .bind(ordinal)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => col::<Option<Vec<u8>>>(&r, "payload"),
-            None => Ok(None),
-        }
-    }
-
-    /// Records an item's outcome, drops its payload and advances the job's counters, in one
-    /// transaction. Returns the job as it now stands.
-    pub async fn finish_item(
-        &self,
-        site_id: &str,
-        job_id: &str,
-        ordinal: i64,
-        status: &str,
-        error: Option<&str>,
-        chunk_count: Option<i64>,
-    ) -> Result<JobRecord> {
-        let _w = self.writer().await;
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query::<Any>(
-            "update ingest_items set status = $4, error = $5, chunk_count = $6, payload = null, \
-             updated_at = $7 where site_id = $1 and job_id = $2 and ordinal = $3 \
-             and status = 'queued'",
-        )
-        .bind(site_id)
-        .bind(job_id)
-        .bind(ordinal)
-        .bind(status)
-        .bind(error)
-        .bind(chunk_count)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 1 {
-            let failed = i64::from(status == "failed");
-            sqlx::query::<Any>(
-                "update ingest_jobs set done = done + 1, failed = failed + $3, updated_at = $4 \
-                 where site_id = $1 and id = $2",
-            )
-            .bind(site_id)
-            .bind(job_id)
-            .bind(failed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let row = sqlx::query::<Any>(&format!(
-            "select {JOB_COLUMNS} from ingest_jobs where site_id = $1 and id = $2"
-        ))
-        .bind(site_id)
-        .bind(job_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        JobRecord::from_row(&row)
     }
 
     pub async fn finish_job(
@@ -366,39 +239,4 @@ impl Store {
         .await?;
         rows.iter().map(JobRecord::from_row).collect()
     }
-}
-
-async fn insert_items(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    job_id: &str,
-    site_id: &str,
-    first: i64,
-    items: &[NewItem],
-    now: i64,
-) -> Result<()> {
-    for (i, item) in items.iter().enumerate() {
-        sqlx::query::<Any>(
-            "insert into ingest_items (job_id, ordinal, site_id, doc_key, source, name, payload, \
-             status, error, updated_at, forced) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11)",
-        )
-        .bind(job_id)
-        .bind(first + i as i64)
-        .bind(site_id)
-        .bind(&item.doc_key)
-        .bind(item.source)
-        .bind(&item.name)
-        .bind(item.payload.as_deref())
-        .bind(if item.failed.is_some() {
-            "failed"
-        } else {
-            "queued"
-        })
-        .bind(item.failed.as_deref())
-        .bind(now)
-        .bind(i64::from(item.forced))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }

@@ -24,6 +24,7 @@ mod escalation;
 mod fulltext;
 mod gaps;
 mod inbox;
+mod job_items;
 mod job_progress;
 mod jobs;
 mod links;
