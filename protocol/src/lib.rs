@@ -287,6 +287,10 @@ pub struct Conversation {
     pub mood: Option<f32>,
     pub created_at: String,
     pub updated_at: String,
+    /// The conversation's revision: it increases with every change. Snapshots can arrive out
+    /// of order; of two, the one with the higher `rev` is the newer.
+    #[serde(default)]
+    pub rev: i64,
 }
 
 /// A visitor's verdict on a bot answer.

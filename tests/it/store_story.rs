@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use concierge::store::{AppendOutcome, NewMessage, Role, Store};
+use concierge::store::{
+    AppendOutcome, NewMessage, Role, SignalRecord, Store, TakeOver, TurnOutcome,
+};
 use concierge_protocol::{Author, ConversationStatus, MessageState};
 use concierge_tests::pg::PgDatabase;
 use concierge_tests::temp_dir;
@@ -16,6 +18,10 @@ fn visitor_msg<'a>(id: &'a str, text: &'a str) -> NewMessage<'a> {
         state: MessageState::Complete,
         client_msg_id: Some(id),
     }
+}
+
+async fn rev_of(store: &Store, site_id: &str, id: &str) -> i64 {
+    store.conversation(site_id, id).await.unwrap().unwrap().rev
 }
 
 async fn story(store: Arc<Store>) {
@@ -278,6 +284,74 @@ async fn story(store: Arc<Store>) {
             .len(),
         22
     );
+
+    // Every change of a conversation raises its revision; a change that does not happen
+    // (handing to people a conversation an agent holds) leaves it. Readers keep the snapshot
+    // with the higher one, whatever order concurrent publishers deliver them in.
+    let c = store
+        .create_conversation(&site.id, &visitor.id)
+        .await
+        .unwrap();
+    assert_eq!(c.rev, 0);
+    store
+        .append_message(&site.id, &c.id, visitor_msg("rev-1", "hello"))
+        .await
+        .unwrap();
+    assert_eq!(rev_of(&store, &site.id, &c.id).await, 1, "a message");
+    let taken = store
+        .take_over_conversation(&site.id, &c.id, &agent.id)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&taken, Some(TakeOver::Taken(t)) if t.rev == 2),
+        "{taken:?}"
+    );
+    assert!(store
+        .hand_to_people(&site.id, &c.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(rev_of(&store, &site.id, &c.id).await, 2, "nothing changed");
+    let back = store
+        .set_conversation_status(&site.id, &c.id, ConversationStatus::Bot, None)
+        .await
+        .unwrap();
+    assert_eq!((back.status, back.rev), (ConversationStatus::Bot, 3));
+    store.set_handed_back(&site.id, &c.id).await.unwrap();
+    assert_eq!(
+        rev_of(&store, &site.id, &c.id).await,
+        4,
+        "the hand-back time"
+    );
+    store
+        .record_signals(
+            &site.id,
+            &c.id,
+            &SignalRecord {
+                seq: 1,
+                vader: -0.5,
+                sentiment: -0.5,
+                mood: -0.5,
+                intents: serde_json::json!({}),
+                outcome: TurnOutcome::Answered,
+                created_at: 0,
+                text: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let moody = store.conversation(&site.id, &c.id).await.unwrap().unwrap();
+    assert_eq!((moody.mood, moody.rev), (Some(-0.5), 5), "the mood");
+    let waiting = store
+        .hand_to_people(&site.id, &c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (waiting.status, waiting.rev),
+        (ConversationStatus::Waiting, 6)
+    );
+    assert_eq!(waiting.view().rev, 6, "agents and visitors are sent it");
 }
 
 #[tokio::test]

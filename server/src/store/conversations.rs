@@ -216,7 +216,7 @@ impl Store {
                 None
             };
             let done = sqlx::query(
-                "update conversations set status = $1, agent_id = $2, updated_at = $3 \
+                "update conversations set status = $1, agent_id = $2, updated_at = $3, rev = rev + 1 \
                  where site_id = $4 and id = $5",
             )
             .bind(status.as_str())
@@ -246,7 +246,8 @@ impl Store {
         let changed = {
             let _w = self.writer().await;
             sqlx::query(
-                "update conversations set status = 'waiting', agent_id = null, updated_at = $1 \
+                "update conversations set status = 'waiting', agent_id = null, updated_at = $1, \
+                 rev = rev + 1 \
                  where site_id = $2 and id = $3 and status not in ('waiting', 'agent')",
             )
             .bind(now_ms())
@@ -277,7 +278,8 @@ impl Store {
             let changed = {
                 let _w = self.writer().await;
                 sqlx::query(
-                    "update conversations set status = 'agent', agent_id = $1, updated_at = $2 \
+                    "update conversations set status = 'agent', agent_id = $1, updated_at = $2, \
+                     rev = rev + 1 \
                      where site_id = $3 and id = $4 and (status <> 'agent' or agent_id is null \
                      or not exists (select 1 from agents a where a.id = conversations.agent_id \
                      and a.removed_at is null))",

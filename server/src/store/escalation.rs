@@ -101,12 +101,14 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("update conversations set mood = $1 where site_id = $2 and id = $3")
-            .bind(mood as f64)
-            .bind(site_id)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "update conversations set mood = $1, rev = rev + 1 where site_id = $2 and id = $3",
+        )
+        .bind(mood as f64)
+        .bind(site_id)
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -156,12 +158,15 @@ impl Store {
 
     pub async fn set_handed_back(&self, site_id: &str, conversation_id: &str) -> Result<()> {
         let _w = self.writer().await;
-        sqlx::query("update conversations set handed_back_at = $1 where site_id = $2 and id = $3")
-            .bind(now_ms())
-            .bind(site_id)
-            .bind(conversation_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "update conversations set handed_back_at = $1, rev = rev + 1 \
+             where site_id = $2 and id = $3",
+        )
+        .bind(now_ms())
+        .bind(site_id)
+        .bind(conversation_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

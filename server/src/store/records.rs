@@ -141,12 +141,14 @@ pub struct ConversationRecord {
     pub handed_back_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Increases with every change of the row (see the `conversation_rev` migration).
+    pub rev: i64,
 }
 
 /// Columns every conversation query selects (with `sites s` and `agents a` joined).
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.site_id, s.site_key, c.visitor_id, \
     c.status, c.last_seq, c.agent_id, a.name as agent_name, c.mood, c.handed_back_at, c.created_at, \
-    c.updated_at";
+    c.updated_at, c.rev";
 
 impl ConversationRecord {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -165,6 +167,7 @@ impl ConversationRecord {
             handed_back_at: col(row, "handed_back_at")?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
+            rev: col(row, "rev")?,
         })
     }
 
@@ -179,6 +182,7 @@ impl ConversationRecord {
             mood: self.mood.map(|m| (m * 1000.0).round() / 1000.0),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
+            rev: self.rev,
         }
     }
 }

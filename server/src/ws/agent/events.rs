@@ -1,5 +1,6 @@
 //! Events of the agent's sites, forwarded gap-free per conversation.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use concierge_protocol::agent::AgentServerFrame;
@@ -22,6 +23,9 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
     let cid = &event.conversation_id;
     match &event.kind {
         EventKind::Conversation { conversation } => {
+            if !newer(&mut j.revs, cid, conversation.rev) {
+                return Ok(());
+            }
             if conversation.status == ConversationStatus::Resolved {
                 j.trackers.remove(cid);
             }
@@ -99,6 +103,22 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             .await
         }
         EventKind::Phase { .. } | EventKind::Access { .. } => Ok(()),
+    }
+}
+
+/// Whether a snapshot at `rev` is at least as new as the last one sent for the conversation
+/// (then it becomes the last one). Equal passes: a republished snapshot changes nothing.
+pub(super) fn newer(revs: &mut HashMap<String, i64>, conversation_id: &str, rev: i64) -> bool {
+    match revs.get_mut(conversation_id) {
+        Some(last) if *last > rev => false,
+        Some(last) => {
+            *last = rev;
+            true
+        }
+        None => {
+            revs.insert(conversation_id.to_string(), rev);
+            true
+        }
     }
 }
 

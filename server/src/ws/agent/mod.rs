@@ -50,6 +50,11 @@ enum Step {
 #[derive(Default)]
 struct Joined {
     trackers: HashMap<String, SeqTracker>,
+    /// The newest `rev` sent per conversation. Snapshots are published by concurrent tasks
+    /// (and nodes) that read the row at different times; an older one arriving later is
+    /// dropped instead of undoing a newer status. Kept after a conversation is resolved (a
+    /// stale snapshot can still follow); one small entry per conversation seen.
+    revs: HashMap<String, i64>,
     requests: Requests,
 }
 
@@ -211,6 +216,7 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         let mut j = Joined::default();
         for c in &open {
             j.trackers.insert(c.id.clone(), SeqTracker::new(c.last_seq));
+            j.revs.insert(c.id.clone(), c.rev);
         }
         *joined = Some(j);
         return conn

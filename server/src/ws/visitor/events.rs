@@ -54,6 +54,11 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             .await
         }
         EventKind::Conversation { conversation } => {
+            // A snapshot read before a newer change and published after it is stale.
+            if conversation.rev < j.conversation.rev {
+                return Ok(());
+            }
+            j.conversation.rev = conversation.rev;
             if conversation.status == j.conversation.status {
                 return Ok(());
             }
@@ -64,9 +69,14 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             ))
             .await
         }
-        EventKind::Phase { status, phase } => {
+        EventKind::Phase { phase, .. } => {
+            // What the bot is doing, while the bot has the conversation: a turn that read the
+            // conversation before a person took it over must not show "searching" after.
+            if j.conversation.status != ConversationStatus::Bot {
+                return Ok(());
+            }
             conn.send(&VisitorServerFrame::Status {
-                status: *status,
+                status: ConversationStatus::Bot,
                 agent_name: None,
                 phase: Some(*phase),
             })
@@ -124,6 +134,10 @@ pub(super) async fn resync<S: Sink<Outgoing> + Unpin>(
         }
     }
     if let Ok(Some(c)) = store.conversation(site_id, conversation_id).await {
+        if c.rev < j.conversation.rev {
+            return Ok(());
+        }
+        j.conversation.rev = c.rev;
         if c.status != j.conversation.status {
             j.conversation.status = c.status;
             conn.send(&status_frame(c.status, c.agent_name.clone()))
