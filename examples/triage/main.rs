@@ -53,6 +53,14 @@ struct Args {
     /// train: character n-grams in the negativity head too.
     #[arg(long)]
     negativity_chars: bool,
+    /// train: the first half's Bitext requests as calm support text in the negativity head
+    /// (`none`: not at all; `all`; `clean`: without the ones that swear).
+    #[arg(long, default_value = "none")]
+    bitext_calm: String,
+    /// train: more labelled turns (`{text, negative}` lines) for the negativity head only,
+    /// counted as our support turns are.
+    #[arg(long)]
+    negativity_extra: Option<PathBuf>,
     /// train: where the classifier is written.
     #[arg(long, default_value = "server/data/escalation-model.json")]
     out: PathBuf,

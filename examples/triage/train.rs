@@ -127,7 +127,10 @@ pub fn intent_examples(escalation_data: &Path) -> Result<Vec<(Option<Intent>, St
 /// The negativity head's training texts: (negative, text), support turns repeated.
 pub fn negativity_examples(
     sentiment_data: &Path,
+    escalation_data: &Path,
     support_weight: usize,
+    bitext_calm: &str,
+    extra: Option<&Path>,
 ) -> Result<Vec<(bool, String)>> {
     let mut out = Vec::new();
     for file in ["tweets.jsonl", "amazonReviewSnippets.jsonl"] {
@@ -138,7 +141,24 @@ pub fn negativity_examples(
                 .map(|r| (r.mean_rating <= NEGATIVE_RATING, r.text)),
         );
     }
-    let turns: Vec<LabelledTurn> = read_jsonl(&data_dir().join("intent-training.jsonl"))?;
+    if bitext_calm != "none" {
+        let swears = ["fuck", "shit", "damn", "crap", "bloody", "hell"];
+        let bitext: Vec<Bitext> = read_jsonl(&escalation_data.join("bitext_dev.jsonl"))?;
+        for b in bitext.into_iter().filter(|b| first_half(&b.id)) {
+            if b.intent == "complaint" || b.intent == "contact_human_agent" {
+                continue;
+            }
+            let lower = b.text.to_lowercase();
+            if bitext_calm == "clean" && swears.iter().any(|w| lower.contains(w)) {
+                continue;
+            }
+            out.push((false, b.text));
+        }
+    }
+    let mut turns: Vec<LabelledTurn> = read_jsonl(&data_dir().join("intent-training.jsonl"))?;
+    if let Some(extra) = extra {
+        turns.extend(read_jsonl::<LabelledTurn>(extra)?);
+    }
     for t in turns {
         for _ in 0..support_weight {
             out.push((t.negative, t.text.clone()));
@@ -251,7 +271,13 @@ pub async fn train_model(
     let intents = intent_examples(&args.escalation_data)?;
     let support_weight = args.support_weight.unwrap_or(SUPPORT_WEIGHT);
     let negativity_c = args.negativity_c.unwrap_or(NEGATIVITY_C);
-    let negativity = negativity_examples(&args.sentiment, support_weight)?;
+    let negativity = negativity_examples(
+        &args.sentiment,
+        &args.escalation_data,
+        support_weight,
+        &args.bitext_calm,
+        args.negativity_extra.as_deref(),
+    )?;
     let intent_texts: Vec<String> = intents.iter().map(|(_, t)| normalize(t).into()).collect();
     let negativity_texts: Vec<String> = negativity
         .iter()

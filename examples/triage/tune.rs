@@ -162,6 +162,33 @@ pub async fn tune(args: &Args) -> Result<()> {
         println!("| {m:.2} | {mood:.3} | {neg:.3} | {oth:.3} | {bn:.3} | {bo:.3} |");
     }
     let (_, _, m, mood) = grid[0];
+    // How well the classifier separates the dialogs at all, for comparing classifiers (not
+    // for choosing thresholds): each part's best share of negative dialogs escalated over the
+    // same grid with at most `MAX_OTHERS` of its others, the thresholds chosen on that part.
+    println!("\nSeparability (each part's own best grid point with others <= {MAX_OTHERS}):\n");
+    println!("| part | negative dialogs escalated | others | at |\n|---|---|---|---|");
+    for (name, half) in [
+        ("first half", Some(true)),
+        ("second half", Some(false)),
+        ("all", None),
+    ] {
+        let best = grid
+            .iter()
+            .map(|&(_, _, m, mood)| {
+                let policy = EscalationPolicy {
+                    negative_message: m,
+                    negative_mood: mood,
+                    ..EscalationPolicy::default()
+                };
+                let (neg, oth, _, _) = tweetsumm_rates(&dialogs, &policy, half);
+                (neg, oth, m, mood)
+            })
+            .filter(|g| g.1 <= MAX_OTHERS)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        if let Some((neg, oth, m, mood)) = best {
+            println!("| {name} | {neg:.3} | {oth:.3} | {m:.2} / {mood:.3} |");
+        }
+    }
     let default = EscalationPolicy::default();
     println!(
         "\nChosen: negative_message {m}, negative_mood {mood} (the defaults are {}, {}).\n",
