@@ -136,6 +136,23 @@ impl Turns {
         if conversation.status != ConversationStatus::Bot {
             return Ok(None);
         }
+        // A person may have taken the conversation over while the message was assessed (the
+        // LLM review of an unsure turn can take seconds): the bot answers only a conversation
+        // it still has.
+        let conversation = match self
+            .bot
+            .chat
+            .store
+            .conversation(site_id, conversation_id)
+            .await?
+        {
+            Some(fresh) if fresh.status == ConversationStatus::Bot => fresh,
+            _ => {
+                self.outcome(&conversation, &assessment, TurnOutcome::Silent)
+                    .await;
+                return Ok(None);
+            }
+        };
         if !has_documents {
             self.outcome(&conversation, &assessment, TurnOutcome::Silent)
                 .await;

@@ -138,3 +138,82 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         app.shutdown().await;
     }
 }
+
+/// An agent who takes the conversation over while the site's LLM reviews the visitor's turn
+/// has it: when the verdict ("none": the bot's to answer) arrives, the bot stays silent.
+#[tokio::test]
+#[ignore = "needs the embedding model (a PyPI download; cargo xtask test fetches it)"]
+async fn a_take_over_during_the_review_keeps_the_bot_silent() {
+    use concierge_protocol::agent::AgentClientFrame;
+    use concierge_protocol::Author;
+    use std::time::Duration;
+    const UNSURE_HIGH: &str = "maybe a person could help with the invoice";
+    let stub = LlmStub::start(Script::Review {
+        verdict: "none",
+        delay: Duration::from_secs(2),
+    })
+    .await;
+    let app = spawn_with(Options {
+        llm_base_url: Some(stub.base_url()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    app.ingest(&helpcenter()).await;
+    app.intent_classifier().await;
+    let owner = app.owner_token().await;
+    let (status, body) = put_policy(
+        &app,
+        &owner,
+        &json!({"llm_review": true, "llm_review_timeout_ms": 30_000}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut agent = app.agent().await;
+    let mut v = app.visitor().await;
+    let w = v.hello(None, None, None).await.unwrap();
+    let cid = w.conversation_id.clone();
+    v.say("q1", UNSURE_HIGH).await.unwrap();
+    // The review has reached the LLM; the verdict takes 2 s.
+    for _ in 0..400 {
+        if stub.bodies().iter().any(is_review) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(stub.bodies().iter().any(is_review), "the turn was reviewed");
+    agent
+        .send(&AgentClientFrame::TakeOver {
+            conversation_id: cid.clone(),
+        })
+        .await;
+    // The turn ends after the verdict: its signals are stored as a silent turn.
+    let store = &app.app.chat.store;
+    let site = store.site_by_key(&app.site_key).await.unwrap().unwrap();
+    let mut outcome = None;
+    for _ in 0..1_200 {
+        let signals = store
+            .recent_signals(&site.id, &cid, i64::MAX, 1)
+            .await
+            .unwrap();
+        if let Some(s) = signals.first() {
+            outcome = Some(s.outcome);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(outcome, Some(concierge::store::TurnOutcome::Silent));
+    assert_eq!(
+        app.conversation(&cid).await.status,
+        ConversationStatus::Agent
+    );
+    let stored = store.messages_after(&site.id, &cid, 0, 100).await.unwrap();
+    assert!(
+        stored.iter().all(|m| m.author != Author::Bot),
+        "the bot answered a conversation a person had: {:?}",
+        stored
+            .iter()
+            .map(|m| (m.author, m.text.clone()))
+            .collect::<Vec<_>>()
+    );
+}
