@@ -170,6 +170,10 @@ pub struct Ticket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<String>,
     pub updated_at: String,
+    /// The ticket's revision: it increases with every change. Of two snapshots, the one with
+    /// the higher `rev` is the newer.
+    #[serde(default)]
+    pub rev: i64,
 }
 
 /// The handoff packet: the conversation in one glance.

@@ -346,3 +346,46 @@ async fn thumbs_down_answers_escalate_and_feedback_is_checked() {
     let (_, stats) = api(&app, &app.agent_token, "escalation-stats").await;
     assert_eq!(stats["feedback"], json!({"up": 0, "down": 2}));
 }
+
+/// A ticket snapshot published late (read before an agent took the ticket over) never undoes
+/// a newer one on the agents' sockets: they keep the one with the higher `rev`.
+#[tokio::test]
+async fn a_stale_ticket_snapshot_published_late_is_dropped() {
+    use concierge::bus::EventKind;
+    let app = spawn_app().await;
+    let mut agent = app.agent().await;
+    let mut v = app.visitor().await;
+    let w = v.hello(None, None, None).await.unwrap();
+    v.send(&VisitorClientFrame::RequestHuman {}).await;
+    let open = next_ticket(&mut agent, |t| t.status == TicketStatus::Open).await;
+    agent
+        .send(&AgentClientFrame::TakeOver {
+            conversation_id: w.conversation_id.clone(),
+        })
+        .await;
+    let taken = next_ticket(&mut agent, |t| t.status == TicketStatus::Pending).await;
+    assert!(taken.rev > open.rev, "{} > {}", taken.rev, open.rev);
+    let site_id = app.conversation(&w.conversation_id).await.site_id;
+    app.app
+        .chat
+        .publish(
+            &site_id,
+            &w.conversation_id,
+            EventKind::Ticket {
+                ticket: Box::new(open.clone()),
+            },
+        )
+        .await;
+    agent
+        .send(&AgentClientFrame::Resolve {
+            conversation_id: w.conversation_id.clone(),
+        })
+        .await;
+    let next = next_ticket(&mut agent, |t| t.status != TicketStatus::Pending).await;
+    assert_eq!(
+        next.status,
+        TicketStatus::Solved,
+        "the open snapshot was dropped"
+    );
+    assert!(next.rev > taken.rev);
+}

@@ -23,7 +23,8 @@ impl Store {
             let _w = self.writer().await;
             let n = binds.len();
             let sql = format!(
-                "update tickets set {set}, updated_at = ${} where site_id = ${} and id = ${}",
+                "update tickets set {set}, updated_at = ${}, rev = rev + 1 \
+                 where site_id = ${} and id = ${}",
                 n + 1,
                 n + 2,
                 n + 3
@@ -161,7 +162,8 @@ impl Store {
         {
             let _w = self.writer().await;
             sqlx::query(
-                "update tickets set handoff = $1, updated_at = $2 where site_id = $3 and id = $4",
+                "update tickets set handoff = $1, updated_at = $2, rev = rev + 1 \
+                 where site_id = $3 and id = $4",
             )
             .bind(json)
             .bind(now_ms())

@@ -26,12 +26,14 @@ pub struct TicketRecord {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub updated_at: i64,
+    /// Increases with every update of the row (the `ticket_rev` migration).
+    pub rev: i64,
 }
 
 const TICKET_COLUMNS: &str = "t.id, t.site_id, s.site_key, t.conversation_id, t.status, \
     t.priority, t.reasons, t.assigned_agent_id, a.name as assigned_agent_name, \
     t.awaiting_email, t.contact_email, t.handoff, t.escalations, t.created_at, \
-    t.first_response_at, t.resolved_at, t.updated_at";
+    t.first_response_at, t.resolved_at, t.updated_at, t.rev";
 const TICKET_FROM: &str =
     "tickets t join sites s on s.id = t.site_id left join agents a on a.id = t.assigned_agent_id";
 
@@ -63,6 +65,7 @@ impl TicketRecord {
             first_response_at: col(row, "first_response_at")?,
             resolved_at: col(row, "resolved_at")?,
             updated_at: col(row, "updated_at")?,
+            rev: col(row, "rev")?,
         })
     }
 
@@ -84,6 +87,7 @@ impl TicketRecord {
             first_response_at: self.first_response_at.map(rfc3339),
             resolved_at: self.resolved_at.map(rfc3339),
             updated_at: rfc3339(self.updated_at),
+            rev: self.rev,
         }
     }
 }
@@ -134,7 +138,8 @@ impl Store {
                     sqlx::query(
                         "update tickets set status = 'open', priority = $1, reasons = $2, \
                          handoff = $3, awaiting_email = $4, escalations = escalations + 1, \
-                         assigned_agent_id = null, updated_at = $5 where site_id = $6 and id = $7",
+                         assigned_agent_id = null, updated_at = $5, rev = rev + 1 \
+                         where site_id = $6 and id = $7",
                     )
                     .bind(priority.as_str())
                     .bind(serde_json::json!(reasons).to_string())

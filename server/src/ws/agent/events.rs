@@ -83,6 +83,9 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
                 .await
         }
         EventKind::Ticket { ticket } => {
+            if !newer(&mut j.ticket_revs, &ticket.id, ticket.rev) {
+                return Ok(());
+            }
             conn.send(&AgentServerFrame::Ticket {
                 ticket: ticket.clone(),
             })
@@ -107,16 +110,17 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
 }
 
 /// Whether a snapshot at `rev` is at least as new as the last one sent for the conversation
-/// (then it becomes the last one). Equal passes: a republished snapshot changes nothing.
-pub(super) fn newer(revs: &mut HashMap<String, i64>, conversation_id: &str, rev: i64) -> bool {
-    match revs.get_mut(conversation_id) {
+/// or ticket `id` (then it becomes the last one). Equal passes: a republished snapshot
+/// changes nothing.
+pub(super) fn newer(revs: &mut HashMap<String, i64>, id: &str, rev: i64) -> bool {
+    match revs.get_mut(id) {
         Some(last) if *last > rev => false,
         Some(last) => {
             *last = rev;
             true
         }
         None => {
-            revs.insert(conversation_id.to_string(), rev);
+            revs.insert(id.to_string(), rev);
             true
         }
     }

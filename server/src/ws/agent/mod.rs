@@ -55,6 +55,8 @@ struct Joined {
     /// dropped instead of undoing a newer status. Kept after a conversation is resolved (a
     /// stale snapshot can still follow); one small entry per conversation seen.
     revs: HashMap<String, i64>,
+    /// The same for tickets, by ticket id.
+    ticket_revs: HashMap<String, i64>,
     requests: Requests,
 }
 
@@ -217,6 +219,9 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         for c in &open {
             j.trackers.insert(c.id.clone(), SeqTracker::new(c.last_seq));
             j.revs.insert(c.id.clone(), c.rev);
+        }
+        for t in &tickets {
+            j.ticket_revs.insert(t.id.clone(), t.rev);
         }
         *joined = Some(j);
         return conn
