@@ -169,6 +169,7 @@ fn escalation_frames_have_the_documented_shape() {
         first_response_at: None,
         resolved_at: None,
         updated_at: "2026-01-01T00:00:00Z".into(),
+        rev: 7,
     };
     let v = serde_json::to_value(AgentServerFrame::Ticket {
         ticket: Box::new(ticket.clone()),
@@ -178,6 +179,7 @@ fn escalation_frames_have_the_documented_shape() {
     assert_eq!(v["ticket"]["status"], "open");
     assert_eq!(v["ticket"]["handoff"]["mood"][0]["seq"], 1);
     assert!(v["ticket"].get("assigned_agent").is_none());
+    assert_eq!(v["ticket"]["rev"], 7);
     let back: AgentServerFrame = serde_json::from_value(v).unwrap();
     assert_eq!(
         back,
