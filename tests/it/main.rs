@@ -44,6 +44,7 @@ mod shared_sessions;
 mod site_llm;
 mod site_llm_bot;
 mod site_llm_store;
+mod snapshots;
 mod store_story;
 mod streaming;
 mod team_api;
