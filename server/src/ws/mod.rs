@@ -7,6 +7,7 @@
 
 mod agent;
 mod conn;
+mod revs;
 mod subscription;
 mod tracker;
 pub mod upgrade;

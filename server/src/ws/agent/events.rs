@@ -1,6 +1,5 @@
 //! Events of the agent's sites, forwarded gap-free per conversation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use concierge_protocol::agent::AgentServerFrame;
@@ -23,7 +22,7 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
     let cid = &event.conversation_id;
     match &event.kind {
         EventKind::Conversation { conversation } => {
-            if !newer(&mut j.revs, cid, conversation.rev) {
+            if !j.revs.newer(cid, conversation.rev) {
                 return Ok(());
             }
             if conversation.status == ConversationStatus::Resolved {
@@ -83,7 +82,7 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
                 .await
         }
         EventKind::Ticket { ticket } => {
-            if !newer(&mut j.ticket_revs, &ticket.id, ticket.rev) {
+            if !j.ticket_revs.newer(&ticket.id, ticket.rev) {
                 return Ok(());
             }
             conn.send(&AgentServerFrame::Ticket {
@@ -106,23 +105,6 @@ pub(super) async fn on_event<S: Sink<Outgoing> + Unpin>(
             .await
         }
         EventKind::Phase { .. } | EventKind::Access { .. } => Ok(()),
-    }
-}
-
-/// Whether a snapshot at `rev` is at least as new as the last one sent for the conversation
-/// or ticket `id` (then it becomes the last one). Equal passes: a republished snapshot
-/// changes nothing.
-pub(super) fn newer(revs: &mut HashMap<String, i64>, id: &str, rev: i64) -> bool {
-    match revs.get_mut(id) {
-        Some(last) if *last > rev => false,
-        Some(last) => {
-            *last = rev;
-            true
-        }
-        None => {
-            revs.insert(id.to_string(), rev);
-            true
-        }
     }
 }
 

@@ -20,6 +20,7 @@ use futures_util::{Sink, Stream, StreamExt};
 use self::events::on_event;
 use self::requests::{Outcome, Requests};
 use super::conn::{Closed, Conn, Transport};
+use super::revs::Revs;
 use super::subscription::SubscriptionStream;
 use super::tracker::SeqTracker;
 use super::{Incoming, Outgoing};
@@ -50,13 +51,12 @@ enum Step {
 #[derive(Default)]
 struct Joined {
     trackers: HashMap<String, SeqTracker>,
-    /// The newest `rev` sent per conversation. Snapshots are published by concurrent tasks
-    /// (and nodes) that read the row at different times; an older one arriving later is
-    /// dropped instead of undoing a newer status. Kept after a conversation is resolved (a
-    /// stale snapshot can still follow); one small entry per conversation seen.
-    revs: HashMap<String, i64>,
+    /// The newest `rev` sent per conversation: an older snapshot arriving later (published
+    /// by a task that read the row before a newer change) is dropped instead of undoing a
+    /// newer status.
+    revs: Revs,
     /// The same for tickets, by ticket id.
-    ticket_revs: HashMap<String, i64>,
+    ticket_revs: Revs,
     requests: Requests,
 }
 
@@ -218,10 +218,10 @@ async fn on_text<S: Sink<Outgoing> + Unpin>(
         let mut j = Joined::default();
         for c in &open {
             j.trackers.insert(c.id.clone(), SeqTracker::new(c.last_seq));
-            j.revs.insert(c.id.clone(), c.rev);
+            j.revs.sent(&c.id, c.rev);
         }
         for t in &tickets {
-            j.ticket_revs.insert(t.id.clone(), t.rev);
+            j.ticket_revs.sent(&t.id, t.rev);
         }
         *joined = Some(j);
         return conn
