@@ -10,6 +10,34 @@ use concierge_tests::*;
 use serde_json::{json, Value};
 
 use concierge_tests::escalation::{next_ticket, put_policy};
+/// A site with the help-center documents, the classifier loaded and `llm_review` on, whose
+/// LLM (a stand-in) answers every review with `verdict` after `delay`.
+async fn reviewing_site(
+    verdict: &'static str,
+    delay: std::time::Duration,
+    timeout_ms: u64,
+) -> (LlmStub, TestApp) {
+    let stub = LlmStub::start(Script::Review { verdict, delay }).await;
+    let app = spawn_with(Options {
+        llm_base_url: Some(stub.base_url()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    app.ingest(&helpcenter()).await;
+    // The turns are scored by the classifier alone (no keyword rule matches them).
+    app.intent_classifier().await;
+    let owner = app.owner_token().await;
+    let (status, body) = put_policy(
+        &app,
+        &owner,
+        &json!({"llm_review": true, "llm_review_timeout_ms": timeout_ms}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (stub, app)
+}
+
 /// Turns the classifier is unsure about go to the site's LLM when the owner turns
 /// `llm_review` on; its verdict decides them, a slow or failed review leaves the classifier's
 /// decision, and sure turns are never sent.
@@ -62,28 +90,7 @@ async fn the_sites_llm_decides_the_turns_the_classifier_is_unsure_about() {
         },
     ];
     for case in cases {
-        let stub = LlmStub::start(Script::Review {
-            verdict: case.verdict,
-            delay: case.delay,
-        })
-        .await;
-        let app = spawn_with(Options {
-            llm_base_url: Some(stub.base_url()),
-            ..Options::default()
-        })
-        .await
-        .unwrap();
-        app.ingest(&helpcenter()).await;
-        // The turns below are scored by the classifier alone (no keyword rule matches them).
-        app.intent_classifier().await;
-        let owner = app.owner_token().await;
-        let (status, body) = put_policy(
-            &app,
-            &owner,
-            &json!({"llm_review": true, "llm_review_timeout_ms": case.timeout_ms}).to_string(),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        let (stub, app) = reviewing_site(case.verdict, case.delay, case.timeout_ms).await;
         let mut agent = app.agent().await;
         let mut v = app.visitor().await;
         let w = v.hello(None, None, None).await.unwrap();
@@ -148,27 +155,7 @@ async fn a_take_over_during_the_review_keeps_the_bot_silent() {
     use concierge_protocol::Author;
     use std::time::Duration;
     const UNSURE_HIGH: &str = "maybe a person could help with the invoice";
-    let stub = LlmStub::start(Script::Review {
-        verdict: "none",
-        delay: Duration::from_secs(2),
-    })
-    .await;
-    let app = spawn_with(Options {
-        llm_base_url: Some(stub.base_url()),
-        ..Options::default()
-    })
-    .await
-    .unwrap();
-    app.ingest(&helpcenter()).await;
-    app.intent_classifier().await;
-    let owner = app.owner_token().await;
-    let (status, body) = put_policy(
-        &app,
-        &owner,
-        &json!({"llm_review": true, "llm_review_timeout_ms": 30_000}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let (stub, app) = reviewing_site("none", Duration::from_secs(2), 30_000).await;
     let mut agent = app.agent().await;
     let mut v = app.visitor().await;
     let w = v.hello(None, None, None).await.unwrap();
