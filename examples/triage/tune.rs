@@ -76,6 +76,15 @@ fn tweetsumm_rates(
     )
 }
 
+/// The default policy with the two mood thresholds the grid varies.
+fn mood_policy(negative_message: f32, negative_mood: f32) -> EscalationPolicy {
+    EscalationPolicy {
+        negative_message,
+        negative_mood,
+        ..EscalationPolicy::default()
+    }
+}
+
 /// Bitext: recall on "escalate" and the share of other requests escalated under `policy`.
 fn bitext_rates(
     rows: &[(bool, bool, Signals)],
@@ -134,11 +143,7 @@ pub async fn tune(args: &Args) -> Result<()> {
     let mut grid = Vec::new();
     for m in (0..=20).map(|i| -0.8 - 0.01 * i as f32) {
         for mood in (0..=16).map(|i| -0.3 - 0.025 * i as f32).chain([-1.0]) {
-            let policy = EscalationPolicy {
-                negative_message: m,
-                negative_mood: mood,
-                ..EscalationPolicy::default()
-            };
+            let policy = mood_policy(m, mood);
             let (neg, oth, _, _) = tweetsumm_rates(&dialogs, &policy, Some(true));
             grid.push((neg, oth, m, mood));
         }
@@ -153,11 +158,7 @@ pub async fn tune(args: &Args) -> Result<()> {
     println!("| negative_message | negative_mood | negative dialogs escalated | others escalated | second half: negative | second half: others |");
     println!("|---|---|---|---|---|---|");
     for (neg, oth, m, mood) in grid.iter().take(10) {
-        let policy = EscalationPolicy {
-            negative_message: *m,
-            negative_mood: *mood,
-            ..EscalationPolicy::default()
-        };
+        let policy = mood_policy(*m, *mood);
         let (bn, bo, _, _) = tweetsumm_rates(&dialogs, &policy, Some(false));
         println!("| {m:.2} | {mood:.3} | {neg:.3} | {oth:.3} | {bn:.3} | {bo:.3} |");
     }
@@ -175,11 +176,7 @@ pub async fn tune(args: &Args) -> Result<()> {
         let best = grid
             .iter()
             .map(|&(_, _, m, mood)| {
-                let policy = EscalationPolicy {
-                    negative_message: m,
-                    negative_mood: mood,
-                    ..EscalationPolicy::default()
-                };
+                let policy = mood_policy(m, mood);
                 let (neg, oth, _, _) = tweetsumm_rates(&dialogs, &policy, half);
                 (neg, oth, m, mood)
             })
